@@ -1,0 +1,42 @@
+# Two commands for a new user: `make reproduce` and `make test` (see README.md).
+# Both create the virtual environment .venv from pyproject.toml on first use.
+
+PROFILE ?= quick
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+# The first Python 3.11+ on PATH (python3 may be older on macOS).
+PYTHON  ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: reproduce test book lab env clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is needed (none found on PATH); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+## Execute every notebook with papermill (PROFILE=smoke|quick|paper) and build the book.
+reproduce: $(STAMP)
+	$(BIN)/python -m musiclib reproduce --profile $(PROFILE)
+
+## Run the test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Build the HTML book from notebooks already executed by `make reproduce`.
+book: $(STAMP)
+	$(BIN)/jupyter-book build .
+
+## JupyterLab on the notebooks.
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+clean:
+	rm -rf $(VENV) _build book/executed .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
