@@ -1,0 +1,128 @@
+"""The paper series' published numbers, loaded from ``published_tables.json``.
+
+Notebooks show the paper's numbers next to ours; they take them from here, never typed in.
+Every table carries the paper it comes from and source tags (see :func:`sources`); variant and
+cell names are musiclib's (``control``/``interval``/``db12``, ``lstm``/``nas``/``ugrnn``/``gru``).
+Metric values are Tymoczko's CMM (semitones), LM and CENTR; losses are nats per note.
+
+Tables (``table(name)``):
+
+- ``table_i``: paper 1, TABLE I, the dataset metric baseline (metric, mean, std).
+- ``table_iii``: paper 1, TABLE III, mean and std of the 100 songs of each final model.
+- ``table_iv``: paper 1, TABLE IV, the most representative song of each final model.
+- ``chosen_layers``: paper 1, the number of layers chosen per dataset and cell.
+- ``control_lstm_learning_curve``: paper 1, final training loss of the control LSTM, 1..5 layers.
+- ``paper2_neighbours``: paper 2, nearest neighbours of C (MIDI 60) and of the interval 3.
+- ``paper3_checkpoints``: paper 3, the five checkpoints' training losses (4.68 -> 1.60).
+- ``paper4_dataset_baseline``, ``paper4_models``, ``paper4_most_representative``,
+  ``paper4_control_lstm_final_loss``: paper 4 (rhythm).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TABLES_FILE = Path(__file__).with_name("published_tables.json")
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    with TABLES_FILE.open(encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+def table_names() -> tuple[str, ...]:
+    """Names of the published tables, in file order."""
+    return tuple(_document()["tables"])
+
+
+def value_names() -> tuple[str, ...]:
+    """Names of the published single values (e.g. ``"control_vocabulary_size"``)."""
+    return tuple(_document()["values"])
+
+
+def _entry(section: str, name: str) -> dict[str, Any]:
+    entries = _document()[section]
+    if name not in entries:
+        raise KeyError(
+            f"{name!r} is not a published {section[:-1]} in {TABLES_FILE.name}; "
+            f"choose one of: {', '.join(entries)}"
+        )
+    return entries[name]
+
+
+def table(name: str) -> pd.DataFrame:
+    """Return the published table ``name`` as a new DataFrame (columns as in the JSON file).
+
+    Raises KeyError naming the available tables when ``name`` is unknown.
+    """
+    entry = _entry("tables", name)
+    frame = pd.DataFrame(entry["rows"], columns=entry["columns"])
+    frame.attrs.update(title=entry["title"], paper=entry["paper"], source=list(entry["source"]))
+    return frame
+
+
+def describe(name: str) -> dict[str, Any]:
+    """Title, paper, source tags and notes of the table or value ``name`` (without its rows)."""
+    section = "tables" if name in _document()["tables"] else "values"
+    entry = _entry(section, name)
+    return {key: item for key, item in entry.items() if key not in ("rows", "columns")}
+
+
+def value(name: str) -> int | float:
+    """Return the published single value ``name`` (its unit: ``describe(name)["unit"]``)."""
+    return _entry("values", name)["value"]
+
+
+def sources() -> dict[str, str]:
+    """Source tag -> description of the public material the numbers were copied from."""
+    return dict(_document()["sources"])
+
+
+def papers() -> dict[str, dict[str, Any]]:
+    """Paper key (``paper1`` .. ``paper4``) -> its authors, year, arXiv number and title."""
+    return {key: dict(paper) for key, paper in _document()["papers"].items()}
+
+
+def citation(name: str) -> str:
+    """A one-line source note for the table or value ``name``, for captions under tables.
+
+    E.g. ``"Published: Garcia-Valencia, Betancourt, Lalinde-Pulido (2020), arXiv 2012.01231; material [R1, R1-old]."``
+    """
+    entry = describe(name)
+    paper = papers()[entry["paper"]]
+    tags = ", ".join(entry["source"])
+    return f"Published: {paper['authors']} ({paper['year']}), arXiv {paper['arxiv']}; material [{tags}]."
+
+
+def compare(name: str, ours: pd.DataFrame, *, on: list[str], columns: list[str]) -> pd.DataFrame:
+    """Put the published table ``name`` and our measurements side by side, with the difference.
+
+    ``ours`` must hold the key columns ``on`` (e.g. ``["metric"]`` or ``["metric", "variant",
+    "cell"]``) and the value ``columns`` (e.g. ``["mean", "std"]``). The result has, per key, for
+    each value column ``c``: ``paper_c``, ``ours_c`` and ``diff_c`` (ours minus paper), in the
+    published table's row order; keys missing on one side show NaN.
+    Raises KeyError naming the missing columns on either side.
+    """
+    paper = table(name)
+    for side, frame in (("published table " + repr(name), paper), ("our table", ours)):
+        missing = [column for column in [*on, *columns] if column not in frame.columns]
+        if missing:
+            raise KeyError(f"{side} has no column(s) {missing}; it has {list(frame.columns)}")
+    paper = paper[[*on, *columns]].rename(columns={c: f"paper_{c}" for c in columns})
+    measured = ours[[*on, *columns]].rename(columns={c: f"ours_{c}" for c in columns})
+    # pandas sorts the keys of an outer merge; keep the published row order, ours-only keys last
+    merged = paper.merge(measured, on=on, how="left")
+    ours_only = measured.merge(paper[on], on=on, how="left", indicator=True)
+    ours_only = ours_only[ours_only["_merge"] == "left_only"].drop(columns="_merge")
+    merged = pd.concat([merged, ours_only], ignore_index=True) if len(ours_only) else merged
+    ordered = list(on)
+    for column in columns:
+        merged[f"diff_{column}"] = merged[f"ours_{column}"] - merged[f"paper_{column}"]
+        ordered += [f"paper_{column}", f"ours_{column}", f"diff_{column}"]
+    return merged[ordered]
