@@ -5,13 +5,23 @@ The paper wrote every note as one beat (a quarter note) at 120 beats per minute 
 so that is the default when no durations are given.
 
 - :func:`write_midi` is a small standard-MIDI-file writer (no heavy imports).
+- :func:`write_musicxml` / :func:`sheet_music_svg`: music21 writes MusicXML, verovio engraves it.
+- :func:`write_audio`: the ``fluidsynth`` program and a General MIDI soundfont render the MIDI to
+  OGG Vorbis (22.05 kHz); :func:`audio_available` says whether they are installed.
+- :func:`show_melody`: sheet music plus an audio player (or how to enable audio) for notebooks.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import os
+import shutil
 import struct
+import subprocess
 import tempfile
+import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -19,22 +29,43 @@ TICKS_PER_QUARTER = 480
 TICKS_PER_16TH = TICKS_PER_QUARTER // 4
 QUARTER_16TH = 4  # a quarter note (one beat) lasts four sixteenth notes
 
+SOUNDFONT_VARIABLE = "MUSICLIB_SOUNDFONT"
+SOUNDFONT_DIRS = (
+    Path("/usr/share/sounds/sf2"),  # Debian/Ubuntu: fluid-soundfont-gm, timgm6mb-soundfont
+    Path("/usr/share/soundfonts"),  # Fedora, Arch
+    Path("/usr/local/share/soundfonts"),
+    Path("/opt/homebrew/share/soundfonts"),
+)
+PREFERRED_SOUNDFONTS = ("default-GM.sf2", "FluidR3_GM.sf2", "TimGM6mb.sf2")
+AUDIO_SAMPLE_RATE_HZ = 22050
+AUDIO_FILE_TYPES = {".ogg": "oga", ".oga": "oga", ".wav": "wav", ".flac": "flac"}
+AUDIO_MIME_TYPES = {".ogg": "audio/ogg", ".oga": "audio/ogg", ".wav": "audio/wav", ".flac": "audio/flac"}
+AUDIO_HELP = (
+    "To hear melodies, install the fluidsynth program and a General MIDI soundfont: "
+    "`sudo apt install fluidsynth fluid-soundfont-gm` (Debian/Ubuntu), "
+    "`brew install fluid-synth` (macOS) or `conda install -c conda-forge fluidsynth`; "
+    f"or point {SOUNDFONT_VARIABLE} at any .sf2 file."
+)
+
 
 class RenderError(ValueError):
     """A melody or an output path that cannot be rendered; the message says what is wrong."""
 
 
+def _temporary_sibling(path: Path) -> Path:
+    """A unique temporary name next to ``path`` (same folder, so a rename is atomic)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
 def _write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = _temporary_sibling(path)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+        temporary.write_bytes(payload)
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _check_melody(pitches: Sequence[int], durations_16th: Sequence[int] | None) -> list[int]:
@@ -122,3 +153,241 @@ def write_midi(
     )
     _write_atomic(path, payload)
     return path
+
+
+class AudioUnavailableError(RenderError):
+    """Audio was asked for but fluidsynth or a soundfont is missing; the message says how to fix it."""
+
+
+def find_soundfont() -> Path | None:
+    """The General MIDI soundfont (.sf2) to synthesise with, or None when there is none.
+
+    ``$MUSICLIB_SOUNDFONT`` wins when it names an existing file; otherwise the usual system folders
+    are searched (Debian's default-GM.sf2 first).
+    """
+    named = os.environ.get(SOUNDFONT_VARIABLE)
+    if named:
+        return Path(named) if Path(named).is_file() else None
+    for folder in SOUNDFONT_DIRS:
+        if not folder.is_dir():
+            continue
+        for name in PREFERRED_SOUNDFONTS:
+            if (folder / name).is_file():
+                return folder / name
+        found = sorted(folder.glob("*.sf2"))
+        if found:
+            return found[0]
+    return None
+
+
+def audio_unavailable_reason() -> str | None:
+    """None when audio can be rendered; otherwise what is missing and how to install it."""
+    named = os.environ.get(SOUNDFONT_VARIABLE)
+    if named and not Path(named).is_file():
+        return f"{SOUNDFONT_VARIABLE}={named} is not a file. {AUDIO_HELP}"
+    if shutil.which("fluidsynth") is None:
+        return f"the fluidsynth program is not installed. {AUDIO_HELP}"
+    if find_soundfont() is None:
+        folders = ", ".join(str(folder) for folder in SOUNDFONT_DIRS)
+        return f"no General MIDI soundfont (.sf2) was found in {folders}. {AUDIO_HELP}"
+    return None
+
+
+def audio_available() -> bool:
+    """Whether :func:`write_audio` can work here (fluidsynth and a soundfont are installed)."""
+    return audio_unavailable_reason() is None
+
+
+def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -> Path:
+    """Synthesise the MIDI file with fluidsynth into ``audio_path`` (.ogg, .oga, .wav or .flac).
+
+    The audio is sampled at 22.05 kHz; OGG Vorbis keeps a 17-second melody near 140 kB.
+    Raises AudioUnavailableError (how to install fluidsynth) when audio is not available,
+    FileNotFoundError for a missing MIDI file, RenderError for an unknown suffix or a failed run.
+    """
+    midi_path, audio_path = Path(midi_path), Path(audio_path)
+    file_type = AUDIO_FILE_TYPES.get(audio_path.suffix.lower())
+    if file_type is None:
+        raise RenderError(
+            f"cannot write audio to {audio_path}: use one of the suffixes {', '.join(AUDIO_FILE_TYPES)}"
+        )
+    reason = audio_unavailable_reason()
+    if reason is not None:
+        raise AudioUnavailableError(f"cannot write {audio_path}: {reason}")
+    if not midi_path.is_file():
+        raise FileNotFoundError(f"MIDI file {midi_path} does not exist")
+    audio_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_sibling(audio_path)
+    command = [
+        "fluidsynth", "-n", "-i", "-q", "-g", "0.7", "-r", str(AUDIO_SAMPLE_RATE_HZ),
+        "-F", str(temporary), "-T", file_type, str(find_soundfont()), str(midi_path),
+    ]  # fmt: skip
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        if finished.returncode != 0 or not temporary.is_file() or temporary.stat().st_size == 0:
+            raise RenderError(
+                f"fluidsynth could not render {midi_path} to {audio_path} "
+                f"(exit status {finished.returncode}): {finished.stderr.strip()[-500:]}"
+            )
+        os.replace(temporary, audio_path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return audio_path
+
+
+def write_audio(
+    pitches: Sequence[int],
+    path: str | os.PathLike,
+    *,
+    durations_16th: Sequence[int] | None = None,
+    tempo_bpm: float = 120,
+) -> Path:
+    """Render the melody to an audio file (.ogg by default choice of suffix; see :func:`midi_to_audio`).
+
+    Durations are sixteenth notes (one beat per note when None) at ``tempo_bpm`` beats per minute.
+    Raises AudioUnavailableError when fluidsynth or a soundfont is missing.
+    """
+    with tempfile.TemporaryDirectory(prefix="musiclib-audio-") as folder:
+        midi_path = write_midi(
+            pitches, Path(folder) / "melody.mid", durations_16th=durations_16th, tempo_bpm=tempo_bpm
+        )
+        return midi_to_audio(midi_path, path)
+
+
+def melody_score(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None):
+    """The melody as a music21 stream in 4/4 with bars, ties and a fitting clef.
+
+    Durations are sixteenth notes (one beat per note when None).
+    """
+    import music21
+
+    durations = _check_melody(pitches, durations_16th)
+    part = music21.stream.Part()
+    part.append(music21.meter.TimeSignature("4/4"))
+    for pitch, duration in zip(pitches, durations):
+        note = music21.note.Note(int(pitch), quarterLength=duration / QUARTER_16TH)
+        if note.pitch.accidental is not None and note.pitch.accidental.name == "natural":
+            # a MIDI number spells naturals explicitly; drop them so only needed ones are printed
+            note.pitch.accidental = None
+        part.append(note)
+    return part.makeNotation()
+
+
+def musicxml_bytes(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None) -> bytes:
+    """The melody as a MusicXML document (UTF-8 bytes) written by music21."""
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    return GeneralObjectExporter(melody_score(pitches, durations_16th=durations_16th)).parse()
+
+
+def write_musicxml(
+    pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
+) -> Path:
+    """Write the melody as MusicXML at ``path`` (atomically) and return the path."""
+    path = Path(path)
+    _write_atomic(path, musicxml_bytes(pitches, durations_16th=durations_16th))
+    return path
+
+
+@lru_cache(maxsize=1)
+def _verovio_toolkit():
+    import verovio
+
+    verovio.enableLog(verovio.LOG_OFF)
+    toolkit = verovio.toolkit()
+    # an A4-wide page (units of 0.1 mm) that grows downwards so the whole melody is one SVG
+    toolkit.setOptions(
+        {
+            "pageWidth": 2100,
+            "pageHeight": 60000,
+            "adjustPageHeight": True,
+            "scale": 40,
+            "svgViewBox": True,
+            "header": "none",
+            "footer": "none",
+            "breaks": "auto",
+        }
+    )
+    return toolkit
+
+
+def sheet_music_svg(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None) -> str:
+    """Engrave the melody with verovio and return one SVG (scalable, page-wide, as many systems as needed)."""
+    toolkit = _verovio_toolkit()
+    if not toolkit.loadData(musicxml_bytes(pitches, durations_16th=durations_16th).decode("utf-8")):
+        raise RenderError("verovio could not read the MusicXML written for this melody")
+    return toolkit.renderToSVG(1)
+
+
+def write_svg(
+    pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
+) -> Path:
+    """Write the melody's sheet music as an SVG file at ``path`` (atomically) and return the path."""
+    path = Path(path)
+    _write_atomic(path, sheet_music_svg(pitches, durations_16th=durations_16th).encode("utf-8"))
+    return path
+
+
+def _data_uri(mime_type: str, payload: bytes) -> str:
+    return f"data:{mime_type};base64,{base64.b64encode(payload).decode('ascii')}"
+
+
+class MelodyView:
+    """A melody shown in a notebook: sheet music (inline SVG), an audio player and a MIDI link.
+
+    The audio and MIDI are embedded as data URIs, so the executed notebook and the built book
+    need no extra files. Without fluidsynth the view says how to enable audio instead.
+    """
+
+    def __init__(self, pitches, *, durations_16th=None, title="melody", tempo_bpm=120, audio=True):
+        self.pitches = [int(pitch) for pitch in pitches]
+        self.durations_16th = durations_16th
+        self.title = title
+        self.tempo_bpm = tempo_bpm
+        self.audio = audio
+
+    def _audio_html(self) -> str:
+        reason = audio_unavailable_reason()
+        if reason is not None:
+            return f'<p class="musiclib-audio-off">Audio is off: {html.escape(reason)}</p>'
+        with tempfile.TemporaryDirectory(prefix="musiclib-audio-") as folder:
+            audio_path = write_audio(
+                self.pitches,
+                Path(folder) / "melody.ogg",
+                durations_16th=self.durations_16th,
+                tempo_bpm=self.tempo_bpm,
+            )
+            source = _data_uri(AUDIO_MIME_TYPES[".ogg"], audio_path.read_bytes())
+        return f'<audio class="musiclib-audio" controls preload="metadata" src="{source}"></audio>'
+
+    def _repr_html_(self) -> str:
+        svg = sheet_music_svg(self.pitches, durations_16th=self.durations_16th)
+        midi = midi_bytes(self.pitches, durations_16th=self.durations_16th, tempo_bpm=self.tempo_bpm)
+        file_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.title) + ".mid"
+        audio = self._audio_html() if self.audio else ""
+        return (
+            '<figure class="musiclib-melody" style="margin:0 0 1.5em 0">'
+            f"<figcaption><strong>{html.escape(self.title)}</strong></figcaption>"
+            f'<div class="musiclib-score" style="max-width:100%">{svg}</div>'
+            f"{audio}"
+            f'<p><a class="musiclib-midi" download="{file_name}" '
+            f'href="{_data_uri("audio/midi", midi)}">Download the MIDI file</a></p>'
+            "</figure>"
+        )
+
+
+def show_melody(
+    pitches: Sequence[int],
+    *,
+    durations_16th: Sequence[int] | None = None,
+    title: str = "melody",
+    tempo_bpm: float = 120,
+    audio: bool = True,
+) -> MelodyView:
+    """A notebook display of the melody: sheet music, an audio player (when fluidsynth is
+    installed, else how to install it) and a MIDI download link. Return it as a cell's last
+    expression or pass it to ``IPython.display.display``.
+    """
+    return MelodyView(
+        pitches, durations_16th=durations_16th, title=title, tempo_bpm=tempo_bpm, audio=audio
+    )
