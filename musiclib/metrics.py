@@ -30,10 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from musiclib.data import Melody
 
 METRICS = ("CMM", "LM", "CENTR")
 METRIC_NAMES = {
@@ -123,16 +126,30 @@ def _as_array(values, name: str, where: str) -> np.ndarray:
     return array
 
 
+def _concatenated(sequences: list, name: str, where: Callable[[int], str], ints: bool) -> tuple[np.ndarray, np.ndarray]:
+    """All numbers of ``sequences`` in one array, and each sequence's length.
+
+    ``ints``: the sequences are known to be tuples of Python ints (Melody guarantees it), so they
+    are read in one pass; otherwise each is checked on its own so an error can name it.
+    """
+    if ints:
+        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+        return np.fromiter(chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum())), lengths
+    arrays = [_as_array(sequence, name, where(index)) for index, sequence in enumerate(sequences)]
+    return np.concatenate(arrays), np.array([len(array) for array in arrays], dtype=np.int64)
+
+
 def _songs(
-    pitch_lists: Sequence,
-    duration_lists: Sequence | None,
+    pitch_lists: list,
+    duration_lists: list | None,
     where: Callable[[int], str],
+    *,
+    ints: bool = False,
 ) -> _Songs:
     """Check and concatenate melodies; ValueError naming the melody and what is wrong."""
     if len(pitch_lists) == 0:
         raise ValueError("no melodies to evaluate: the input is empty")
-    pitch_arrays = [_as_array(p, "pitches", where(i)) for i, p in enumerate(pitch_lists)]
-    lengths = np.array([len(a) for a in pitch_arrays], dtype=np.int64)
+    pitches, lengths = _concatenated(pitch_lists, "pitches", where, ints)
     if (lengths < 2).any():
         song = int(np.argmax(lengths < 2))
         raise ValueError(
@@ -140,17 +157,15 @@ def _songs(
             "(an interval), and the paper scored only melodies of 12 notes or more"
         )
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    pitches = _whole_numbers(np.concatenate(pitch_arrays), "pitches", where, offsets)
+    pitches = _whole_numbers(pitches, "pitches", where, offsets)
     _check_range(pitches, *MIDI_RANGE, "pitches must be MIDI numbers 0..127", where, offsets)
     durations = None
     if duration_lists is not None:
-        duration_arrays = [_as_array(d, "durations_16th", where(i)) for i, d in enumerate(duration_lists)]
-        for song, (durations_of_song, length) in enumerate(zip(duration_arrays, lengths)):
-            if len(durations_of_song) != length:
-                raise ValueError(
-                    f"{where(song)}: {len(durations_of_song)} durations_16th for {length} pitches"
-                )
-        durations = _whole_numbers(np.concatenate(duration_arrays), "durations_16th", where, offsets)
+        durations, duration_counts = _concatenated(duration_lists, "durations_16th", where, ints)
+        if (duration_counts != lengths).any():
+            song = int(np.argmax(duration_counts != lengths))
+            raise ValueError(f"{where(song)}: {duration_counts[song]} durations_16th for {lengths[song]} pitches")
+        durations = _whole_numbers(durations, "durations_16th", where, offsets)
         _check_range(durations, 1, None, "durations_16th must be at least 1 (sixteenth notes)", where, offsets)
     return _Songs(pitches, offsets, durations)
 
@@ -159,21 +174,23 @@ def _one_song(pitches, durations_16th=None) -> _Songs:
     return _songs([pitches], None if durations_16th is None else [durations_16th], lambda _: "the melody")
 
 
-def _melody_parts(melodies, rhythm: bool) -> tuple[list, list | None]:
-    """Pitch lists (and duration lists when ``rhythm``) of melodies given as pitch lists or Melody objects."""
+def _melody_songs(melodies, rhythm: bool) -> _Songs:
+    """Check and concatenate melodies given as pitch lists or Melody objects (with durations if ``rhythm``)."""
     if isinstance(melodies, (str, bytes)) or not isinstance(melodies, Iterable):
         raise ValueError(f"melodies must be a list of pitch lists or Melody objects, got {type(melodies).__name__}")
     melodies = list(melodies)
     pitch_lists = [getattr(melody, "pitches", melody) for melody in melodies]
-    if not rhythm:
-        return pitch_lists, None
-    for index, melody in enumerate(melodies):
-        if not hasattr(melody, "durations_16th"):
-            raise ValueError(
-                f"melody {index} has no durations_16th: rhythm=True needs Melody objects "
-                "(musiclib.data.Melody) or objects with .pitches and .durations_16th"
-            )
-    return pitch_lists, [melody.durations_16th for melody in melodies]
+    duration_lists = None
+    if rhythm:
+        for index, melody in enumerate(melodies):
+            if not hasattr(melody, "durations_16th"):
+                raise ValueError(
+                    f"melody {index} has no durations_16th: rhythm=True needs Melody objects "
+                    "(musiclib.data.Melody) or objects with .pitches and .durations_16th"
+                )
+        duration_lists = [melody.durations_16th for melody in melodies]
+    all_melodies = all(isinstance(melody, Melody) for melody in melodies)
+    return _songs(pitch_lists, duration_lists, lambda index: f"melody {index}", ints=all_melodies)
 
 
 # --------------------------------------------------------------------------- windows
@@ -210,12 +227,26 @@ def _grid_windows(songs: _Songs, span_16th: int, hop_16th: int) -> _Windows:
     return _Windows(song[holds_notes], start[holds_notes], stop[holds_notes])
 
 
-def _window_cells(windows: _Windows) -> tuple[np.ndarray, np.ndarray]:
-    """Note indices of every window as a [windows, longest window] matrix, and which cells are inside."""
-    width = int((windows.stop - windows.start).max())
-    cells = windows.start[:, None] + np.arange(width)
-    inside = cells < windows.stop[:, None]
-    return np.where(inside, cells, windows.start[:, None]), inside
+def _fold_over_windows(windows: _Windows, values: np.ndarray, fold) -> np.ndarray:
+    """Fold a statistic over the notes of every window: one vectorised step per note position k.
+
+    ``values`` holds one number per note; ``fold(totals, values_at_k, starts, k)`` returns the
+    updated totals given the k-th note's value in each window (k = 0, 1, ...). Windows are sorted
+    by decreasing width so those with a k-th note are a prefix: no padding, no masks, and each step
+    is one contiguous gather over all windows (faster than a [windows, width] matrix reduced along
+    its short axis).
+    """
+    widths = windows.stop - windows.start
+    order = np.argsort(-widths, kind="stable")
+    starts = windows.start[order]
+    # with_note_at[k]: how many windows are wider than k, i.e. have a k-th note
+    with_note_at = len(widths) - np.cumsum(np.bincount(widths))
+    totals = np.zeros(len(starts), dtype=values.dtype)
+    for k, count in enumerate(with_note_at[:-1]):
+        totals[:count] = fold(totals[:count], values[starts[:count] + k], starts[:count], k)
+    result = np.empty_like(totals)
+    result[order] = totals
+    return result
 
 
 def _mean_per_song(window_scores: np.ndarray, windows: _Windows, n_songs: int) -> np.ndarray:
@@ -227,8 +258,8 @@ def _mean_per_song(window_scores: np.ndarray, windows: _Windows, n_songs: int) -
 
 
 def _previous_occurrence(keys: np.ndarray) -> np.ndarray:
-    """For each note, the index of the previous note with the same key (any song), or -1."""
-    order = np.argsort(keys, kind="stable")  # equal keys stay in note order
+    """For each note, the index of the previous note with the same key (any song), or -1; keys 0..127."""
+    order = np.argsort(keys.astype(np.uint8), kind="stable")  # radix sort; equal keys stay in note order
     previous = np.full(len(keys), -1, dtype=np.int64)
     same_key = keys[order[1:]] == keys[order[:-1]]
     previous[order[1:][same_key]] = order[:-1][same_key]
@@ -237,9 +268,11 @@ def _previous_occurrence(keys: np.ndarray) -> np.ndarray:
 
 def _distinct_counts(keys: np.ndarray, windows: _Windows) -> np.ndarray:
     """Number of distinct keys in each window: the notes whose previous equal key lies before the window."""
-    cells, inside = _window_cells(windows)
-    first_in_window = inside & (_previous_occurrence(keys)[cells] < windows.start[:, None])
-    return first_in_window.sum(axis=1)
+    return _fold_over_windows(
+        windows,
+        _previous_occurrence(keys),
+        lambda count, previous, starts, _: count + (previous < starts),
+    )
 
 
 def _longest_runs(songs: _Songs, windows: _Windows) -> np.ndarray:
@@ -249,10 +282,12 @@ def _longest_runs(songs: _Songs, windows: _Windows) -> np.ndarray:
     run_begins[1:] = songs.pitches[1:] != songs.pitches[:-1]
     run_begins[songs.offsets[:-1]] = True
     run_lengths = positions - np.maximum.accumulate(np.where(run_begins, positions, 0)) + 1
-    cells, inside = _window_cells(windows)
     # a run that began before the window counts only from the window's first note
-    run_in_window = np.minimum(run_lengths[cells], cells - windows.start[:, None] + 1)
-    return np.where(inside, run_in_window, 0).max(axis=1)
+    return _fold_over_windows(
+        windows,
+        run_lengths,
+        lambda longest, runs, _, k: np.maximum(longest, np.minimum(runs, k + 1)),
+    )
 
 
 def _most_common_counts(keys: np.ndarray, n_keys: int, windows: _Windows) -> np.ndarray:
@@ -440,8 +475,7 @@ def evaluate(
     """
     span = _positive_int(SPAN_16TH if rhythm and span is None else SPAN_NOTES if span is None else span, "span")
     hop_16th = _positive_int(hop_16th, "hop_16th")
-    pitch_lists, duration_lists = _melody_parts(melodies, rhythm)
-    songs = _songs(pitch_lists, duration_lists, lambda index: f"melody {index}")
+    songs = _melody_songs(melodies, rhythm)
     # songs of a chunk: cut where the running note count crosses a multiple of _NOTES_PER_CHUNK
     cuts = np.unique(np.searchsorted(songs.offsets, np.arange(0, songs.offsets[-1], _NOTES_PER_CHUNK)))
     bounds = np.unique(np.concatenate([cuts[cuts < songs.count], [0, songs.count]]))
@@ -613,3 +647,47 @@ def dataset_baseline(
         raise ValueError(f"min_notes must be at least 2 (the metrics need an interval), got {min_notes}")
     corpus = load_corpus(source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, progress=progress)
     return evaluate(corpus.melodies, pitch_class=pitch_class, rhythm=rhythm), corpus.report
+
+
+def published_baseline_name(*, pitch_class: bool = False, rhythm: bool = False) -> str | None:
+    """Name of the published dataset table (see :mod:`musiclib.published`) computed like these options.
+
+    ``"table_i"`` (paper 1, TABLE I) for the paper-exact defaults, ``"paper4_dataset_baseline"`` for
+    the rhythm variants (span 32, hop 4), None for the pitch-class variants, which no paper published.
+    """
+    if pitch_class:
+        return None
+    return "paper4_dataset_baseline" if rhythm else "table_i"
+
+
+def baseline_text(table: pd.DataFrame, *, pitch_class: bool = False, rhythm: bool = False) -> str:
+    """Mean ± std (ddof=1) per metric and the number of melodies, next to the matching published table.
+
+    The published numbers come from ``musiclib/published_tables.json`` (see
+    :func:`published_baseline_name`); CMM is in semitones, LM and CENTR are unitless.
+    """
+    from musiclib import published
+
+    summary = summarize(table)
+    name = published_baseline_name(pitch_class=pitch_class, rhythm=rhythm)
+    paper = published.table(name).set_index("metric") if name else None
+    windows = f"windows of {SPAN_16TH} sixteenths, hop {HOP_16TH}" if rhythm else f"windows of {SPAN_NOTES} notes, hop 1"
+    pitches = "pitch classes" if pitch_class else "exact pitches"
+    lines = [
+        f"LM and CENTR on {pitches}, {windows}; mean ± std (ddof=1) over {len(table)} melodies",
+        (f"{'metric':<8}{'ours':<18}" + ("paper" if name else "")).rstrip(),
+    ]
+    for metric, row in summary.iterrows():
+        ours = f"{row['mean']:.2f} ± {row['std']:.2f}"
+        theirs = f"{paper.loc[metric, 'mean']:.2f} ± {paper.loc[metric, 'std']:.2f}" if name else ""
+        lines.append(f"{metric:<8}{ours:<18}{theirs}".rstrip())
+    if name:
+        published_n = paper["n"].iloc[0] if "n" in paper.columns else "not published"
+        lines += [
+            f"{'n':<8}{len(table):<18}{published_n}",
+            f"paper: {published.describe(name)['title']}",
+            published.citation(name),
+        ]
+    else:
+        lines.append("paper: no published table computed this way")
+    return "\n".join(lines)
