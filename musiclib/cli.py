@@ -38,3 +38,37 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"error: {message}", file=sys.stderr)
         return 2
+
+
+def _add_evaluate(commands) -> None:
+    parser = commands.add_parser(
+        "evaluate",
+        help="tonality metrics (CMM, LM, CENTR) of a dataset: the paper's TABLE I",
+        description="Score every melody of a dataset with conjunct melodic motion (CMM), limited "
+        "macroharmony (LM) and centricity (CENTR), and print mean ± std next to the paper's table.",
+    )
+    parser.add_argument(
+        "--dataset", default="essen",
+        help="bundled corpus (essen, oneill, ryans, aird), a folder of MIDI/MusicXML/ABC/Humdrum files, or a .p pickle",
+    )
+    parser.add_argument("--max_songs", type=int, help="a fixed subset of this many songs (default: all)")
+    parser.add_argument("--min_notes", type=int, default=12, help="skip songs with fewer notes (paper: 12)")
+    parser.add_argument("--pitch_class", action="store_true", help="LM and CENTR on pitch classes (Tymoczko's reading)")
+    parser.add_argument("--rhythm", action="store_true", help="paper 4's variants: sixteenth-note grid, 32-sixteenth windows, hop 4")
+    parser.add_argument("--cache_dir", help="parse cache (default: $MUSICLIB_CACHE_DIR or ~/.cache/musiclib)")
+    parser.set_defaults(handler=_evaluate)
+
+
+def _evaluate(args) -> int:
+    from musiclib import metrics
+
+    table, report = metrics.dataset_baseline(
+        args.dataset, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
+        pitch_class=args.pitch_class, rhythm=args.rhythm, progress=True,
+    )
+    print(report)
+    print(metrics.baseline_text(table, pitch_class=args.pitch_class, rhythm=args.rhythm))
+    return 0
+
+
+_COMMANDS.append(_add_evaluate)
