@@ -1,0 +1,443 @@
+"""Tests of musiclib.data: variants, splits, vocabulary, corpus loading, pickles, prepare."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from musiclib import data
+from musiclib.data import (
+    DataError,
+    Melody,
+    Splits,
+    UnknownTokenError,
+    Vocabulary,
+    from_intervals,
+    load_corpus,
+    prepare_variant,
+    split_melodies,
+    to_db12,
+    to_intervals,
+    variant_sequences,
+)
+
+TEST_DATA = Path(__file__).parent / "data"
+ESSEN_FILE = data._music21_corpus_root() / "essenFolksong" / "erk5.abc"
+
+pitch_lists = st.lists(st.integers(min_value=0, max_value=127), min_size=1, max_size=60)
+
+
+# --- variants: the paper's worked example (facts 1.2 figure) ---------------------------------
+
+
+def test_intervals_of_the_worked_example():
+    assert to_intervals([60, 62, 64, 62]) == [2, 2, -2]
+    assert to_intervals([67, 65, 65, 69]) == [-2, 0, 4]
+    assert from_intervals(60, [2, 2, -2]) == [60, 62, 64, 62]
+    assert to_intervals([60]) == [] and from_intervals(60, []) == [60]
+
+
+def test_control_and_interval_sequences_of_the_figure_example():
+    # The figure's clean list keeps the two 4-note songs and drops [64, 62] (min_notes = 3 here).
+    melodies = [Melody("a", (60, 62, 64, 62), (4,) * 4), Melody("b", (67, 65, 65, 69), (4,) * 4)]
+    assert variant_sequences(melodies, "control") == [[60, 62, 64, 62], [67, 65, 65, 69]]
+    assert variant_sequences(melodies, "interval") == [[2, 2, -2], [-2, 0, 4]]
+    assert len(variant_sequences(melodies, "db12")) == 24
+
+
+@given(pitch_lists)
+def test_intervals_round_trip(pitches):
+    intervals = to_intervals(pitches)
+    assert len(intervals) == len(pitches) - 1
+    assert from_intervals(pitches[0], intervals) == pitches
+
+
+@given(st.integers(min_value=0, max_value=127), st.lists(st.integers(min_value=-24, max_value=24), max_size=60))
+def test_pitches_round_trip(start_pitch, intervals):
+    assert to_intervals(from_intervals(start_pitch, intervals)) == intervals
+
+
+def test_db12_of_the_worked_example():
+    versions = to_db12([60, 62, 64, 62])
+    assert len(versions) == 12
+    assert versions[0] == [60, 62, 64, 62]
+    # middle 62 -> gap -2, r = 9: up = 4, down = 5 + 2 = 7; original, 7 down, 4 up.
+    assert [version[0] for version in versions] == [60, 59, 58, 57, 56, 55, 54, 53, 61, 62, 63, 64]
+    first_pitches = [version[0] for version in versions]
+    assert max(first_pitches) - min(first_pitches) == 11
+    # The figure's DB12 excerpt is part of it.
+    for shown in ([58, 60, 62, 60], [59, 61, 63, 61], [61, 63, 65, 63], [62, 64, 66, 64]):
+        assert shown in versions
+
+
+def test_db12_odd_remainder_goes_down_as_the_published_python2_code():
+    # middle 60, gap 0, r = 11 (odd): floor(11 / 2) = 5 up, 6 down.
+    assert data.db12_shifts([60, 60]) == [0, -1, -2, -3, -4, -5, -6, 1, 2, 3, 4, 5]
+    # middle 59, gap +1, r = 10: up 5 + 1 = 6, down 5.
+    assert data.db12_shifts([59]) == [0, -1, -2, -3, -4, -5, 1, 2, 3, 4, 5, 6]
+
+
+def test_db12_far_from_middle_c_goes_all_one_way():
+    # middle 92: gap -32, r < 0 -> 11 transpositions down; middle 21: gap +39 -> 11 up.
+    assert data.db12_shifts([90, 92, 94]) == [0] + [-step for step in range(1, 12)]
+    assert data.db12_shifts([20, 22]) == list(range(12))
+    # gap = -12 exactly: r = -1 < 0 -> all down.
+    assert data.db12_shifts([72]) == [0] + [-step for step in range(1, 12)]
+
+
+@given(pitch_lists)
+def test_db12_properties(pitches):
+    versions = to_db12(pitches)
+    shifts = data.db12_shifts(pitches)
+    assert len(versions) == 12 and versions[0] == list(pitches)
+    assert sorted(shifts) == list(range(min(shifts), min(shifts) + 12))  # 12 consecutive, spanning 11
+    for shift, version in zip(shifts, versions):
+        assert version == [pitch + shift for pitch in pitches]
+    middle = min(pitches) + (max(pitches) - min(pitches)) // 2
+    gap = 60 - middle
+    if abs(gap) <= 11:
+        assert gap in shifts  # one version has its middle exactly on C4
+    else:
+        assert all(shift * gap >= 0 for shift in shifts)  # all toward C4
+
+
+def test_db12_of_an_empty_melody_is_an_error():
+    with pytest.raises(DataError, match="empty melody"):
+        to_db12([])
+
+
+def test_unknown_variant_is_named():
+    with pytest.raises(DataError, match="'db24'"):
+        variant_sequences([], "db24")
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+
+def test_note_names_and_token_labels():
+    assert data.note_name(60) == "C4"
+    assert data.note_name(61) == "C#4"
+    assert data.note_name(21) == "A0"
+    assert data.token_label(69, "control") == "A4"
+    assert data.token_label(3, "interval") == "+3"
+    assert data.token_label(-2, "interval") == "-2"
+    assert data.token_label(0, "interval") == "0"
+
+
+# --- melodies ---------------------------------------------------------------------------------
+
+
+def test_melody_validates_its_notes():
+    with pytest.raises(DataError, match="'x'.*2 pitches but 1 durations"):
+        Melody("x", (60, 62), (4,))
+    with pytest.raises(DataError, match=">= 1"):
+        Melody("x", (60,), (0,))
+    assert Melody("x", [60, 62], [4, 2]).pitches == (60, 62)
+
+
+# --- splits -----------------------------------------------------------------------------------
+
+
+def test_split_is_deterministic_and_independent_of_input_order(essen_slice):
+    melodies = essen_slice.melodies
+    first = split_melodies(melodies)
+    shuffled = list(melodies)
+    random.Random(3).shuffle(shuffled)
+    second = split_melodies(shuffled)
+    for (name, one), (_, other) in zip(first.items(), second.items()):
+        assert [melody.id for melody in one] == [melody.id for melody in other], name
+    sizes = [len(first.train), len(first.validation), len(first.test)]
+    assert sum(sizes) == len(melodies)
+    assert 0.7 < sizes[0] / len(melodies) < 0.9 and sizes[1] > 0 and sizes[2] > 0
+    # A melody keeps its split when the corpus changes.
+    half = split_melodies(melodies[: len(melodies) // 2])
+    train_ids = {melody.id for melody in first.train}
+    assert all(melody.id in train_ids for melody in half.train)
+
+
+def test_split_fractions_are_checked():
+    with pytest.raises(DataError, match="fractions"):
+        split_melodies([], (0.8, 0.3, 0.1))
+    everything = split_melodies([Melody(str(index), (60,), (4,)) for index in range(20)], (1, 0, 0))
+    assert len(everything.train) == 20
+
+
+# --- vocabulary -------------------------------------------------------------------------------
+
+
+def test_vocabulary_encodes_decodes_and_saves(tmp_path):
+    vocab = Vocabulary.from_sequences([[64, 60, 62], [60, 67]])
+    assert vocab.tokens == (60, 62, 64, 67) and len(vocab) == 4 and 62 in vocab and 61 not in vocab
+    ids = vocab.encode([60, 67, 62])
+    assert ids.dtype.name == "int32" and ids.tolist() == [0, 3, 1]
+    assert vocab.decode(ids) == [60, 67, 62]
+    vocab.save(tmp_path / "vocab.json")
+    assert Vocabulary.load(tmp_path / "vocab.json") == vocab
+    with pytest.raises(DataError, match="id 4 is outside"):
+        vocab.decode([4])
+
+
+def test_unknown_token_error_names_the_token():
+    vocab = Vocabulary(range(48, 85))
+    vocab_without_61 = Vocabulary(token for token in vocab.tokens if token != 61)
+    with pytest.raises(UnknownTokenError, match=r"token 61 is not in the vocabulary \(48\.\.84, 36 tokens\)") as error:
+        vocab_without_61.encode([60, 61])
+    assert error.value.token == 61
+    assert isinstance(error.value, ValueError)
+
+
+def test_vocabulary_load_names_a_bad_file(tmp_path):
+    bad = tmp_path / "vocab.json"
+    bad.write_text('{"tokens": ["C4"]}')
+    with pytest.raises(DataError, match="vocab.json"):
+        Vocabulary.load(bad)
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        Vocabulary.load(tmp_path / "missing.json")
+
+
+def test_prepare_variant_builds_the_vocabulary_from_train_only():
+    splits = Splits(
+        train=[Melody("t1", (60, 62, 64, 62), (4,) * 4), Melody("t2", (64, 65, 67), (4,) * 3)],
+        validation=[Melody("v1", (60, 62, 64), (4,) * 3), Melody("v2", (60, 61), (4,) * 2)],
+        test=[Melody("s1", (62, 64, 99), (4,) * 3)],
+    )
+    control = prepare_variant(splits, "control")
+    assert control.vocab.tokens == (60, 62, 64, 65, 67)
+    assert control.validation == [[60, 62, 64]] and control.test == []
+    assert control.dropped_unknown == {"validation": 1, "test": 1}
+    interval = prepare_variant(splits, "interval")
+    assert interval.vocab.tokens == (-2, 1, 2)
+    # v2's step 60 -> 61 (+1) was seen in training (64 -> 65) although pitch 61 was not; s1 leaps +35.
+    assert interval.validation == [[2, 2], [1]] and interval.dropped_unknown == {"validation": 0, "test": 1}
+    db12 = prepare_variant(splits, "db12")
+    assert len(db12.train) == 24
+    assert db12.dropped_unknown["validation"] < 24  # most transpositions of v1 / v2 are seen in training
+
+
+# --- pickles ----------------------------------------------------------------------------------
+
+
+class _RunsAShellCommand:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, pickle.HIGHEST_PROTOCOL])
+def test_malicious_pickle_is_refused_and_runs_nothing(tmp_path, protocol):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.p"
+    path.write_bytes(pickle.dumps([[60, 62, 64], _RunsAShellCommand(marker)], protocol=protocol))
+    with pytest.raises(DataError, match=r"evil\.p.*(os|posix)\.system"):
+        load_corpus(path)
+    assert not marker.exists()
+
+
+def test_pickle_referring_to_eval_is_refused(tmp_path):
+    path = tmp_path / "eval.p"
+    path.write_bytes(b"cbuiltins\neval\n(V1+1\ntR.")
+    with pytest.raises(DataError, match=r"eval\.p.*builtins\.eval"):
+        data.load_songs_pickle(path)
+
+
+def test_truncated_pickle_is_refused(tmp_path):
+    path = tmp_path / "cut.pkl"
+    path.write_bytes(pickle.dumps([[60] * 20])[:-5])
+    with pytest.raises(DataError, match="cut.pkl"):
+        load_corpus(path)
+
+
+def test_pickle_of_pitch_lists_loads(tmp_path):
+    songs = [list(range(60, 72)) + [72], [60, 62], [], [64] * 12]
+    path = tmp_path / "train_song_list_cleaned.p"
+    path.write_bytes(pickle.dumps(songs, protocol=2))
+    corpus = load_corpus(path)
+    assert [melody.id for melody in corpus.melodies] == ["train_song_list_cleaned.p#0", "train_song_list_cleaned.p#3"]
+    assert corpus.melodies[0].pitches == tuple(range(60, 73))
+    assert corpus.melodies[0].durations_16th == (4,) * 13  # one beat per note, as the paper's MIDI
+    assert corpus.report.dropped == {"fewer than 12 notes": 1}
+    assert corpus.report.skipped_files == [("train_song_list_cleaned.p#2", "no pitched notes found")]
+    assert corpus.report.kept == 2 and corpus.report.melodies_read == 4
+
+
+def test_pickle_of_pitch_duration_pairs_loads(tmp_path):
+    song = [[60 + index % 5, 1 + index % 16] for index in range(14)]
+    path = tmp_path / "rhythm.pkl"
+    path.write_bytes(pickle.dumps([song, [[60, 4], [300, 4]] * 7, "not a song"]))
+    corpus = load_corpus(path)
+    assert len(corpus.melodies) == 1
+    assert corpus.melodies[0].pitches == tuple(pitch for pitch, _ in song)
+    assert corpus.melodies[0].durations_16th == tuple(duration for _, duration in song)
+    reasons = dict(corpus.report.skipped_files)
+    assert "300" in reasons["rhythm.pkl#1"] and "not a list" in reasons["rhythm.pkl#2"]
+
+
+def test_pickle_that_is_not_a_list_of_songs_is_refused(tmp_path):
+    path = tmp_path / "dict.p"
+    path.write_bytes(pickle.dumps({"train": [[60] * 12]}))
+    with pytest.raises(DataError, match=r"dict\.p.*expected a list of songs"):
+        load_corpus(path)
+
+
+# --- music files ------------------------------------------------------------------------------
+
+
+def test_one_real_essen_file_end_to_end(tmp_path):
+    corpus = load_corpus(ESSEN_FILE, cache_dir=tmp_path, workers=1, progress=False)
+    report = corpus.report
+    assert report.files_read == 1 and report.melodies_read == 27 and report.skipped_files == []
+    assert report.kept + sum(report.dropped.values()) == 27
+    first = corpus.melodies[0]
+    assert first.id == "erk5.abc#1"
+    # K:G, L:1/16 -- "c6cc | c6c2 | c2B2A4 | G8 | G4G4 | G6G2 | _B8 | A4z4"
+    assert first.pitches[:15] == (72, 72, 72, 72, 72, 72, 71, 69, 67, 67, 67, 67, 67, 70, 69)
+    assert first.durations_16th[:15] == (6, 1, 1, 6, 2, 2, 2, 4, 8, 4, 4, 6, 2, 8, 4)
+    # Tune 2 ends "d6-d4=c2 | B4z2-z6": the tie merges into one 10-sixteenth D5, the rests vanish.
+    second = next(melody for melody in corpus.melodies if melody.id == "erk5.abc#2")
+    assert second.pitches[-3:] == (74, 72, 71) and second.durations_16th[-3:] == (10, 2, 4)
+    # The second load comes from the cache, parsing nothing, with the same melodies.
+    again = load_corpus(ESSEN_FILE, cache_dir=tmp_path, workers=1, progress=False)
+    assert again.report.parsed_now == 0 and again.report.from_cache == 27
+    assert again.melodies == corpus.melodies
+
+
+def test_abc_features_ties_rests_chords_triplets_grace_notes(tmp_path):
+    corpus = load_corpus(TEST_DATA / "features.abc", min_notes=1, cache_dir=tmp_path, workers=1, progress=False)
+    (melody,) = corpus.melodies
+    # "C"C2 E2 G2 z2 | [CEG]4 c2- c2 | (3ABc d2 {f}e4  (L:1/8 = 2 sixteenths)
+    assert melody.pitches == (60, 64, 67, 67, 72, 69, 71, 72, 74, 76)
+    assert melody.durations_16th == (4, 4, 4, 8, 8, 1, 1, 1, 4, 8)
+    assert corpus.report.top_voice_taken == 1  # the chord
+
+
+def test_corrupt_files_are_skipped_and_named(tmp_path):
+    corpus = load_corpus(TEST_DATA / "mixed_folder", cache_dir=tmp_path, workers=1, progress=False)
+    assert [melody.id for melody in corpus.melodies] == ["mixed_folder/good.abc"]
+    assert corpus.melodies[0].pitches == (60, 60, 67, 67, 69, 69, 67, 65, 65, 64, 64, 62, 62, 60)
+    skipped = dict(corpus.report.skipped_files)
+    assert set(skipped) == {"mixed_folder/corrupt.mid", "mixed_folder/garbage.abc"}
+    assert "corrupt.mid" in str(corpus.report) and corpus.report.files_read == 3
+
+
+def test_midi_and_polyphonic_musicxml_from_a_folder(tmp_path):
+    import music21
+
+    folder = tmp_path / "my songs"
+    folder.mkdir()
+    melody_part = music21.stream.Part()
+    for pitch, quarter_length in [(60, 1), (62, 0.5), (64, 0.5), (65, 2), (67, 1), (69, 1.5), (67, 0.5)] * 2:
+        melody_part.append(music21.note.Note(pitch, quarterLength=quarter_length))
+    melody_part.makeMeasures(inPlace=True)
+    melody_part.write("midi", fp=folder / "tune.mid")
+    bass_part = music21.stream.Part()
+    for pitch in [48, 43, 48, 43, 48, 43, 48]:  # half notes under the melody, some starting under its notes
+        bass_part.append(music21.note.Note(pitch, quarterLength=2))
+    score = music21.stream.Score([melody_part, bass_part])
+    score.write("musicxml", fp=folder / "duet.musicxml")
+
+    corpus = load_corpus(folder, cache_dir=tmp_path / "cache", workers=1, progress=False)
+    by_id = {melody.id: melody for melody in corpus.melodies}
+    expected_pitches = (60, 62, 64, 65, 67, 69, 67) * 2
+    expected_durations = (4, 2, 2, 8, 4, 6, 2) * 2
+    for melody_id in ("my songs/tune.mid", "my songs/duet.musicxml"):
+        assert by_id[melody_id].pitches == expected_pitches
+        assert by_id[melody_id].durations_16th == expected_durations
+    assert corpus.report.top_voice_taken == 1  # the duet
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("no music here")
+    with pytest.raises(DataError, match=f"folder '{tmp_path}' contains no music files"):
+        load_corpus(tmp_path)
+
+
+def test_folder_without_readable_melodies_is_an_error(tmp_path):
+    (tmp_path / "broken.mid").write_bytes(b"not a midi file")
+    with pytest.raises(DataError, match=rf"no melody .* from {tmp_path.name}"):
+        load_corpus(tmp_path, cache_dir=tmp_path / ".cache", workers=1, progress=False)
+
+
+def test_unknown_source_and_bad_parameters_are_named():
+    with pytest.raises(DataError, match="'esen' is neither a bundled corpus"):
+        load_corpus("esen")
+    with pytest.raises(DataError, match="max_songs"):
+        load_corpus("essen", max_songs=0)
+    with pytest.raises(DataError, match="min_notes"):
+        load_corpus("essen", min_notes=0)
+
+
+def test_partial_cache_is_completed_not_redone(tmp_path):
+    subset = load_corpus(ESSEN_FILE, max_songs=5, cache_dir=tmp_path, workers=1, progress=False)
+    assert len(subset.melodies) == 5
+    parsed_for_subset = subset.report.parsed_now
+    whole = load_corpus(ESSEN_FILE, cache_dir=tmp_path, workers=1, progress=False)
+    assert whole.report.parsed_now == 27 - parsed_for_subset
+    assert set(subset.melodies) <= set(whole.melodies)
+
+
+def test_corrupt_cache_entry_is_reparsed(tmp_path):
+    load_corpus(TEST_DATA / "mixed_folder", cache_dir=tmp_path, workers=1, progress=False)
+    for entry in (tmp_path / "parsed").glob("*.json"):
+        entry.write_text("{ truncated")
+    corpus = load_corpus(TEST_DATA / "mixed_folder", cache_dir=tmp_path, workers=1, progress=False)
+    assert corpus.report.parsed_now == 3 and len(corpus.melodies) == 1
+
+
+# --- the Essen slice and subsets ----------------------------------------------------------------
+
+
+def test_essen_slice_is_clean_real_data(essen_slice):
+    melodies = essen_slice.melodies
+    assert len(melodies) == 250 and essen_slice.report.kept == 250
+    assert len({melody.id for melody in melodies}) == 250
+    assert all(len(melody) >= 12 for melody in melodies)
+    assert all(melody.id.startswith("essen/") and "#" in melody.id for melody in melodies)
+    assert len({melody.id.split("#")[0] for melody in melodies}) > 15  # spread over the collection
+    pitches = [pitch for melody in melodies for pitch in melody.pitches]
+    assert 40 <= min(pitches) and max(pitches) <= 100
+    intervals = [abs(step) for melody in melodies for step in to_intervals(melody.pitches)]
+    assert 1.5 < sum(intervals) / len(intervals) < 3.5  # folk songs move mostly by steps
+
+
+def test_subset_is_the_same_every_time_and_a_prefix_of_larger_ones(tmp_path, essen_slice):
+    small = load_corpus("essen", max_songs=12, cache_dir=tmp_path, workers=1, progress=False)
+    assert small.report.from_cache == 0  # a cold cache: these were parsed now
+    slice_ids = {melody.id for melody in essen_slice.melodies}
+    assert {melody.id for melody in small.melodies} <= slice_ids
+    assert small.melodies == [melody for melody in essen_slice.melodies if melody.id in {m.id for m in small.melodies}]
+
+
+# --- prepare ----------------------------------------------------------------------------------
+
+
+def test_prepare_cli_writes_loadable_datasets(tmp_path, capsys, essen_slice):
+    from musiclib.cli import main
+
+    out = tmp_path / "prepared"
+    assert main(["prepare", "--source", "essen", "--max_songs", "250", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "kept: 250" in printed and "vocabulary sizes" in printed and "notes per melody" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["load"]["kept"] == 250 and sum(report["splits"].values()) == 250
+    splits = split_melodies(essen_slice.melodies)
+    for variant in data.VARIANTS:
+        loaded = data.load_prepared(out, variant)
+        expected = prepare_variant(splits, variant)
+        assert loaded.vocab == expected.vocab and loaded.train == expected.train
+        assert loaded.validation == expected.validation and loaded.dropped_unknown == expected.dropped_unknown
+        assert report["variants"][variant]["vocab_size"] == len(expected.vocab)
+    assert report["variants"]["db12"]["sequences"]["train"] == 12 * len(splits.train)
+
+
+def test_load_prepared_names_a_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no finished preparation"):
+        data.load_prepared(tmp_path, "control")
