@@ -391,3 +391,17 @@ def show_melody(
     return MelodyView(
         pitches, durations_16th=durations_16th, title=title, tempo_bpm=tempo_bpm, audio=audio
     )
+
+
+def show_table(frame, *, precision: int = 2, caption: str | None = None, index: bool = False):
+    """A notebook display of a pandas DataFrame as a book table: numbers to ``precision``
+    decimals, the row index hidden unless ``index``, an optional ``caption`` (e.g. the source of
+    published numbers). Returns a pandas Styler; the book styles it like ``DataFrame`` output.
+    """
+    styler = frame.style.format(precision=precision, thousands=",", na_rep="")
+    styler = styler.set_table_attributes('class="dataframe"')
+    if not index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler

@@ -1,0 +1,367 @@
+"""Reproduce the study: execute every notebook with papermill, record the run, build the book.
+
+``reproduce(profile)`` runs ``notebooks/NN_*.ipynb`` in order with the papermill parameters
+``profile``, ``data_source``, ``runs_dir`` and ``seed``, writing each executed notebook to
+``book/executed/NN_*.ipynb`` (under a temporary name first, renamed when it finished, so a
+failure never leaves a half-executed page). It then writes the run record (environment, profile,
+per-notebook wall times) as ``book/executed/run_record.json`` and as the Markdown table that the
+book's reproducibility page includes, and builds the HTML book with Jupyter Book 1.x into
+``_build/html``.
+
+A failing notebook does not stop the others: its error is recorded, its previous executed version
+is kept (or, when there is none, a page saying it failed takes its place so the book still
+builds), and :attr:`Reproduction.ok` is False. Finished training runs live in ``runs_dir`` and
+are reused by the notebooks, so running again continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+EXECUTED_FOLDER = "executed"
+RUN_RECORD_JSON = "run_record.json"
+RUN_RECORD_MARKDOWN = "run_record.md"
+KERNEL_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # no TensorFlow C++ logs in the kernel's output
+    "PYTHONWARNINGS": "ignore",  # no warnings printed into the pages
+    "TQDM_DISABLE": "1",  # no progress bars in executed notebooks
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+VERSIONED_PACKAGES = (
+    "musiclib", "keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "numpy", "pandas",
+    "scipy", "scikit-learn", "music21", "matplotlib", "verovio", "papermill", "jupyter-book",
+)  # fmt: skip
+
+
+class ReproduceError(ValueError):
+    """Bad arguments to :func:`reproduce` (missing notebooks folder, unknown notebook name)."""
+
+
+@dataclass
+class NotebookResult:
+    """How one notebook went: ``status`` is "ok" or "failed"; ``seconds`` is its wall time."""
+
+    name: str
+    status: str
+    seconds: float
+    output: str
+    error: str | None = None
+
+
+@dataclass
+class Reproduction:
+    """The outcome of :func:`reproduce`."""
+
+    profile: str
+    notebooks: list[NotebookResult]
+    environment: dict
+    record_path: Path
+    book_index: Path | None = None
+    build_seconds: float | None = None
+    build_error: str | None = None
+    failed: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.failed = [result.name for result in self.notebooks if result.status != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        """True when every notebook ran and the book (if asked for) was built."""
+        return not self.failed and self.build_error is None
+
+
+def _keras_backend() -> str:
+    """The Keras backend the kernels will use: $KERAS_BACKEND, else ~/.keras/keras.json, else tensorflow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text())["backend"]
+    except (OSError, ValueError, KeyError):
+        return "tensorflow"
+
+
+def _fluidsynth_version() -> str | None:
+    if shutil.which("fluidsynth") is None:
+        return None
+    finished = subprocess.run(["fluidsynth", "--version"], capture_output=True, text=True)
+    first_line = finished.stdout.strip().splitlines()[:1]
+    return first_line[0] if first_line else "unknown"
+
+
+def environment_info(profile: str) -> dict:
+    """The environment a build ran in: profile, date (UTC), platform, CPU count, Python, the
+    Keras backend, versions of the packages that compute or render numbers, and audio support.
+
+    Reads package metadata only (importing Keras is not needed).
+    """
+    from musiclib import render
+
+    versions = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "profile": profile,
+        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "keras_backend": _keras_backend(),
+        "packages": versions,
+        "fluidsynth": _fluidsynth_version(),
+        "soundfont": str(render.find_soundfont()) if render.audio_available() else None,
+    }
+
+
+def find_notebooks(notebooks_dir: str | os.PathLike, only: list[str] | None = None) -> list[Path]:
+    """The notebooks to execute (``NN_name.ipynb`` in ``notebooks_dir``, in name order).
+
+    ``only``: names (``"01_data"`` or ``"01_data.ipynb"``) to keep. Raises ReproduceError for a
+    missing folder, an empty folder or an unknown name.
+    """
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise ReproduceError(f"notebooks folder {folder} does not exist")
+    notebooks = sorted(folder.glob(NOTEBOOK_PATTERN))
+    if not notebooks:
+        raise ReproduceError(f"notebooks folder {folder} holds no notebooks named like {NOTEBOOK_PATTERN}")
+    if only is None:
+        return notebooks
+    by_name = {path.stem: path for path in notebooks}
+    wanted = [Path(name).stem for name in only]
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        raise ReproduceError(f"no notebook named {unknown} in {folder}; there are {sorted(by_name)}")
+    return [by_name[name] for name in wanted]
+
+
+class _KernelEnvironment:
+    """Set the kernel's environment variables for the duration of a ``with`` block."""
+
+    def __enter__(self):
+        self._saved = {name: os.environ.get(name) for name in KERNEL_ENVIRONMENT}
+        os.environ.update(KERNEL_ENVIRONMENT)
+        return self
+
+    def __exit__(self, *exc_info):
+        for name, saved in self._saved.items():
+            if saved is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = saved
+
+
+def _error_summary(error: BaseException) -> str:
+    """One paragraph on why a notebook failed (papermill names the cell and the exception)."""
+    if hasattr(error, "ename"):  # papermill.PapermillExecutionError
+        return f"cell {error.exec_count}: {error.ename}: {error.evalue}"
+    return "".join(traceback.format_exception_only(type(error), error)).strip()
+
+
+def _failure_page(name: str, error: str, profile: str) -> dict:
+    """A notebook (nbformat 4 JSON) that stands in for a notebook that failed and had no earlier output."""
+    text = (
+        f"# {name} (failed)\n\n"
+        f"This notebook failed when the book was built with the `{profile}` profile, so its results "
+        "are missing. The error:\n\n"
+        f"```text\n{error}\n```\n\n"
+        "See the [reproducibility page](../reproducibility) for this build's record."
+    )
+    return {
+        "cells": [{"cell_type": "markdown", "metadata": {}, "source": text}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _hide_parameter_cells(path: Path) -> None:
+    """Tag the parameters cell and papermill's injected one "remove-cell": the run record shows them."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(notebook, path)
+
+
+def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_name: str = "python3") -> float:
+    """Execute ``source`` with papermill into ``target`` (renamed into place when done); return seconds.
+
+    The kernel runs in the notebook's folder with :data:`KERNEL_ENVIRONMENT` set. On failure the
+    partly executed notebook is kept as ``<target stem>.failed.ipynb`` (for debugging; the book
+    does not show it) and the papermill error propagates.
+    """
+    import papermill
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.stem}.{os.getpid()}.running.ipynb")
+    started = time.perf_counter()
+    try:
+        with _KernelEnvironment():
+            papermill.execute_notebook(
+                str(source),
+                str(temporary),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(source.parent),
+                progress_bar=False,
+                log_output=False,
+            )
+    except BaseException:
+        if temporary.exists():
+            os.replace(temporary, target.with_name(f"{target.stem}.failed.ipynb"))
+        raise
+    _hide_parameter_cells(temporary)
+    os.replace(temporary, target)
+    target.with_name(f"{target.stem}.failed.ipynb").unlink(missing_ok=True)
+    return time.perf_counter() - started
+
+
+def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
+    """The run record as the Markdown that the reproducibility page includes."""
+    packages = environment["packages"]
+    rows = [
+        ("Profile", f"`{environment['profile']}`"),
+        ("Built", environment["date_utc"]),
+        ("Platform", environment["platform"]),
+        ("CPU", f"{environment['cpu_count']} logical cores ({environment['processor']})"),
+        ("Python", environment["python"]),
+        ("Keras backend", environment["keras_backend"]),
+        ("Packages", ", ".join(f"{name} {version}" for name, version in packages.items())),
+        ("Audio", environment["fluidsynth"] or "off (FluidSynth not installed)"),
+    ]
+    lines = ["| | |", "|---|---|", *[f"| {key} | {value} |" for key, value in rows], ""]
+    lines += ["| Notebook | Status | Wall time |", "|---|---|---|"]
+    for result in results:
+        status = "ran" if result.status == "ok" else f"**failed**: {result.error}"
+        lines.append(f"| {result.name} | {status} | {_duration(result.seconds)} |")
+    total = sum(result.seconds for result in results)
+    lines.append(f"| **all notebooks** | | **{_duration(total)}** |")
+    return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    """``75.3`` -> ``"1 min 15 s"``."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def write_run_record(executed_dir: Path, environment: dict, results: list[NotebookResult]) -> Path:
+    """Write ``run_record.json`` and ``run_record.md`` into ``executed_dir``; return the JSON path."""
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    record = {
+        "environment": environment,
+        "notebooks": [asdict(result) for result in results],
+        "total_seconds": sum(result.seconds for result in results),
+    }
+    json_path = executed_dir / RUN_RECORD_JSON
+    _write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")
+    _write_text_atomic(executed_dir / RUN_RECORD_MARKDOWN, _markdown_record(environment, results))
+    return json_path
+
+
+def build_book(book_root: str | os.PathLike = PROJECT_ROOT) -> Path:
+    """Build the HTML book with Jupyter Book 1.x (``_config.yml``/``_toc.yml`` in ``book_root``).
+
+    Returns ``book_root/_build/html/index.html``. Raises RuntimeError with the end of the build
+    log when the build fails.
+    """
+    book_root = Path(book_root)
+    # the jupyter-book command of this interpreter (jupyter_book has no __main__ module)
+    launcher = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
+    command = [sys.executable, "-c", launcher, "build", str(book_root)]
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=book_root)
+    index = book_root / "_build" / "html" / "index.html"
+    if finished.returncode != 0 or not index.is_file():
+        log = (finished.stdout + finished.stderr).strip()[-3000:]
+        raise RuntimeError(f"jupyter-book build of {book_root} failed (exit {finished.returncode}):\n{log}")
+    return index
+
+
+def reproduce(
+    profile: str = "quick",
+    *,
+    notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks",
+    book_dir: str | os.PathLike = PROJECT_ROOT / "book",
+    runs_dir: str | os.PathLike = PROJECT_ROOT / "runs",
+    data_source: str | None = None,
+    seed: int = 0,
+    only: list[str] | None = None,
+    build: bool = True,
+    progress: bool = True,
+) -> Reproduction:
+    """Execute the notebooks with ``profile`` (smoke, quick, paper or a .toml path) and build the book.
+
+    Each notebook gets the papermill parameters ``profile``, ``data_source`` (None = the
+    profile's), ``runs_dir`` (absolute) and ``seed``, and is written to ``book_dir/executed/``.
+    ``only`` limits the run to some notebooks (names like ``"01_data"``). ``build=False`` skips
+    the Jupyter Book build (the book's root is the folder above ``book_dir``). ``progress``
+    prints one line per notebook. Returns a :class:`Reproduction`; check ``.ok``.
+    Raises ReproduceError for a missing notebooks folder or an unknown notebook name.
+    """
+    notebooks = find_notebooks(notebooks_dir, only)
+    executed_dir = Path(book_dir) / EXECUTED_FOLDER
+    parameters = {
+        "profile": str(profile),
+        "data_source": data_source,
+        "runs_dir": str(Path(runs_dir).resolve()),
+        "seed": int(seed),
+    }
+    environment = environment_info(str(profile))
+    results = []
+    for source in notebooks:
+        target = executed_dir / source.name
+        if progress:
+            print(f"[reproduce] {source.name} (profile {profile}) ...", flush=True)
+        started = time.perf_counter()
+        try:
+            seconds = execute_notebook(source, target, parameters)
+            results.append(NotebookResult(source.stem, "ok", seconds, str(target)))
+        except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
+            summary = _error_summary(error)
+            if not target.exists():
+                _write_text_atomic(target, json.dumps(_failure_page(source.stem, summary, str(profile)), indent=1))
+            results.append(NotebookResult(source.stem, "failed", time.perf_counter() - started, str(target), summary))
+        if progress:
+            last = results[-1]
+            print(f"[reproduce] {source.name}: {last.status} in {_duration(last.seconds)}"
+                  + (f" -- {last.error}" if last.error else ""), flush=True)
+    record_path = write_run_record(executed_dir, environment, results)
+    outcome = Reproduction(str(profile), results, environment, record_path)
+    if build:
+        started = time.perf_counter()
+        try:
+            outcome.book_index = build_book(Path(book_dir).resolve().parent)
+        except RuntimeError as error:
+            outcome.build_error = str(error)
+        outcome.build_seconds = time.perf_counter() - started
+        if progress:
+            print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {_duration(outcome.build_seconds)}", flush=True)
+    return outcome
