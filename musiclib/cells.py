@@ -1,0 +1,227 @@
+"""The two TensorFlow-1 contrib recurrent cells the paper compares with the LSTM, as Keras 3 cells.
+
+Keras 3 ships LSTM, GRU and SimpleRNN but not these two, so they are written here with ``keras.ops``
+only (any Keras backend), numerically equal to ``tf.contrib.rnn.UGRNNCell`` / ``tf.contrib.rnn.NASCell``
+of TensorFlow 1.x (the paper used TF 1.2.1) and TensorFlow Addons' ``NASCell``:
+
+- :class:`UGRNNCell`: Collins, Sohl-Dickstein and Sussillo, "Capacity and Trainability in Recurrent
+  Neural Networks", ICLR 2017 (arXiv 1611.09913).
+- :class:`NASCell`: Zoph and Le, "Neural Architecture Search with Reinforcement Learning", ICLR 2017
+  (arXiv 1611.01578).
+
+Both keep the input weights (``kernel``) apart from the recurrent weights (``recurrent_kernel``), the
+layout of Keras' own LSTM cell. That lets :class:`InputProjectedRNN` multiply the inputs of all time
+steps by ``kernel`` in one matrix product before the recurrence, leaving one small matrix product per
+step (the same result as running the cell step by step, in less time).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+class _TwoKernelCell(keras.layers.Layer):
+    """Shared plumbing of a cell whose pre-activations are ``x @ kernel + h @ recurrent_kernel (+ bias)``.
+
+    A subclass sets ``gate_count`` (how many ``units``-wide pre-activation blocks it needs) and
+    ``recurrent_state_index`` (which of its states multiplies ``recurrent_kernel``; that state is also
+    the cell's output) and implements :meth:`recurrent_step`. ``call`` is then
+    one step on raw inputs, and :class:`InputProjectedRNN` uses :meth:`project_inputs` once per sequence.
+    """
+
+    gate_count: int
+    recurrent_state_index: int
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        use_bias: bool,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"{type(self).__name__}: units must be at least 1, got {units}")
+        self.units = int(units)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.output_size = self.units
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        width = self.gate_count * self.units
+        self.kernel = self.add_weight(
+            shape=(input_dim, width), name="kernel", initializer=self.kernel_initializer
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, width), name="recurrent_kernel", initializer=self.recurrent_initializer
+        )
+        self.bias = (
+            self.add_weight(shape=(width,), name="bias", initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
+
+    def project_inputs(self, inputs):
+        """``inputs @ kernel`` over the last axis (any leading axes, e.g. [batch, time, input_dim])."""
+        return ops.matmul(inputs, self.kernel)
+
+    def recurrent_step(self, projected_inputs, states):
+        """One step from already projected inputs [batch, gate_count*units]; returns (output, new states)."""
+        raise NotImplementedError
+
+    def recurrent_product(self, states):
+        """``state @ recurrent_kernel (+ bias)`` [batch, gate_count*units] for the state that feeds back."""
+        product = ops.matmul(states[self.recurrent_state_index], self.recurrent_kernel)
+        if self.use_bias:
+            product = product + self.bias
+        return product
+
+    def call(self, inputs, states, training=None):
+        if not isinstance(states, (list, tuple)):
+            states = [states]
+        return self.recurrent_step(self.project_inputs(inputs), list(states))
+
+    def get_initial_state(self, batch_size=None):
+        """Zero states, one [batch_size, units] tensor per entry of ``state_size``."""
+        sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
+        return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
+
+
+@keras.saving.register_keras_serializable(package="musiclib")
+class UGRNNCell(_TwoKernelCell):
+    """Update Gate RNN cell (Collins et al. 2017), as ``tf.contrib.rnn.UGRNNCell``.
+
+    One gate decides per unit whether to keep integrating the old state or take the new candidate::
+
+        z     = x @ kernel + h @ recurrent_kernel + bias       # [batch, 2*units]
+        g     = sigmoid(z[:, :units] + forget_bias)           # update gate
+        c     = tanh(z[:, units:])                            # candidate
+        new_h = g * h + (1 - g) * c                           # output = new state
+
+    Weights: ``kernel`` [input_dim, 2*units], ``recurrent_kernel`` [units, 2*units], ``bias`` [2*units]
+    (TF 1.x kept kernel and recurrent_kernel stacked in one [input_dim+units, 2*units] matrix; splitting
+    it by rows changes nothing in the result). ``forget_bias`` (default 1.0, as TF) biases the gate
+    towards keeping the state early in training. Half the matrix work of an LSTM of the same size.
+    """
+
+    gate_count = 2
+    recurrent_state_index = 0
+
+    def __init__(self, units: int, forget_bias: float = 1.0, **kwargs):
+        kwargs.setdefault("use_bias", True)
+        super().__init__(units, **kwargs)
+        self.forget_bias = float(forget_bias)
+        self.state_size = self.units
+
+    def recurrent_step(self, projected_inputs, states):
+        previous_state = states[0]
+        pre_activations = projected_inputs + self.recurrent_product(states)
+        gate = ops.sigmoid(pre_activations[:, : self.units] + self.forget_bias)
+        candidate = ops.tanh(pre_activations[:, self.units :])
+        new_state = candidate + gate * (previous_state - candidate)
+        return new_state, [new_state]
+
+    def get_config(self):
+        return {**super().get_config(), "forget_bias": self.forget_bias, "use_bias": self.use_bias}
+
+
+@keras.saving.register_keras_serializable(package="musiclib")
+class NASCell(_TwoKernelCell):
+    """Neural Architecture Search cell (Zoph and Le 2017), as ``tf.contrib.rnn.NASCell`` / ``tfa.rnn.NASCell``.
+
+    State ``(c, m)``, both [batch, units]; output ``m``. With ``x_k`` / ``m_k`` the k-th of the eight
+    ``units``-wide column blocks of ``x @ kernel`` and ``m @ recurrent_kernel (+ bias)``::
+
+        l1 = [sigmoid(x0 + m0), relu(x1 + m1), sigmoid(x2 + m2), relu(x3 * m3),
+              tanh(x4 + m4), sigmoid(x5 + m5), tanh(x6 + m6), sigmoid(x7 + m7)]
+        l2_0 = tanh(l1[0] * l1[1]);  l2_1 = tanh(l1[2] + l1[3])
+        l2_2 = tanh(l1[4] * l1[5]);  l2_3 = sigmoid(l1[6] + l1[7])
+        new_c = tanh(l2_0 + c) * l2_1                          # the cell injection
+        new_m = tanh(new_c * tanh(l2_2 + l2_3))
+
+    (block 3 multiplies the input and recurrent products, as published.) Weights: ``kernel``
+    [input_dim, 8*units], ``recurrent_kernel`` [units, 8*units], ``bias`` [8*units] only when
+    ``use_bias`` (default False, as TF). Twice the matrix work of an LSTM of the same size.
+    """
+
+    gate_count = 8
+    recurrent_state_index = 1
+
+    def __init__(self, units: int, use_bias: bool = False, **kwargs):
+        super().__init__(units, use_bias=use_bias, **kwargs)
+        self.state_size = [self.units, self.units]
+
+    def recurrent_step(self, projected_inputs, states):
+        previous_c = states[0]
+        x = ops.split(projected_inputs, 8, axis=-1)
+        m = ops.split(self.recurrent_product(states), 8, axis=-1)
+        layer1 = [
+            ops.sigmoid(x[0] + m[0]),
+            ops.relu(x[1] + m[1]),
+            ops.sigmoid(x[2] + m[2]),
+            ops.relu(x[3] * m[3]),
+            ops.tanh(x[4] + m[4]),
+            ops.sigmoid(x[5] + m[5]),
+            ops.tanh(x[6] + m[6]),
+            ops.sigmoid(x[7] + m[7]),
+        ]
+        layer2_0 = ops.tanh(layer1[0] * layer1[1])
+        layer2_1 = ops.tanh(layer1[2] + layer1[3])
+        layer2_2 = ops.tanh(layer1[4] * layer1[5])
+        layer2_3 = ops.sigmoid(layer1[6] + layer1[7])
+        new_c = ops.tanh(layer2_0 + previous_c) * layer2_1
+        new_m = ops.tanh(new_c * ops.tanh(layer2_2 + layer2_3))
+        return new_m, [new_c, new_m]
+
+    def get_config(self):
+        return {**super().get_config(), "use_bias": self.use_bias}
+
+
+@keras.saving.register_keras_serializable(package="musiclib")
+class InputProjectedRNN(keras.layers.RNN):
+    """``keras.layers.RNN`` for :class:`UGRNNCell` / :class:`NASCell` that projects all inputs at once.
+
+    Same results as ``keras.layers.RNN(cell)``; the per-step ``x @ kernel`` products are replaced by one
+    [batch*time, input_dim] x [input_dim, gate_count*units] product before the loop, so each step
+    only multiplies the state by ``recurrent_kernel``.
+    """
+
+    def __init__(self, cell, **kwargs):
+        if not isinstance(cell, _TwoKernelCell):
+            raise ValueError(
+                f"InputProjectedRNN needs a UGRNNCell or NASCell, got {type(cell).__name__}"
+            )
+        super().__init__(cell, **kwargs)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if mask is not None or self.unroll or self.go_backwards:
+            # Not used by musiclib's models; the base class runs the cell step by step.
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        cell = self.cell
+
+        def step(states, projected_inputs):
+            # Each step's output is also its fed-back state, so the states are all the scan collects
+            # (Keras' TensorFlow scan wants per-step results shaped like the carried states).
+            _, new_states = cell.recurrent_step(projected_inputs, list(states))
+            return new_states, new_states
+
+        time_major_inputs = ops.transpose(cell.project_inputs(sequences), (1, 0, 2))
+        final_states, time_major_states = ops.scan(step, list(initial_state), time_major_inputs)
+        time_major_outputs = time_major_states[cell.recurrent_state_index]
+        return time_major_outputs[-1], ops.transpose(time_major_outputs, (1, 0, 2)), final_states
