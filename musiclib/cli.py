@@ -74,6 +74,80 @@ def _evaluate(args) -> int:
 _COMMANDS.append(_add_evaluate)
 
 
+_TRAIN_FLAGS = (
+    # (flag, type, help): the original train.py's flags; None -> the TrainConfig default (the paper's recipe).
+    ("--model", str, "recurrent cell: lstm, nas, ugrnn, gru or rnn (default lstm)"),
+    ("--num_layers", int, "stacked recurrent layers (default 2; the paper tried 1..5)"),
+    ("--rnn_size", int, "cells per layer, also the embedding size (default 128)"),
+    ("--batch_size", int, "rows per batch (default 50)"),
+    ("--seq_length", int, "time steps per batch (default 50)"),
+    ("--num_epochs", int, "epochs (default: the paper's, 300 control / 300 interval / 50 db12)"),
+    ("--save_every", int, "steps between checkpoints (default 1000)"),
+    ("--learning_rate", float, "Adam learning rate of the first epoch (default 0.002)"),
+    ("--decay_rate", float, "learning rate factor per epoch (default 0.97)"),
+    ("--grad_clip", float, "maximum global gradient norm (default 5)"),
+    ("--seed", int, "random seed of the initial weights (default 0)"),
+)
+
+
+def _add_train(commands) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train a next-note model with the paper's recipe (resumable run directory)",
+        description="Train embedding + stacked RNN on a dataset variant with the paper's recipe (Adam, "
+        "lr 0.002 x 0.97 per epoch, clip 5, batches of 50 x 50). Flags are the original train.py's. "
+        "Running the same command again resumes an interrupted run, or reuses a finished one.",
+    )
+    for flag, kind, text in _TRAIN_FLAGS:
+        parser.add_argument(flag, type=kind, help=text)
+    parser.add_argument("--variant", default="control", help="dataset variant: control, interval or db12 (default control)")
+    data_source = parser.add_mutually_exclusive_group()
+    data_source.add_argument(
+        "--source", default="essen",
+        help="bundled corpus (essen, oneill, ryans, aird), a folder of MIDI/MusicXML/ABC/Humdrum files, or a .p pickle",
+    )
+    data_source.add_argument("--data_dir", help="a folder written by `python -m musiclib prepare` (instead of --source)")
+    parser.add_argument("--max_songs", type=int, help="a fixed subset of this many songs of --source (default: all)")
+    parser.add_argument("--run_dir", help="run directory (default runs/train/VARIANT/MODEL-NUM_LAYERS)")
+    parser.add_argument("--force", action="store_true", help="retrain even if --run_dir holds a finished run")
+    parser.set_defaults(handler=_train)
+
+
+def _train(args) -> int:
+    from pathlib import Path
+
+    from musiclib import data, train
+
+    settings = {flag[2:]: getattr(args, flag[2:]) for flag, _, _ in _TRAIN_FLAGS if getattr(args, flag[2:]) is not None}
+    settings.setdefault("num_epochs", train.PAPER_EPOCHS.get(args.variant, train.TrainConfig.num_epochs))
+    config = train.TrainConfig(variant=args.variant, **settings)
+    if args.data_dir:
+        variant_data = data.load_prepared(args.data_dir, args.variant)
+    else:
+        corpus = data.load_corpus(args.source, max_songs=args.max_songs)
+        print(corpus.report)
+        variant_data = data.prepare_variant(data.split_melodies(corpus.melodies), args.variant)
+    run_dir = Path(args.run_dir or Path("runs", "train", config.variant, f"{config.model}-{config.num_layers}"))
+    if (run_dir / train.COMPLETE_FILE).exists() and not args.force:
+        print(f"{run_dir} holds a finished run: loading it (pass --force to retrain)")
+    elif (run_dir / train.RESUME_FILE).exists() and not args.force:
+        print(f"{run_dir} holds an interrupted run: resuming it")
+    else:
+        print(f"training into {run_dir}")
+    run = train.train(config, variant_data, run_dir, force=args.force)
+    last = run.history["epochs"][-1]
+    print(
+        f"done: {last['epoch']} epochs, {run.history['steps'][-1]['step']} steps; final training loss "
+        f"{last['train_loss']:.4f}, validation loss {last['val_loss']:.4f} (nats per token)\n"
+        f"checkpoints: {run_dir / train.CHECKPOINT_DIR}; curves and embedding: "
+        f"tensorboard --logdir {run_dir / train.TENSORBOARD_DIR}"
+    )
+    return 0
+
+
+_COMMANDS.append(_add_train)
+
+
 def _add_prepare(commands) -> None:
     parser = commands.add_parser(
         "prepare",
@@ -111,3 +185,95 @@ def _prepare(args) -> int:
 
 
 _COMMANDS.append(_add_prepare)
+
+
+def _add_reproduce(commands) -> None:
+    parser = commands.add_parser(
+        "reproduce",
+        help="execute every notebook with a profile (papermill) and build the book (Jupyter Book)",
+        description="Execute notebooks/NN_*.ipynb with papermill into book/executed/, record the environment "
+        "and per-notebook wall times (the book's reproducibility page) and build the HTML book into "
+        "_build/html. Finished training runs in --runs_dir are reused, so running again continues where "
+        "an interrupted run stopped. Exits 1 when a notebook or the build fails (the others still run).",
+    )
+    parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
+    parser.add_argument("--data_source", help="corpus for every notebook instead of the profile's (name, folder or .p)")
+    parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
+    parser.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (default 0)")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="execute only these notebooks, e.g. 01_data")
+    parser.add_argument("--no-build", dest="build", action="store_false", help="execute the notebooks, skip the book")
+    parser.set_defaults(handler=_reproduce)
+
+
+def _reproduce(args) -> int:
+    from musiclib import reproduce
+
+    outcome = reproduce.reproduce(
+        args.profile, runs_dir=args.runs_dir, data_source=args.data_source, seed=args.seed, only=args.only,
+        build=args.build,
+    )
+    for result in outcome.notebooks:
+        if result.status != "ok":
+            partial = reproduce.failed_copy_path(result.output)
+            where = f" (partly executed copy: {partial})" if partial.exists() else ""
+            print(f"error: notebook {result.name} failed: {result.error}{where}", file=sys.stderr)
+    if outcome.build_error:
+        print(f"error: {outcome.build_error}", file=sys.stderr)
+    if outcome.book_index:
+        print(f"book: {outcome.book_index}")
+    print(f"run record: {outcome.record_path}")
+    return 0 if outcome.ok else 1
+
+
+_COMMANDS.append(_add_reproduce)
+
+
+def _add_generate(commands) -> None:
+    parser = commands.add_parser(
+        "generate",
+        help="sample songs from a trained run (all songs in one batched pass) as MIDI files and songs.json",
+        description="Sample melodies from a finished training run, as the original sample.py: warm up on the "
+        "seed, then pick -n notes by roulette-wheel selection (or --selection_method max). Songs include the "
+        "seed; each is written as a MIDI file (one beat per note, tempo 120) and all of them in songs.json.",
+    )
+    parser.add_argument("--run_dir", required=True, help="a finished run directory (from `python -m musiclib train`)")
+    parser.add_argument(
+        "--seed", help="seed tokens (default: the paper's, '60 62 64 62'; interval runs: start pitch then "
+        "intervals, '60 2 2 -2')",
+    )
+    parser.add_argument("-n", type=int, default=30, help="notes generated per song after the seed (default 30)")
+    parser.add_argument("--n_songs", type=int, default=100, help="songs to generate (default 100)")
+    parser.add_argument(
+        "--selection_method", choices=("roulette", "max"), default="roulette",
+        help="roulette: sample from the softmax (default, the paper's); max: the most likely note",
+    )
+    parser.add_argument("--temperature", type=float, default=1.0, help="divides the logits (default 1.0)")
+    parser.add_argument("--output_uri", help="output folder (default RUN_DIR/songs)")
+    parser.add_argument("--rng_seed", type=int, help="random seed for reproducible songs (default: a fresh one)")
+    parser.set_defaults(handler=_generate)
+
+
+def _generate(args) -> int:
+    from pathlib import Path
+
+    from musiclib import generate, train
+
+    run = train.load_run(args.run_dir)
+    seed = args.seed or generate.PAPER_SEEDS[run.config.variant]
+    method = "argmax" if args.selection_method == "max" else "roulette"
+    songs = generate.generate(
+        run, seed, n_notes=args.n, n_songs=args.n_songs, method=method, temperature=args.temperature, rng=args.rng_seed
+    )
+    output_dir = Path(args.output_uri or Path(args.run_dir, "songs"))
+    details = {
+        "run_dir": str(args.run_dir), "variant": run.config.variant, "model": run.config.model,
+        "num_layers": run.config.num_layers, "seed": seed, "n_notes": args.n, "selection_method": method,
+        "temperature": args.temperature, "rng_seed": args.rng_seed,
+    }
+    paths = generate.save_songs(songs, output_dir, details=details)
+    print(f"{len(paths)} songs of {len(songs[0])} notes in {output_dir} (MIDI files and {generate.SONGS_FILE})")
+    print("first song:", " ".join(str(pitch) for pitch in songs[0]))
+    return 0
+
+
+_COMMANDS.append(_add_generate)

@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 EXECUTED_FOLDER = "executed"
 RUN_RECORD_JSON = "run_record.json"
@@ -176,21 +175,19 @@ def _error_summary(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(error), error)).strip()
 
 
-def _failure_page(name: str, error: str, profile: str) -> dict:
-    """A notebook (nbformat 4 JSON) that stands in for a notebook that failed and had no earlier output."""
+def _failure_page(name: str, error: str, profile: str) -> str:
+    """A notebook (nbformat JSON) standing in for a notebook that failed and had no earlier output."""
+    import nbformat
+
     text = (
         f"# {name} (failed)\n\n"
         f"This notebook failed when the book was built with the `{profile}` profile, so its results "
         "are missing. The error:\n\n"
         f"```text\n{error}\n```\n\n"
-        "See the [reproducibility page](../reproducibility) for this build's record."
+        "The [reproducibility page](../reproducibility) has this build's record."
     )
-    return {
-        "cells": [{"cell_type": "markdown", "metadata": {}, "source": text}],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    return nbformat.writes(page)
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -209,6 +206,12 @@ def _hide_parameter_cells(path: Path) -> None:
         if {"parameters", "injected-parameters"} & set(tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
     nbformat.write(notebook, path)
+
+
+def failed_copy_path(target: str | os.PathLike) -> Path:
+    """Where :func:`execute_notebook` keeps the partly executed copy of a notebook that failed."""
+    target = Path(target)
+    return target.with_name(f"{target.stem}.failed.ipynb")
 
 
 def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_name: str = "python3") -> float:
@@ -236,11 +239,11 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_nam
             )
     except BaseException:
         if temporary.exists():
-            os.replace(temporary, target.with_name(f"{target.stem}.failed.ipynb"))
+            os.replace(temporary, failed_copy_path(target))
         raise
     _hide_parameter_cells(temporary)
     os.replace(temporary, target)
-    target.with_name(f"{target.stem}.failed.ipynb").unlink(missing_ok=True)
+    failed_copy_path(target).unlink(missing_ok=True)
     return time.perf_counter() - started
 
 
@@ -287,7 +290,7 @@ def write_run_record(executed_dir: Path, environment: dict, results: list[Notebo
     return json_path
 
 
-def build_book(book_root: str | os.PathLike = PROJECT_ROOT) -> Path:
+def build_book(book_root: str | os.PathLike = ".") -> Path:
     """Build the HTML book with Jupyter Book 1.x (``_config.yml``/``_toc.yml`` in ``book_root``).
 
     Returns ``book_root/_build/html/index.html``. Raises RuntimeError with the end of the build
@@ -308,9 +311,9 @@ def build_book(book_root: str | os.PathLike = PROJECT_ROOT) -> Path:
 def reproduce(
     profile: str = "quick",
     *,
-    notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks",
-    book_dir: str | os.PathLike = PROJECT_ROOT / "book",
-    runs_dir: str | os.PathLike = PROJECT_ROOT / "runs",
+    notebooks_dir: str | os.PathLike = "notebooks",
+    book_dir: str | os.PathLike = "book",
+    runs_dir: str | os.PathLike = "runs",
     data_source: str | None = None,
     seed: int = 0,
     only: list[str] | None = None,
@@ -319,6 +322,7 @@ def reproduce(
 ) -> Reproduction:
     """Execute the notebooks with ``profile`` (smoke, quick, paper or a .toml path) and build the book.
 
+    Paths are relative to the current folder (the repository root for ``make reproduce``).
     Each notebook gets the papermill parameters ``profile``, ``data_source`` (None = the
     profile's), ``runs_dir`` (absolute) and ``seed``, and is written to ``book_dir/executed/``.
     ``only`` limits the run to some notebooks (names like ``"01_data"``). ``build=False`` skips
@@ -347,7 +351,7 @@ def reproduce(
         except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
             summary = _error_summary(error)
             if not target.exists():
-                _write_text_atomic(target, json.dumps(_failure_page(source.stem, summary, str(profile)), indent=1))
+                _write_text_atomic(target, _failure_page(source.stem, summary, str(profile)))
             results.append(NotebookResult(source.stem, "failed", time.perf_counter() - started, str(target), summary))
         if progress:
             last = results[-1]

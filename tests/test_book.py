@@ -1,0 +1,236 @@
+"""The book: every notebook executes with the smoke profile, the book builds, and its pages render in
+headless Chromium with tables, figures, sheet music, audio players and no JavaScript errors.
+
+The session fixture copies the book's sources (``_config.yml``, ``_toc.yml``, ``book/``) into a
+temporary folder and runs ``reproduce(profile="smoke")`` there once, with a temporary runs folder,
+so the test never touches the ``book/executed`` or ``runs`` of the working tree.
+"""
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from musiclib import render, reproduce
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(reproduce.NOTEBOOK_PATTERN))
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+# What each experiment page must show at least (tables, figures, sheet-music SVGs, audio players
+# when fluidsynth is installed); the notebooks show more.
+PAGE_CONTENT = {
+    "01_data": {"tables": 4, "figures": 2, "scores": 1, "players": 1},
+    "02_layers": {"tables": 1, "figures": 1, "scores": 0, "players": 0},
+    "03_generation": {"tables": 2, "figures": 0, "scores": 1, "players": 1},
+    "04_embeddings": {"tables": 1, "figures": 1, "scores": 0, "players": 0},
+    "05_cross_entropy": {"tables": 1, "figures": 1, "scores": 1, "players": 1},
+}
+pytestmark = pytest.mark.slow
+
+
+def _toc_files(root: Path) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    return [toc["root"], *[chapter["file"] for chapter in toc["chapters"]]]
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """(book root, Reproduction) of one smoke-profile reproduction in a temporary folder."""
+    root = tmp_path_factory.mktemp("book")
+    shutil.copy(ROOT / "_config.yml", root)
+    shutil.copy(ROOT / "_toc.yml", root)
+    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns(reproduce.EXECUTED_FOLDER))
+    outcome = reproduce.reproduce(
+        "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs", progress=False
+    )
+    return root, outcome
+
+
+def test_the_toc_lists_every_notebook_as_a_page():
+    chapters = [Path(name) for name in _toc_files(ROOT)]
+    executed = [path.name for path in chapters if path.parent.name == reproduce.EXECUTED_FOLDER]
+    assert executed == NOTEBOOKS
+    assert set(PAGE_CONTENT) == set(NOTEBOOKS)
+
+
+def test_every_notebook_executes_with_the_smoke_profile(built_book):
+    root, outcome = built_book
+    assert [result.name for result in outcome.notebooks] == NOTEBOOKS
+    failures = {result.name: result.error for result in outcome.notebooks if result.status != "ok"}
+    assert not failures
+    for name in NOTEBOOKS:
+        notebook = nbformat.read(root / "book" / "executed" / f"{name}.ipynb", as_version=4)
+        errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
+        assert not errors, name
+        parameters = [cell for cell in notebook.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+        assert len(parameters) == 1 and "remove-cell" in parameters[0].metadata["tags"], name
+        assert "'smoke'" in parameters[0].source or '"smoke"' in parameters[0].source
+    assert not list((root / "book" / "executed").glob("*.failed.ipynb"))
+    assert not list((root / "book" / "executed").glob(".*"))  # no temporary files left
+
+
+def test_the_run_record_names_the_environment_and_every_notebook(built_book):
+    root, outcome = built_book
+    record = json.loads(outcome.record_path.read_text())
+    assert record["environment"]["profile"] == "smoke"
+    assert record["environment"]["cpu_count"] >= 1
+    assert "keras" in record["environment"]["packages"] and "music21" in record["environment"]["packages"]
+    assert [entry["name"] for entry in record["notebooks"]] == NOTEBOOKS
+    assert record["total_seconds"] == pytest.approx(sum(entry["seconds"] for entry in record["notebooks"]))
+    page = (root / "_build" / "html" / "book" / "reproducibility.html").read_text()
+    for name in NOTEBOOKS:
+        assert name in page
+    assert "smoke" in page and record["environment"]["python"] in page
+
+
+def test_the_book_builds_every_page_without_warnings_or_tracebacks(built_book):
+    root, outcome = built_book
+    assert outcome.build_error is None
+    assert outcome.book_index == root / "_build" / "html" / "index.html"
+    for name in _toc_files(root):
+        page = root / "_build" / "html" / f"{name}.html"
+        assert page.is_file(), name
+        text = page.read_text()
+        for marker in ("Traceback", "Warning:", "WARNING", "DeprecationWarning"):
+            assert marker not in text, (name, marker)
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, source in (("01_fine", "print(profile, seed)"), ("02_broken", "raise ValueError('no such corpus')"),
+                         ("03_after", "answer = 42")):
+        parameters = nbformat.v4.new_code_cell("profile = 'quick'\nseed = 0\ndata_source = None\nruns_dir = 'runs'")
+        parameters.metadata["tags"] = ["parameters"]
+        notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(source)])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, notebooks / f"{name}.ipynb")
+    book = tmp_path / "book"
+    (book / "executed").mkdir(parents=True)
+    earlier = book / "executed" / "02_broken.ipynb"
+    earlier.write_text("earlier output")
+
+    outcome = reproduce.reproduce("smoke", notebooks_dir=notebooks, book_dir=book, runs_dir=tmp_path / "runs",
+                                  build=False, progress=False)
+
+    assert [result.status for result in outcome.notebooks] == ["ok", "failed", "ok"]
+    assert not outcome.ok and outcome.failed == ["02_broken"]
+    assert "ValueError: no such corpus" in outcome.notebooks[1].error
+    assert earlier.read_text() == "earlier output"  # the previous executed version is kept
+    assert reproduce.failed_copy_path(earlier).is_file()
+    fine = nbformat.read(book / "executed" / "01_fine.ipynb", as_version=4)
+    assert fine.cells[-1].outputs[0].text.strip() == "smoke 0"
+    record = json.loads(outcome.record_path.read_text())
+    assert record["notebooks"][1]["status"] == "failed"
+    assert "failed" in (book / "executed" / reproduce.RUN_RECORD_MARKDOWN).read_text()
+
+
+def test_an_unknown_notebook_name_is_refused(tmp_path):
+    with pytest.raises(reproduce.ReproduceError, match="no notebook named"):
+        reproduce.reproduce("smoke", notebooks_dir=ROOT / "notebooks", book_dir=tmp_path / "book",
+                            only=["99_missing"], build=False, progress=False)
+    with pytest.raises(reproduce.ReproduceError, match="does not exist"):
+        reproduce.reproduce("smoke", notebooks_dir=tmp_path / "nothing", book_dir=tmp_path / "book", build=False)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *arguments):
+        pass
+
+
+@pytest.fixture(scope="session")
+def served_book(built_book):
+    """Base URL of the built book served on localhost."""
+    html = built_book[0] / "_build" / "html"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium) so the browser test cannot run")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url):
+    """Open ``url``; return the page and the list its JavaScript errors and failed requests go to."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("response", lambda response: problems.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400 else None)
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, problems
+
+
+AUDIO_DURATIONS = """
+audios => Promise.all(audios.map(audio => audio.readyState >= 1 ? audio.duration : new Promise(resolve => {
+    audio.addEventListener("loadedmetadata", () => resolve(audio.duration), {once: true});
+    audio.addEventListener("error", () => resolve(-1), {once: true});
+    audio.load();
+})))
+"""
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_experiment_pages_show_tables_figures_scores_and_players(browser, served_book, name):
+    page, problems = _open(browser, f"{served_book}/book/executed/{name}.html")
+    expected = PAGE_CONTENT[name]
+    tables = page.locator("article table").count()
+    figures = page.eval_on_selector_all(".cell_output img", "images => images.filter(i => i.naturalWidth > 0).length")
+    scores = page.eval_on_selector_all("figure.musiclib-melody svg .note", "notes => notes.length")
+    assert tables >= expected["tables"], f"{name}: {tables} tables"
+    assert figures >= expected["figures"], f"{name}: {figures} figures loaded"
+    assert page.locator("figure.musiclib-melody").count() >= expected["scores"]
+    assert scores >= 4 * expected["scores"], f"{name}: {scores} engraved notes"
+    midi_links = page.eval_on_selector_all("a.musiclib-midi", "links => links.map(a => a.href.slice(0, 26))")
+    assert all(link == "data:audio/midi;base64,TVR" for link in midi_links)  # "MThd" header
+    if render.audio_available():
+        durations = page.eval_on_selector_all("audio", AUDIO_DURATIONS)
+        assert len(durations) >= expected["players"], f"{name}: {len(durations)} audio players"
+        assert all(duration > 1 for duration in durations), f"{name}: audio durations {durations}"
+    assert not problems
+    page.close()
+
+
+def test_intro_reproducibility_and_references_pages_render(browser, served_book, built_book):
+    assert "url=book/intro.html" in (built_book[0] / "_build" / "html" / "index.html").read_text()
+    page, problems = _open(browser, f"{served_book}/book/intro.html")
+    assert "Music RNNs, reproduced" in page.title()
+    navigation = page.locator("nav.bd-links a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    for name in NOTEBOOKS:
+        assert any(name in link for link in navigation), name
+    for path, heading in (("book/reproducibility.html", "Differences from the paper"),
+                          ("book/references.html", "References")):
+        other, other_problems = _open(browser, f"{served_book}/{path}")
+        assert other.get_by_role("heading", name=heading).count() >= 1
+        assert other.locator("article table").count() >= (2 if "reproducibility" in path else 0)
+        problems += other_problems
+        other.close()
+    assert page.locator("article").inner_text().count("garciavalencia") == 0  # citations resolved
+    assert not problems
+    page.close()
