@@ -119,9 +119,13 @@ def test_evaluate_accepts_melody_objects_and_scores_rhythm():
 def test_evaluate_is_the_same_across_chunk_boundaries(monkeypatch):
     rng = np.random.default_rng(1)
     melodies = [rng.integers(55, 70, size=rng.integers(2, 30)).tolist() for _ in range(50)]
-    whole = evaluate(melodies)
+    from musiclib.data import Melody
+
+    melodies = [Melody(str(i), tuple(p), tuple(rng.integers(1, 9, size=len(p)).tolist())) for i, p in enumerate(melodies)]
+    whole, whole_rhythm = evaluate(melodies), evaluate(melodies, rhythm=True)
     monkeypatch.setattr(metrics, "_NOTES_PER_CHUNK", 7)
     pd.testing.assert_frame_equal(evaluate(melodies), whole)
+    pd.testing.assert_frame_equal(evaluate(melodies, rhythm=True), whole_rhythm)
 
 
 # ------------------------------------------------------------------ vectorised == plain loops
@@ -291,14 +295,9 @@ def test_compare_to_baseline_finds_a_shift_and_no_shift():
 # ------------------------------------------------------------------ real data: Essen
 
 
-@pytest.fixture(scope="module")
-def essen_baseline():
-    return metrics.dataset_baseline("essen", max_songs=40)
-
-
-def test_essen_baseline_scores_every_kept_melody(essen_baseline):
-    table, report = essen_baseline
-    assert len(table) == report.kept > 0
+def test_essen_baseline_scores_every_kept_melody():
+    table, report = metrics.dataset_baseline("essen", max_songs=40)
+    assert len(table) == report.kept == 40
     assert table["CMM"].between(0, 127).all()
     assert (table["LM"] >= 1).all()
     assert table["CENTR"].between(0, 1).all()
@@ -306,10 +305,8 @@ def test_essen_baseline_scores_every_kept_melody(essen_baseline):
     assert 1.0 < table["CMM"].mean() < 4.0
 
 
-def test_essen_melodies_match_reference():
-    from musiclib.data import load_corpus
-
-    melodies = load_corpus("essen", max_songs=40, progress=False).melodies
+def test_essen_melodies_match_reference(essen_slice):
+    melodies = essen_slice.melodies
     for pitch_class in (False, True):
         table = evaluate(melodies, pitch_class=pitch_class)
         expected = reference.evaluate([m.pitches for m in melodies], 12, pitch_class)
@@ -319,3 +316,30 @@ def test_essen_melodies_match_reference():
     expected_centr = [reference.rhythmic_centr(m.pitches, m.durations_16th) for m in melodies]
     np.testing.assert_allclose(rhythm["LM"], expected_lm, rtol=0, atol=1e-12)
     np.testing.assert_allclose(rhythm["CENTR"], expected_centr, rtol=0, atol=1e-12)
+
+
+def test_cli_prints_our_baseline_next_to_table_i(capsys):
+    from musiclib import published
+    from musiclib.cli import main
+
+    assert main(["evaluate", "--dataset", "essen", "--max_songs", "40"]) == 0
+    printed = capsys.readouterr().out
+    ours = summarize(metrics.dataset_baseline("essen", max_songs=40)[0])
+    paper = published.table("table_i").set_index("metric")
+    for metric in METRICS:
+        line = next(line for line in printed.splitlines() if line.startswith(f"{metric:<8}"))
+        assert f"{ours.loc[metric, 'mean']:.2f} ± {ours.loc[metric, 'std']:.2f}" in line
+        assert line.endswith(f"{paper.loc[metric, 'mean']:.2f} ± {paper.loc[metric, 'std']:.2f}")
+    assert "TABLE I" in printed and "40 kept" in printed
+
+
+def test_cli_reports_a_bad_dataset(capsys):
+    from musiclib.cli import main
+
+    assert main(["evaluate", "--dataset", "/no/such/folder"]) == 2
+    assert "/no/such/folder" in capsys.readouterr().err
+
+
+def test_pitch_class_baseline_has_no_published_counterpart():
+    text = metrics.baseline_text(_table([[2.0, 1.0, 0.2], [3.0, 2.0, 0.4]]), pitch_class=True)
+    assert "on pitch classes" in text and "no published table" in text
