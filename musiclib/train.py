@@ -435,7 +435,7 @@ class _Session(keras.callbacks.Callback):
         while self.epoch < self.config.num_epochs:
             self.epoch_started = time.monotonic()
             # float32 as the optimizer holds it, written as its shortest decimal (0.00194, not 0.0019400001...)
-            learning_rate = float(str(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+            learning_rate = float(str(np.float32(float(model.optimizer.learning_rate))))
             if self.batch_in_epoch == 0:
                 reset_states(model)  # a resumed epoch keeps the restored states instead
             first_row = self.batch_in_epoch * batch_size
@@ -504,7 +504,7 @@ class _Session(keras.callbacks.Callback):
             ("state", _recurrent_state_variables(model)),
         ):
             for index, variable in enumerate(variables):
-                arrays[f"{kind}_{index:04d}"] = keras.ops.convert_to_numpy(variable)
+                arrays[f"{kind}_{index:04d}"] = variable.numpy()
         position = {
             "step": self.step,
             "epoch": self.epoch,
@@ -562,7 +562,7 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, training_mode
     os.replace(partial, final)
     _write_json(run_dir / HISTORY_FILE, history)
     labels = [token_label(token, config.variant) for token in vocab.tokens]
-    embedding = keras.ops.convert_to_numpy(model.get_layer("embedding").embeddings)
+    embedding = model.get_layer("embedding").embeddings.numpy()
     write_embedding_projector(run_dir / TENSORBOARD_DIR, embedding, labels)
     last = history["epochs"][-1]
     _write_json(

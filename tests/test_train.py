@@ -1,0 +1,279 @@
+"""musiclib.train: the paper's batching and recipe, run directories, determinism, resume.
+
+Training tests use tiny real runs (1 layer x 32 units, batches of 16 x 16) on the Essen slice.
+"""
+
+from __future__ import annotations
+
+import _thread
+import json
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from musiclib import data
+from musiclib.data import Vocabulary
+from musiclib.train import (
+    COMPLETE_FILE,
+    FINAL_MODEL_FILE,
+    RESUME_FILE,
+    TENSORBOARD_DIR,
+    TrainConfig,
+    TrainingError,
+    learning_rate_at,
+    list_checkpoints,
+    load_checkpoint_model,
+    load_run,
+    paper_batches,
+    train,
+)
+
+TINY = dict(num_layers=1, rnn_size=32, batch_size=16, seq_length=16, num_epochs=4, save_every=10)
+
+
+# ------------------------------------------------------------------------------------------------
+# Batching and configuration (no training)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_paper_batches_match_the_papers_figure():
+    # facts 1.2: songs [60 62 64 62] and [67 65 65 69] give X = 60 62 64 67 65 65, Y = 62 64 62 65 65 69.
+    songs = [[60, 62, 64, 62], [67, 65, 65, 69]]
+    vocab = Vocabulary.from_sequences(songs)
+    batches = paper_batches(songs, vocab, batch_size=1, seq_length=3)
+    assert batches.inputs.shape == batches.targets.shape == (2, 1, 3)
+    assert [vocab.decode(batch[0]) for batch in batches.inputs] == [[60, 62, 64], [67, 65, 65]]
+    assert [vocab.decode(batch[0]) for batch in batches.targets] == [[62, 64, 62], [65, 65, 69]]
+
+
+def test_paper_batches_truncate_and_lay_rows_out_so_batches_continue_each_other():
+    songs = [[1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 11, 12, 13, 14]]
+    vocab = Vocabulary.from_sequences(songs)
+    # X = 1 2 3 4 6 7 9 10 11 12 13 (11 tokens) -> 2 batches of 2 x 2 = 8 tokens; rows 1 2 3 4 | 6 7 9 10.
+    batches = paper_batches(songs, vocab, batch_size=2, seq_length=2)
+    assert batches.num_batches == 2 and batches.num_tokens == 8
+    decoded_inputs = [[vocab.decode(row) for row in batch] for batch in batches.inputs]
+    decoded_targets = [[vocab.decode(row) for row in batch] for batch in batches.targets]
+    assert decoded_inputs == [[[1, 2], [6, 7]], [[3, 4], [9, 10]]]
+    assert decoded_targets == [[[2, 3], [7, 8]], [[4, 5], [10, 11]]]
+    inputs, targets = batches.rows()
+    assert inputs.shape == (4, 2) and inputs.dtype == np.int32
+    assert vocab.decode(inputs[2]) == [3, 4] and vocab.decode(targets[3]) == [10, 11]
+
+
+def test_paper_batches_name_the_split_and_the_fix_when_data_is_too_short():
+    songs = [[60, 62, 64, 65, 67]]
+    with pytest.raises(TrainingError, match=r"validation split has 4 tokens, fewer than one batch of 50 x 50; lower --batch_size"):
+        paper_batches(songs, Vocabulary.from_sequences(songs), 50, 50, split="validation")
+
+
+def test_paper_batches_reject_tokens_outside_the_vocabulary():
+    with pytest.raises(data.UnknownTokenError, match="61"):
+        paper_batches([[60, 61, 62]], Vocabulary([60, 62]), 1, 1)
+
+
+def test_defaults_are_the_papers_recipe():
+    config = TrainConfig()
+    assert (config.batch_size, config.seq_length, config.rnn_size, config.save_every) == (50, 50, 128, 1000)
+    assert (config.learning_rate, config.decay_rate, config.grad_clip, config.num_epochs) == (0.002, 0.97, 5.0, 300)
+    assert [learning_rate_at(config, epoch) for epoch in (1, 2, 3)] == pytest.approx([0.002, 0.00194, 0.0018818])
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(model="transformer"), r"--model 'transformer' is not one of lstm, nas"),
+        (dict(variant="chords"), r"--variant 'chords' is not one of control, interval, db12"),
+        (dict(num_layers=0), r"--num_layers must be a positive integer, got 0"),
+        (dict(batch_size=2.5), r"--batch_size must be a positive integer"),
+        (dict(learning_rate=-1.0), r"--learning_rate must be a positive number"),
+        (dict(decay_rate=1.5), r"--decay_rate must be in \(0, 1\]"),
+        (dict(grad_clip=float("nan")), r"--grad_clip must be a positive number"),
+        (dict(batching="shuffled"), r"--batching 'shuffled' is not one of paper"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_flag_named(settings, message):
+    with pytest.raises(TrainingError, match=message):
+        TrainConfig(**settings)
+
+
+def test_unknown_saved_settings_are_refused_with_the_source_named():
+    with pytest.raises(TrainingError, match=r"run/config.json: unknown training settings \['dropout'\]"):
+        TrainConfig.from_dict({**TrainConfig().to_dict(), "dropout": 0.5}, source="run/config.json")
+
+
+def test_load_run_refuses_an_unfinished_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path} holds no finished training run"):
+        load_run(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Tiny real runs on the Essen slice
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def control_data(essen_slice):
+    """Control variant of the slice; every 5th melody held out for validation (a fixed, even spread)."""
+    melodies = essen_slice.melodies
+    training = [melody for index, melody in enumerate(melodies) if index % 5]
+    splits = data.Splits(train=training, validation=melodies[::5], test=[])
+    return data.prepare_variant(splits, "control")
+
+
+@pytest.fixture(scope="module")
+def reference_run(control_data, tmp_path_factory):
+    """One uninterrupted tiny run: 4 epochs, checkpoints every 10 steps."""
+    return train(TrainConfig(**TINY), control_data, tmp_path_factory.mktemp("reference"), progress=False)
+
+
+def _step_losses(history):
+    return [entry["loss"] for entry in history["steps"]]
+
+
+@pytest.mark.slow
+def test_training_and_validation_loss_fall(reference_run, control_data):
+    epochs = reference_run.history["epochs"]
+    assert [entry["epoch"] for entry in epochs] == [1, 2, 3, 4]
+    train_losses = [entry["train_loss"] for entry in epochs]
+    val_losses = [entry["val_loss"] for entry in epochs]
+    assert all(later < earlier for earlier, later in zip(train_losses, train_losses[1:]))
+    assert all(later < earlier for earlier, later in zip(val_losses, val_losses[1:]))
+    # The untrained model guesses about uniformly over the vocabulary: ln(vocab size) nats per token.
+    first_loss = reference_run.history["steps"][0]["loss"]
+    assert first_loss == pytest.approx(math.log(len(control_data.vocab)), abs=0.1)
+    assert val_losses[-1] < first_loss - 0.5
+
+
+@pytest.mark.slow
+def test_history_holds_every_step_and_the_decayed_learning_rate(reference_run, control_data):
+    config = reference_run.config
+    steps_per_epoch = paper_batches(control_data.train, control_data.vocab, 16, 16).num_batches
+    history = reference_run.history
+    assert [entry["step"] for entry in history["steps"]] == list(range(1, 4 * steps_per_epoch + 1))
+    for epoch in history["epochs"]:
+        assert epoch["learning_rate"] == pytest.approx(learning_rate_at(config, epoch["epoch"]), rel=1e-6)
+        in_epoch = _step_losses(history)[(epoch["epoch"] - 1) * steps_per_epoch : epoch["epoch"] * steps_per_epoch]
+        assert epoch["train_loss"] == pytest.approx(np.mean(in_epoch))
+        assert epoch["seconds"] > 0
+    assert json.loads((reference_run.run_dir / "history.json").read_text()) == history
+
+
+@pytest.mark.slow
+def test_checkpoints_every_save_every_steps_named_with_step_and_loss(reference_run):
+    checkpoints = list_checkpoints(reference_run.run_dir)
+    last_step = reference_run.history["steps"][-1]["step"]
+    assert [checkpoint.step for checkpoint in checkpoints] == [0, *range(10, last_step + 1, 10), *([last_step] if last_step % 10 else [])]
+    losses = {entry["step"]: entry["loss"] for entry in reference_run.history["steps"]}
+    for checkpoint in checkpoints[1:]:
+        assert checkpoint.loss == pytest.approx(losses[checkpoint.step], abs=5e-6)
+    # Step 0 is the untrained model, scored by the first batch's loss.
+    assert checkpoints[0].loss == pytest.approx(losses[1], abs=5e-6)
+
+
+@pytest.mark.slow
+def test_step_zero_checkpoint_reproduces_the_first_batch_loss(reference_run, control_data):
+    import keras
+
+    untrained = load_checkpoint_model(list_checkpoints(reference_run.run_dir)[0])
+    untrained.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    batches = paper_batches(control_data.train, control_data.vocab, 16, 16)
+    loss = untrained.evaluate(batches.inputs[0], batches.targets[0], verbose=0)
+    assert loss == pytest.approx(reference_run.history["steps"][0]["loss"], abs=1e-5)
+
+
+@pytest.mark.slow
+def test_final_model_is_the_last_checkpoint_and_takes_any_batch_size(reference_run):
+    final = reference_run.model
+    last = load_checkpoint_model(list_checkpoints(reference_run.run_dir)[-1])
+    for final_weights, checkpoint_weights in zip(final.get_weights(), last.get_weights()):
+        np.testing.assert_array_equal(final_weights, checkpoint_weights)
+    tokens = np.array([[0, 1, 2, 3, 4]] * 3, dtype="int32")
+    assert final.predict(tokens, verbose=0).shape == (3, 5, len(reference_run.vocab))
+    loaded = load_run(reference_run.run_dir)
+    np.testing.assert_allclose(loaded.model.predict(tokens, verbose=0), final.predict(tokens, verbose=0), atol=1e-6)
+    assert loaded.config == reference_run.config and loaded.vocab == reference_run.vocab
+    assert not (reference_run.run_dir / RESUME_FILE).exists()
+
+
+@pytest.mark.slow
+def test_tensorboard_scalars_and_projector_files(reference_run):
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+
+    log_dir = reference_run.run_dir / TENSORBOARD_DIR
+    scalars: dict[str, list[tuple[int, float]]] = {}
+    for event_file in log_dir.glob("events.out.tfevents.*"):
+        for event in LegacyEventFileLoader(str(event_file)).Load():
+            for value in event.summary.value:
+                scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+    history = reference_run.history
+    assert [loss for _, loss in scalars["train_loss"]] == pytest.approx(_step_losses(history))
+    assert [loss for _, loss in scalars["epoch/val_loss"]] == pytest.approx([e["val_loss"] for e in history["epochs"]])
+    assert len(scalars["epoch/learning_rate"]) == len(scalars["epoch/train_loss"]) == 4
+
+    vocab = reference_run.vocab
+    vectors = np.loadtxt(log_dir / "vectors.tsv", delimiter="\t")
+    assert vectors.shape == (len(vocab), 32)
+    np.testing.assert_allclose(vectors, reference_run.model.get_layer("embedding").get_weights()[0], rtol=1e-5, atol=1e-6)
+    labels = (log_dir / "metadata.tsv").read_text().splitlines()
+    assert labels == [data.token_label(token, "control") for token in vocab.tokens]
+    assert "C4" in labels  # middle C (MIDI 60) is in every Essen slice
+    config_text = (log_dir / "projector_config.pbtxt").read_text()
+    assert 'tensor_path: "vectors.tsv"' in config_text and 'metadata_path: "metadata.tsv"' in config_text
+
+
+@pytest.mark.slow
+def test_same_seed_same_losses_and_a_finished_run_is_reused(reference_run, control_data, tmp_path):
+    again = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    assert _step_losses(again.history) == _step_losses(reference_run.history)
+    assert [e["val_loss"] for e in again.history["epochs"]] == [e["val_loss"] for e in reference_run.history["epochs"]]
+
+    final_written = (tmp_path / FINAL_MODEL_FILE).stat().st_mtime_ns
+    reused = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    assert (tmp_path / FINAL_MODEL_FILE).stat().st_mtime_ns == final_written
+    assert reused.history == again.history
+
+    with pytest.raises(TrainingError, match=r"other settings \(num_layers 2 here, 1 there\).*--force"):
+        train(TrainConfig(**{**TINY, "num_layers": 2}), control_data, tmp_path, progress=False)
+
+    retrained = train(TrainConfig(**{**TINY, "num_epochs": 1, "seed": 1}), control_data, tmp_path, force=True, progress=False)
+    assert len(retrained.history["epochs"]) == 1
+    assert retrained.history["steps"][0]["loss"] != reference_run.history["steps"][0]["loss"]  # another seed
+    assert json.loads((tmp_path / "config.json").read_text())["num_epochs"] == 1
+    assert list_checkpoints(tmp_path)[-1].step == retrained.history["steps"][-1]["step"]  # no stale checkpoints
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control_data, tmp_path):
+    resume_point = tmp_path / RESUME_FILE
+
+    def press_ctrl_c_after_first_checkpoint():
+        while not resume_point.exists():
+            time.sleep(0.001)
+        _thread.interrupt_main()
+
+    threading.Thread(target=press_ctrl_c_after_first_checkpoint, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    assert not (tmp_path / COMPLETE_FILE).exists()
+    with np.load(resume_point) as saved:
+        resumed_from = json.loads(str(saved["position"]))["step"]
+    assert 0 < resumed_from < reference_run.history["steps"][-1]["step"]
+    written_before = {c.step: c.path.stat().st_mtime_ns for c in list_checkpoints(tmp_path) if c.step <= resumed_from}
+
+    resumed = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    # Continued, not restarted: earlier checkpoints untouched, and the whole history is the uninterrupted run's.
+    assert {c.step: c.path.stat().st_mtime_ns for c in list_checkpoints(tmp_path) if c.step <= resumed_from} == written_before
+    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference_run.history), abs=1e-6)
+    assert [e["val_loss"] for e in resumed.history["epochs"]] == pytest.approx(
+        [e["val_loss"] for e in reference_run.history["epochs"]], abs=1e-6
+    )
+    assert [c.step for c in list_checkpoints(tmp_path)] == [c.step for c in list_checkpoints(reference_run.run_dir)]
+
+
+def test_data_of_another_variant_is_refused(control_data, tmp_path):
+    with pytest.raises(TrainingError, match=r"data is the 'control' variant but the config says --variant 'interval'"):
+        train(TrainConfig(**TINY, variant="interval"), control_data, tmp_path, progress=False)
