@@ -7,7 +7,7 @@ version 1.0 for paper 1, version 2.0 with rhythm for paper 4):
 - **CMM**, conjunct melodic motion: mean absolute interval between consecutive notes, in
   semitones. Range [0, 127]; lower = more stepwise.
 - **LM**, limited macroharmony: a penalty per window of notes for holding fewer than 5 or more
-  than 8 distinct pitches. Range [1, span - 3]; 1 is ideal, lower is better.
+  than 8 distinct pitches. Range [1, 8] for windows of 12 notes; 1 is ideal, lower is better.
 - **CENTR**, centricity: per window, the longest run of one repeated pitch over the window's
   length. Range (0, 1]; higher = more centred on one note.
 
@@ -40,11 +40,6 @@ import pandas as pd
 from musiclib.data import Melody
 
 METRICS = ("CMM", "LM", "CENTR")
-METRIC_NAMES = {
-    "CMM": "conjunct melodic motion",
-    "LM": "limited macroharmony",
-    "CENTR": "centricity",
-}
 SPAN_NOTES = 12  # paper 1: windows of 12 notes, hop 1
 SPAN_16TH = 32  # paper 4's evaluation scripts: windows of 32 sixteenths (two 4/4 bars) ...
 HOP_16TH = 4  # ... moved a quarter note at a time
@@ -94,27 +89,21 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _reject_first(bad: np.ndarray, values: np.ndarray, message: str, where: Callable[[int], str], offsets) -> None:
+    """ValueError naming the song and note of the first ``bad`` value of the concatenation, if any."""
+    if bad.any():
+        first = int(np.argmax(bad))
+        song = int(np.searchsorted(offsets, first, side="right")) - 1
+        raise ValueError(f"{where(song)}: {message}, got {values[first].item()!r} at note {first - offsets[song]}")
+
+
 def _whole_numbers(values: np.ndarray, name: str, where: Callable[[int], str], offsets) -> np.ndarray:
     """``values`` (concatenated) as int64, or ValueError naming the song of the first bad value."""
     if values.dtype.kind in "iu":
         return values.astype(np.int64, copy=False)
     bad = ~np.isfinite(values) | (values != np.round(values))
-    if bad.any():
-        first = int(np.argmax(bad))
-        song = int(np.searchsorted(offsets, first, side="right")) - 1
-        raise ValueError(
-            f"{where(song)}: {name} must be whole numbers, got {values[first].item()!r} "
-            f"at note {first - offsets[song]}"
-        )
+    _reject_first(bad, values, f"{name} must be whole numbers", where, offsets)
     return values.astype(np.int64)
-
-
-def _check_range(values: np.ndarray, low: int, high: int | None, message: str, where, offsets) -> None:
-    bad = (values < low) if high is None else (values < low) | (values > high)
-    if bad.any():
-        first = int(np.argmax(bad))
-        song = int(np.searchsorted(offsets, first, side="right")) - 1
-        raise ValueError(f"{where(song)}: {message}, got {values[first]} at note {first - offsets[song]}")
 
 
 def _as_array(values, name: str, where: str) -> np.ndarray:
@@ -159,7 +148,8 @@ def _songs(
         )
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     pitches = _whole_numbers(pitches, "pitches", where, offsets)
-    _check_range(pitches, *MIDI_RANGE, "pitches must be MIDI numbers 0..127", where, offsets)
+    low, high = MIDI_RANGE
+    _reject_first((pitches < low) | (pitches > high), pitches, "pitches must be MIDI numbers 0..127", where, offsets)
     durations = None
     if duration_lists is not None:
         durations, duration_counts = _concatenated(duration_lists, "durations_16th", where, ints)
@@ -167,7 +157,7 @@ def _songs(
             song = int(np.argmax(duration_counts != lengths))
             raise ValueError(f"{where(song)}: {duration_counts[song]} durations_16th for {lengths[song]} pitches")
         durations = _whole_numbers(durations, "durations_16th", where, offsets)
-        _check_range(durations, 1, None, "durations_16th must be at least 1 (sixteenth notes)", where, offsets)
+        _reject_first(durations < 1, durations, "durations_16th must be at least 1 (sixteenth notes)", where, offsets)
     return _Songs(pitches, offsets, durations)
 
 
@@ -408,7 +398,7 @@ def limited_macroharmony(pitches: Sequence[int], span: int = SPAN_NOTES, *, pitc
     Windows of ``span`` consecutive notes slide with hop 1 (``n - span + 1`` windows; a melody of
     ``span`` notes or fewer is one window). In each window, with d distinct pitches, the score is
     1 if 5 <= d <= 8, (5 - d) + 1 if d < 5, and (d - 5) + 1 if d > 8; LM is the mean over windows.
-    Range [1, span - 3] (1..9 for span 12); 1 is ideal, lower is better. Tymoczko (2011): tonal
+    Range [1, max(5, span - 4)] (1..8 for span 12); 1 is ideal, lower is better. Tymoczko (2011): tonal
     music uses a small macroharmony, 5 to 8 pitch classes over short stretches of time.
 
     Paper quirk, kept: the published code subtracts the *lower* limit in the d > 8 branch, so 9
@@ -513,13 +503,14 @@ def evaluate(
     ``span``: window length, in notes (default 12, paper 1) or, with ``rhythm=True``, in
     sixteenth notes (default 32, hop ``hop_16th`` = 4, paper 4). ``pitch_class``: LM and CENTR on
     pitch classes (see :func:`limited_macroharmony`, :func:`centricity`). The values equal those of
-    the one-melody functions; all melodies are scored together with numpy, a few hundred thousand
-    notes at a time.
+    the one-melody functions; all melodies are scored together with numpy, ~50,000 notes at a time.
 
     Raises ValueError for empty input, and naming the melody (its 0-based index) for one with fewer
     than 2 notes, non-integer or out-of-range (0..127) pitches, or bad durations.
     """
-    span = _positive_int(SPAN_16TH if rhythm and span is None else SPAN_NOTES if span is None else span, "span")
+    if span is None:
+        span = SPAN_16TH if rhythm else SPAN_NOTES
+    span = _positive_int(span, "span")
     hop_16th = _positive_int(hop_16th, "hop_16th")
     songs = _melody_songs(melodies, rhythm)
     # songs of a chunk: cut where the running note count crosses a multiple of _NOTES_PER_CHUNK
