@@ -22,7 +22,8 @@ import hashlib
 import logging
 import tomllib
 import traceback
-from dataclasses import dataclass, field, fields, replace
+from contextlib import nullcontext
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence, get_type_hints
 
@@ -52,11 +53,13 @@ class DataSettings:
 
 @dataclass(frozen=True)
 class GridSettings:
-    """The design: every variant x cell x number of stacked recurrent layers is one run."""
+    """The design: every variant x cell x number of stacked recurrent layers is one run.
+    ``workers``: runs trained at the same time in local processes when no executor is given."""
 
     variants: tuple[str, ...]
     cells: tuple[str, ...]
     layers: tuple[int, ...]
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
     if not isinstance(values, dict):
         raise ProfileError(f"{where} is missing")
     hints = get_type_hints(cls)
-    required = {f.name for f in fields(cls) if f.default is not None}
+    required = {f.name for f in fields(cls) if f.default is MISSING}
     unknown = set(values) - set(hints)
     if unknown:
         raise ProfileError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(hints)}")
@@ -218,6 +221,7 @@ def _check_values(path: Path, profile: Profile) -> None:
         ("grid.variants", set(grid.variants) <= set(VARIANTS), f"each one of {VARIANTS}"),
         ("grid.cells", set(grid.cells) <= set(CELLS), f"each one of {CELLS}"),
         ("grid.layers", all(n >= 1 for n in grid.layers), "layer counts >= 1"),
+        ("grid.workers", grid.workers >= 1, ">= 1"),
         ("cross_entropy.variant", profile.cross_entropy.variant in VARIANTS, f"one of {VARIANTS}"),
         ("cross_entropy.cell", profile.cross_entropy.cell in CELLS, f"one of {CELLS}"),
         (
@@ -377,7 +381,7 @@ def run_grid(
     ``executor`` (``.submit(fn, *args)`` -> future with ``.result()``) every run is one task and
     the finished run directories are loaded here; without one they run here, one after another.
     """
-    from musiclib.train import train
+    from musiclib.train import COMPLETE_FILE
 
     data = data or load_data(profile, progress=progress)
     points = list(points) if points is not None else grid_points(profile)
@@ -385,28 +389,52 @@ def run_grid(
         (point, train_config(profile, point), data.variants[point.variant], run_dir(runs_dir, profile, point))
         for point in points
     ]
-    if executor is None:
-        outcomes = [
-            (point, _outcome(train, config, variant_data, directory, progress=False))
-            for point, config, variant_data, directory in _progress(tasks, progress)
-        ]
-    else:
-        futures = [
-            (point, directory, executor.submit(_train_one, config, variant_data, str(directory)))
-            for point, config, variant_data, directory in tasks
-        ]
-        outcomes = [
-            (point, _outcome(_finished_run, future, directory))
-            for point, directory, future in _progress(futures, progress)
-        ]
+    # finished runs are only loaded (here); the others are trained here or on the executor
+    finished = [task for task in tasks if (task[3] / COMPLETE_FILE).exists()]
+    pending = [task for task in tasks if not (task[3] / COMPLETE_FILE).exists()]
+    use_local_pool = executor is None and profile.grid.workers > 1 and len(pending) > 1
+    with _local_pool(min(profile.grid.workers, len(pending))) if use_local_pool else nullcontext(executor) as pool:
+        outcomes = _train_here(finished, False) + (
+            _train_on(pool, pending, progress) if pool is not None else _train_here(pending, progress)
+        )
     result = GridResult()
-    for point, (run, error) in outcomes:
+    outcome_of = dict(outcomes)
+    for point in points:  # in the profile's order
+        run, error = outcome_of[point]
         if error is None:
             result.runs[point] = run
         else:
             log.error("run %s/%s failed: %s", point.variant, point.model_name, error)
             result.failed[point] = error
     return result
+
+
+def _train_here(tasks: list, progress: bool) -> list:
+    """(point, (run, error)) for each task, trained (or loaded) in this process."""
+    from musiclib.train import train
+
+    return [
+        (point, _outcome(train, config, variant_data, directory, progress=False))
+        for point, config, variant_data, directory in _progress(tasks, progress)
+    ]
+
+
+def _train_on(executor, tasks: list, progress: bool) -> list:
+    """(point, (run, error)) for each task, trained as one executor task each."""
+    futures = [
+        (point, directory, executor.submit(_train_one, config, variant_data, str(directory)))
+        for point, config, variant_data, directory in tasks
+    ]
+    return [(point, _outcome(_finished_run, future, directory)) for point, directory, future in _progress(futures, progress)]
+
+
+def _local_pool(workers: int):
+    """A process pool of ``workers`` fresh interpreters ("spawn": forking a process that already
+    runs TensorFlow threads can deadlock)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _finished_run(future, directory: Path):
@@ -445,7 +473,7 @@ def learning_curves(result: GridResult) -> pd.DataFrame:
     """
     rows = [
         {**_point_columns(point), "epoch": epoch["epoch"], "split": split, "loss": epoch[column]}
-        for point, run in sorted(result.runs.items())
+        for point, run in result.runs.items()
         for epoch in run.history["epochs"]
         for split, column in (("train", "train_loss"), ("validation", "val_loss"))
     ]
@@ -458,7 +486,7 @@ def final_losses(result: GridResult) -> pd.DataFrame:
     Columns: variant, cell, num_layers, train_loss, val_loss, seconds (training time).
     """
     rows = []
-    for point, run in sorted(result.runs.items()):
+    for point, run in result.runs.items():
         epochs = run.history["epochs"]
         rows.append(
             {
@@ -745,7 +773,7 @@ def plot_learning_curves(curves: pd.DataFrame, baselines: Mapping[str, Mapping[s
             for colour, layers in zip(colours, layer_counts):
                 for split, style in (("train", "-"), ("validation", "--")):
                     line = pair[(pair["num_layers"] == layers) & (pair["split"] == split)]
-                    label = f"{layers} layer{'s' * (layers > 1)}" if split == "train" else None
+                    label = f"{layers} layer{'s' if layers > 1 else ''}" if split == "train" else None
                     axis.plot(line["epoch"], line["loss"], style, marker=".", color=colour, label=label)
             for name, style in (("unigram", ":"), ("bigram", "-.")):
                 if baselines and variant in baselines:
