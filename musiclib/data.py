@@ -22,8 +22,8 @@ import math
 import os
 import pickle
 import re
+import secrets
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -233,7 +233,7 @@ def load_corpus(
     report.seconds = time.perf_counter() - started
     if not melodies:
         raise DataError(
-            f"no melody with at least {min_notes} notes could be read from {label} "
+            f"no melody with at least {min_notes} notes could be read from {str(source)!r} "
             f"({report.melodies_read} melodies read, {len(report.skipped_files)} files/tunes unreadable)"
         )
     return Corpus(melodies=melodies, report=report)
@@ -488,8 +488,10 @@ class _ParseStore:
         self.dirty.add(piece.cache_key)
 
     def flush(self) -> None:
-        """Write changed entries atomically; a cache that cannot be written only costs speed."""
+        """Write changed entries atomically, merged with what another process may have written
+        meanwhile; a cache that cannot be written only costs speed."""
         for key in sorted(self.dirty):
+            self.entries[key] = {**self._read(key), **self.entries[key]}
             try:
                 _write_json_atomic(self.folder / f"{key}.json", {"version": self.version, "pieces": self.entries[key]})
             except OSError as error:
@@ -539,13 +541,7 @@ def _parse_and_select(
         else:
             _parse_until_enough(order, store, parser, min_notes, max_songs)
         report.parsed_now = parser.parsed
-    examined = []
-    for piece in order:
-        if store.get(piece) is None:
-            break
-        examined.append(piece)
-    if max_songs is not None:
-        examined = _prefix_with_enough(examined, store, min_notes, max_songs)
+    examined = order if max_songs is None else order[: _scan_prefix(order, store, min_notes, max_songs)[0]]
     report.from_cache = sum(piece.id in cached_before for piece in examined)
     position = {piece.id: index for index, piece in enumerate(pieces)}
     candidates = []
@@ -561,37 +557,30 @@ def _parse_and_select(
     return candidates
 
 
-def _kept_count(piece: _Piece, store: _ParseStore, min_notes: int) -> int:
-    result = store.get(piece)
-    return sum(len(pitches) >= min_notes for _, pitches, _, _ in result.get("melodies", []))
-
-
-def _prefix_with_enough(order: list[_Piece], store: _ParseStore, min_notes: int, max_songs: int) -> list[_Piece]:
-    """The shortest prefix of parsed pieces (in hash order) holding ``max_songs`` kept melodies."""
+def _scan_prefix(order: list[_Piece], store: _ParseStore, min_notes: int, max_songs: int) -> tuple[int, int]:
+    """(length, kept melodies) of the parsed prefix of ``order``: it stops at the first piece not
+    parsed yet or as soon as it holds ``max_songs`` melodies of at least ``min_notes`` notes."""
     kept = 0
     for index, piece in enumerate(order):
-        kept += _kept_count(piece, store, min_notes)
+        result = store.get(piece)
+        if result is None:
+            return index, kept
+        kept += sum(len(pitches) >= min_notes for _, pitches, _, _ in result.get("melodies", []))
         if kept >= max_songs:
-            return order[: index + 1]
-    return order
+            return index + 1, kept
+    return len(order), kept
 
 
 def _parse_until_enough(order: list[_Piece], store: _ParseStore, parser: "_Parser", min_notes: int, max_songs: int):
     """Parse pieces in ``order`` until its parsed prefix holds ``max_songs`` kept melodies."""
     while True:
-        kept = 0
-        for index, piece in enumerate(order):
-            if store.get(piece) is None:
-                break
-            kept += _kept_count(piece, store, min_notes)
-            if kept >= max_songs:
-                return
-        else:
+        length, kept = _scan_prefix(order, store, min_notes, max_songs)
+        if kept >= max_songs or length == len(order):
             return
-        # Parse a batch sized by the shortfall (plus a margin for songs that will be dropped).
-        missing = [piece for piece in order[index:] if store.get(piece) is None]
-        batch = max(max_songs - kept, 1)
-        parser.parse(missing[: batch + batch // 8 + 2 * parser.workers])
+        # A batch sized by the shortfall, plus a margin for songs that will be dropped.
+        shortfall = max_songs - kept
+        missing = [piece for piece in order[length:] if store.get(piece) is None]
+        parser.parse(missing[: shortfall + shortfall // 20 + 2 * parser.workers])
 
 
 class _Parser:
@@ -775,13 +764,13 @@ def _part_events(part) -> tuple[list[tuple[float, float, int]], bool]:
 def _write_json_atomic(path: Path, data) -> None:
     """Write ``data`` as JSON to ``path`` via a temporary file in the same folder and os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp_path = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(handle, "w") as stream:
+        with open(tmp_path, "x") as stream:  # "x": a fresh file with the usual (umask) permissions
             json.dump(data, stream, separators=(",", ":"))
-        os.replace(tmp_name, path)
+        os.replace(tmp_path, path)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        tmp_path.unlink(missing_ok=True)
         raise
 
 

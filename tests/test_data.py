@@ -354,6 +354,14 @@ def test_midi_and_polyphonic_musicxml_from_a_folder(tmp_path):
     assert corpus.report.top_voice_taken == 1  # the duet
 
 
+def test_humdrum_two_voices_reduce_to_the_top_one(tmp_path):
+    corpus = load_corpus(TEST_DATA / "two_voices.krn", min_notes=1, cache_dir=tmp_path, workers=1, progress=False)
+    (melody,) = corpus.melodies
+    assert melody.pitches == (60, 62, 64, 65, 67, 69, 67)  # the bass (C3, G3, C3) is gone
+    assert melody.durations_16th == (4, 4, 4, 4, 8, 4, 4)
+    assert corpus.report.top_voice_taken == 1
+
+
 def test_empty_folder_is_an_error(tmp_path):
     (tmp_path / "notes.txt").write_text("no music here")
     with pytest.raises(DataError, match=f"folder '{tmp_path}' contains no music files"):
@@ -362,7 +370,7 @@ def test_empty_folder_is_an_error(tmp_path):
 
 def test_folder_without_readable_melodies_is_an_error(tmp_path):
     (tmp_path / "broken.mid").write_bytes(b"not a midi file")
-    with pytest.raises(DataError, match=rf"no melody .* from {tmp_path.name}"):
+    with pytest.raises(DataError, match=f"no melody with at least 12 notes could be read from '{tmp_path}'"):
         load_corpus(tmp_path, cache_dir=tmp_path / ".cache", workers=1, progress=False)
 
 
