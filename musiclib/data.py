@@ -54,16 +54,8 @@ DEFAULT_CACHE_DIR = Path(os.environ.get("MUSICLIB_CACHE_DIR") or Path.home() / "
 # Bump when the way a piece becomes a melody changes: it invalidates every cached parse.
 PARSER_VERSION = "1"
 
-# Music file formats read from folders, by file suffix (lower case).
-MUSIC_SUFFIXES = {
-    ".mid": "MIDI",
-    ".midi": "MIDI",
-    ".xml": "MusicXML",
-    ".musicxml": "MusicXML",
-    ".mxl": "MusicXML",
-    ".abc": "ABC",
-    ".krn": "Humdrum",
-}
+# Music files read from folders: MIDI, MusicXML (plain and compressed), ABC, Humdrum **kern.
+MUSIC_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 PICKLE_SUFFIXES = (".p", ".pkl", ".pickle")
 
 MIDDLE_C = 60  # MIDI number of C4, the centre of the DB12 transpositions
@@ -253,7 +245,7 @@ def _resolve_source(source) -> tuple[str, str, list[tuple[Path, str]]]:
         if path.suffix.lower() in MUSIC_SUFFIXES:
             return path.name, "music", [(path, path.name)]
         raise DataError(
-            f"source file {str(path)!r} is neither a music file ({', '.join(sorted(MUSIC_SUFFIXES))}) "
+            f"source file {str(path)!r} is neither a music file ({', '.join(MUSIC_SUFFIXES)}) "
             f"nor a pickle ({', '.join(PICKLE_SUFFIXES)})"
         )
     raise DataError(
@@ -281,7 +273,7 @@ def _music_files(folder: Path, label: str) -> list[tuple[Path, str]]:
     )
     if not files:
         raise DataError(
-            f"folder {str(folder)!r} contains no music files (looked for {', '.join(sorted(MUSIC_SUFFIXES))})"
+            f"folder {str(folder)!r} contains no music files (looked for {', '.join(MUSIC_SUFFIXES)})"
         )
     return [(path, f"{label}/{path.relative_to(folder).as_posix()}") for path in files]
 
