@@ -231,7 +231,8 @@ def _fold_over_windows(windows: _Windows, values: np.ndarray, fold) -> np.ndarra
     its short axis).
     """
     widths = windows.stop - windows.start
-    order = np.argsort(-widths, kind="stable")
+    narrowness = widths.max(initial=0) - widths
+    order = np.argsort(narrowness.astype(np.min_scalar_type(narrowness.max(initial=0))), kind="stable")  # radix sort
     starts = windows.start[order]
     # with_note_at[k]: how many windows are wider than k, i.e. have a k-th note
     with_note_at = len(widths) - np.cumsum(np.bincount(widths))
@@ -453,8 +454,8 @@ def rhythmic_limited_macroharmony(
 
     Differences from the published code, where it could not run or mis-read input: a window
     without any onset (a note longer than the window) is left out of the mean (the published LM
-    scored it 6, its centricity divided by zero); rests are not notes here, while the published
-    grid marked empty positions with pitch 0, so a real MIDI 0 note was ignored there.
+    scored it 6 and its centricity failed on an empty list); and the published grid marked empty
+    positions with pitch 0, so a real MIDI 0 note was ignored there, while here it counts.
 
     Raises ValueError for bad pitches or durations (whole numbers >= 1, one per pitch) or bad spans.
     """

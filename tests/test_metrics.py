@@ -224,6 +224,17 @@ def test_one_melody_functions_reject_bad_input():
         rhythmic_limited_macroharmony([60, 62], [4, 4], hop_16th=0)
 
 
+def test_evaluate_accepts_numpy_arrays_and_integral_floats():
+    table = evaluate([np.array([60, 62, 64, 62], dtype=np.int16), [60.0, 62.0, 64.0, 62.0]])
+    assert table["CMM"].tolist() == [2.0, 2.0]
+    assert table["LM"].tolist() == [3.0, 3.0]
+
+
+def test_dataset_baseline_needs_intervals():
+    with pytest.raises(ValueError, match="min_notes must be at least 2"):
+        metrics.dataset_baseline("essen", min_notes=1)
+
+
 def test_rhythm_needs_durations():
     with pytest.raises(ValueError, match="melody 0 has no durations_16th"):
         evaluate([[60, 62, 64]], rhythm=True)
