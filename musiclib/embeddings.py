@@ -9,7 +9,8 @@ a number and a p-value instead of by eye.
 Relations between two tokens a and b are read from their difference in semitones, which
 works for pitches and for intervals alike: an *octave* relation is |a - b| a non-zero multiple
 of 12 (for intervals: two steps that land on the same pitch class); a *fifth* relation is
-|a - b| mod 12 in {5, 7} (a fifth up or down, i.e. a fifth or a fourth, any octave apart).
+|a - b| mod 12 in {5, 7} (a fifth up or down, i.e. a fifth or a fourth, any octave apart); a
+*step* relation is |a - b| in {1, 2} (a semitone or a whole tone: neighbours on the keyboard).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ DISTANCES = ("cosine", "euclidean")
 RELATIONS = {
     "octave": lambda semitones: (semitones % 12 == 0) & (semitones != 0),
     "fifth": lambda semitones: np.isin(semitones % 12, (5, 7)),
+    "step": lambda semitones: np.isin(semitones, (1, 2)),
 }
 
 
@@ -122,7 +124,7 @@ def relation_clustering(
     """Do octaves and fifths cluster? Observed neighbour rates against a permutation baseline.
 
     For each token, take its ``k`` nearest neighbours; the observed rate of a relation
-    (``RELATIONS``: octave, fifth) is the fraction of all those neighbour pairs that stand in
+    (``RELATIONS``: octave, fifth, step) is the fraction of all those neighbour pairs that stand in
     it. Chance is measured by shuffling which vector belongs to which token
     (``n_permutations`` times, keeping the neighbour graph): ``chance_rate`` is the mean rate
     under shuffling, ``p_value`` the one-sided permutation p-value (1 + #shuffles at least as

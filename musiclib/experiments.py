@@ -311,6 +311,11 @@ class GridPoint:
         """The paper's model name, e.g. ``lstm3``."""
         return f"{self.cell}{self.num_layers}"
 
+    @property
+    def label(self) -> str:
+        """A readable name, e.g. ``control lstm, 3 layers``."""
+        return f"{self.variant} {self.cell}, {self.num_layers} layer{'s' if self.num_layers > 1 else ''}"
+
 
 def grid_points(profile: Profile) -> list[GridPoint]:
     """Every (variant, cell, layers) of the profile's grid, variant-major as the paper's tables."""

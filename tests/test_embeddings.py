@@ -71,6 +71,15 @@ def test_octave_clustering_is_detected_and_fifths_are_not():
     assert answer.loc["octave", "p_value"] < 0.01
     assert answer.loc["fifth", "observed_rate"] < 0.1
     assert answer.loc["fifth", "p_value"] > 0.5
+    assert answer.loc["step", "observed_rate"] == 0.0
+
+
+def test_step_clustering_is_detected():
+    """Tokens on a line in pitch order: the nearest neighbours are a semitone or a tone away."""
+    vectors = np.array([[float(pitch), 1.0] for pitch in PITCHES])
+    answer = relation_clustering(vectors, PITCHES, k=2, distance="euclidean", n_permutations=500)
+    assert answer.loc["step", "observed_rate"] == 1.0
+    assert answer.loc["step", "p_value"] < 0.01
 
 
 def test_fifth_clustering_is_detected():
@@ -87,7 +96,8 @@ def test_random_embedding_shows_no_clustering():
     vectors = np.random.default_rng(3).standard_normal((len(PITCHES), 16))
     answer = relation_clustering(vectors, PITCHES, k=5, n_permutations=500)
     assert (answer["p_value"] > 0.05).all()
-    assert answer["ratio"].tolist() == pytest.approx([1, 1], abs=0.6)
+    assert list(answer.index) == ["octave", "fifth", "step"]
+    assert answer["ratio"].tolist() == pytest.approx([1, 1, 1], abs=0.6)
 
 
 def test_relation_clustering_checks_its_input():
