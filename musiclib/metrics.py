@@ -221,29 +221,6 @@ def _grid_windows(songs: _Songs, span_16th: int, hop_16th: int) -> _Windows:
     return _Windows(song[holds_notes], start[holds_notes], stop[holds_notes])
 
 
-def _fold_over_windows(windows: _Windows, values: np.ndarray, fold) -> np.ndarray:
-    """Fold a statistic over the notes of every window: one vectorised step per note position k.
-
-    ``values`` holds one number per note; ``fold(totals, values_at_k, starts, k)`` returns the
-    updated totals given the k-th note's value in each window (k = 0, 1, ...). Windows are sorted
-    by decreasing width so those with a k-th note are a prefix: no padding, no masks, and each step
-    is one contiguous gather over all windows (faster than a [windows, width] matrix reduced along
-    its short axis).
-    """
-    widths = windows.stop - windows.start
-    narrowness = widths.max(initial=0) - widths
-    order = np.argsort(narrowness.astype(np.min_scalar_type(narrowness.max(initial=0))), kind="stable")  # radix sort
-    starts = windows.start[order]
-    # with_note_at[k]: how many windows are wider than k, i.e. have a k-th note
-    with_note_at = len(widths) - np.cumsum(np.bincount(widths))
-    totals = np.zeros(len(starts), dtype=values.dtype)
-    for k, count in enumerate(with_note_at[:-1]):
-        totals[:count] = fold(totals[:count], values[starts[:count] + k], starts[:count], k)
-    result = np.empty_like(totals)
-    result[order] = totals
-    return result
-
-
 def _mean_per_song(window_scores: np.ndarray, windows: _Windows, n_songs: int) -> np.ndarray:
     totals = np.bincount(windows.song, weights=window_scores, minlength=n_songs)
     return totals / np.bincount(windows.song, minlength=n_songs)
@@ -261,13 +238,34 @@ def _previous_occurrence(keys: np.ndarray) -> np.ndarray:
     return previous
 
 
+def _distinct_counts_note_by_note(previous: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Distinct keys in windows [starts, stops): one vectorised step per note position k.
+
+    The k-th note of a window is the first of its key there when its previous equal key lies
+    before the window. Windows are sorted by decreasing width so those with a k-th note are a
+    prefix: no padding, no masks, one gather per step (faster than a [windows, width] matrix
+    reduced along its short axis).
+    """
+    widths = stops - starts
+    narrowness = widths.max(initial=0) - widths
+    order = np.argsort(narrowness.astype(np.min_scalar_type(narrowness.max(initial=0))), kind="stable")  # radix sort
+    starts = starts[order]
+    with_note_at = len(widths) - np.cumsum(np.bincount(widths))  # [k]: windows wider than k
+    counts = np.zeros(len(starts), dtype=np.int64)
+    for k, count in enumerate(with_note_at[:-1]):
+        counts[:count] += previous[starts[:count] + k] < starts[:count]
+    result = np.empty_like(counts)
+    result[order] = counts
+    return result
+
+
 def _distinct_counts(keys: np.ndarray, windows: _Windows) -> np.ndarray:
     """Number of distinct keys in each window: the notes whose previous equal key lies before the window.
 
     Windows of the most common width w (all full windows of the paper's metrics) are counted for
     every start at once: note i is the first of its key in the window [a, a + w) exactly when
     max(previous[i] + 1, i - w + 1) <= a <= i, so a difference array over a gives the counts in
-    O(notes). The other windows fold over their notes.
+    O(notes). The other windows are counted note by note.
     """
     previous = _previous_occurrence(keys)
     widths = windows.stop - windows.start
@@ -277,11 +275,7 @@ def _distinct_counts(keys: np.ndarray, windows: _Windows) -> np.ndarray:
     changes = np.bincount(first_start, minlength=len(keys) + 1) - np.bincount(positions + 1, minlength=len(keys) + 1)
     counts = np.cumsum(changes)[windows.start]
     other = np.flatnonzero(widths != common_width)
-    counts[other] = _fold_over_windows(
-        _Windows(windows.song[other], windows.start[other], windows.stop[other]),
-        previous,
-        lambda count, previous_at_k, starts, _: count + (previous_at_k < starts),
-    )
+    counts[other] = _distinct_counts_note_by_note(previous, windows.start[other], windows.stop[other])
     return counts
 
 
