@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from musiclib.data import Melody
+from musiclib.data import LoadReport, Melody
 
 METRICS = ("CMM", "LM", "CENTR")
 SPAN_NOTES = 12  # paper 1: windows of 12 notes, hop 1
@@ -662,7 +662,7 @@ def dataset_baseline(
     pitch_class: bool = False,
     rhythm: bool = False,
     progress: bool = False,
-):
+) -> tuple[pd.DataFrame, LoadReport]:
     """Metrics of every melody of a corpus: the analogue of the paper's TABLE I (dataset evaluation).
 
     Loads ``source`` with :func:`musiclib.data.load_corpus` (``"essen"``, another bundled corpus, a
