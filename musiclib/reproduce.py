@@ -101,13 +101,18 @@ def _fluidsynth_version() -> str | None:
     return first_line[0] if first_line else "unknown"
 
 
-def environment_info(profile: str) -> dict:
-    """The environment a build ran in: profile, date (UTC), platform, CPU count, Python, the
-    Keras backend, versions of the packages that compute or render numbers, and audio support.
+def environment_info(profile: str, data_source: str | None = None) -> dict:
+    """The environment a build ran in: the profile (name, description, data), date (UTC),
+    platform, CPU count, Python, the Keras backend, versions of the packages that compute or
+    render numbers, and audio support.
 
-    Reads package metadata only (importing Keras is not needed).
+    Reads package metadata only (importing Keras is not needed). Raises ``ProfileError`` (a
+    ValueError naming the choices) for an unknown profile.
     """
-    from musiclib import render
+    from musiclib import experiments, render
+
+    settings = experiments.load_profile(profile, data_source=data_source)
+    data_settings = settings.data
 
     versions = {}
     for package in VERSIONED_PACKAGES:
@@ -116,7 +121,11 @@ def environment_info(profile: str) -> dict:
         except metadata.PackageNotFoundError:
             continue
     return {
-        "profile": profile,
+        "profile": settings.name,
+        "profile_description": settings.description,
+        "data": f"{data_settings.source}, "
+        + (f"first {data_settings.max_songs} melodies" if data_settings.max_songs else "all melodies")
+        + f" with at least {data_settings.min_notes} notes",
         "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "platform": platform.platform(),
         "machine": platform.machine(),
@@ -251,7 +260,8 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
     """The run record as the Markdown that the reproducibility page includes."""
     packages = environment["packages"]
     rows = [
-        ("Profile", f"`{environment['profile']}`"),
+        ("Profile", f"`{environment['profile']}`: {environment['profile_description']}"),
+        ("Data", environment["data"]),
         ("Built", environment["date_utc"]),
         ("Platform", environment["platform"]),
         ("CPU", f"{environment['cpu_count']} logical cores ({environment['processor']})"),
@@ -260,7 +270,7 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
         ("Packages", ", ".join(f"{name} {version}" for name, version in packages.items())),
         ("Audio", environment["fluidsynth"] or "off (FluidSynth not installed)"),
     ]
-    lines = ["| | |", "|---|---|", *[f"| {key} | {value} |" for key, value in rows], ""]
+    lines = ["| Setting | Value |", "|---|---|", *[f"| {key} | {value} |" for key, value in rows], ""]
     lines += ["| Notebook | Status | Wall time |", "|---|---|---|"]
     for result in results:
         status = "ran" if result.status == "ok" else f"**failed**: {result.error}"
@@ -338,7 +348,7 @@ def reproduce(
         "runs_dir": str(Path(runs_dir).resolve()),
         "seed": int(seed),
     }
-    environment = environment_info(str(profile))
+    environment = environment_info(str(profile), data_source)
     results = []
     for source in notebooks:
         target = executed_dir / source.name
@@ -366,6 +376,9 @@ def reproduce(
         except RuntimeError as error:
             outcome.build_error = str(error)
         outcome.build_seconds = time.perf_counter() - started
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        record.update(build_seconds=outcome.build_seconds, build_error=outcome.build_error)
+        _write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")
         if progress:
             print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {_duration(outcome.build_seconds)}", flush=True)
     return outcome
