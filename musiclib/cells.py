@@ -13,6 +13,9 @@ Both keep the input weights (``kernel``) apart from the recurrent weights (``rec
 layout of Keras' own LSTM cell. That lets :class:`InputProjectedRNN` multiply the inputs of all time
 steps by ``kernel`` in one matrix product before the recurrence, leaving one small matrix product per
 step (the same result as running the cell step by step, in less time).
+
+Initial weights are TF 1.x's defaults: glorot-uniform kernels and a zero bias (TF 1.x drew UGRNN's
+input and recurrent rows as one stacked glorot matrix; here each is drawn on its own scale).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ class _TwoKernelCell(keras.layers.Layer):
 
     A subclass sets ``gate_count`` (how many ``units``-wide pre-activation blocks it needs) and
     ``recurrent_state_index`` (which of its states multiplies ``recurrent_kernel``; that state is also
-    the cell's output) and implements :meth:`recurrent_step`. ``call`` is then
-    one step on raw inputs, and :class:`InputProjectedRNN` uses :meth:`project_inputs` once per sequence.
+    the cell's output) and implements :meth:`recurrent_step`. ``call`` is then one step on raw
+    inputs, and :class:`InputProjectedRNN` calls :meth:`project_inputs` once per sequence.
     """
 
     gate_count: int

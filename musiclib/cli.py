@@ -250,6 +250,10 @@ def _add_generate(commands) -> None:
     parser.add_argument("--temperature", type=float, default=1.0, help="divides the logits (default 1.0)")
     parser.add_argument("--output_uri", help="output folder (default RUN_DIR/songs)")
     parser.add_argument("--rng_seed", type=int, help="random seed for reproducible songs (default: a fresh one)")
+    parser.add_argument(
+        "--ckpt_file", help="sample from this checkpoint of the run (a file name in RUN_DIR/checkpoints, e.g. "
+        "step-0000750_loss-2.19148.weights.h5) instead of its final model; the run need not be finished",
+    )
     parser.set_defaults(handler=_generate)
 
 
@@ -258,22 +262,46 @@ def _generate(args) -> int:
 
     from musiclib import generate, train
 
-    run = train.load_run(args.run_dir)
-    seed = args.seed or generate.PAPER_SEEDS[run.config.variant]
+    if args.ckpt_file:
+        model, config, vocab = _checkpoint_model_config_vocab(Path(args.run_dir), args.ckpt_file)
+        source = {"vocab": vocab, "variant": config.variant}
+    else:
+        run = train.load_run(args.run_dir)
+        model, config, source = run, run.config, {}
+    seed = args.seed or generate.PAPER_SEEDS[config.variant]
     method = "argmax" if args.selection_method == "max" else "roulette"
     songs = generate.generate(
-        run, seed, n_notes=args.n, n_songs=args.n_songs, method=method, temperature=args.temperature, rng=args.rng_seed
+        model, seed, n_notes=args.n, n_songs=args.n_songs, method=method, temperature=args.temperature,
+        rng=args.rng_seed, **source,
     )
     output_dir = Path(args.output_uri or Path(args.run_dir, "songs"))
     details = {
-        "run_dir": str(args.run_dir), "variant": run.config.variant, "model": run.config.model,
-        "num_layers": run.config.num_layers, "seed": seed, "n_notes": args.n, "selection_method": method,
+        "run_dir": str(args.run_dir), "ckpt_file": args.ckpt_file, "variant": config.variant, "model": config.model,
+        "num_layers": config.num_layers, "seed": seed, "n_notes": args.n, "selection_method": method,
         "temperature": args.temperature, "rng_seed": args.rng_seed,
     }
     paths = generate.save_songs(songs, output_dir, details=details)
     print(f"{len(paths)} songs of {len(songs[0])} notes in {output_dir} (MIDI files and {generate.SONGS_FILE})")
     print("first song:", " ".join(str(pitch) for pitch in songs[0]))
     return 0
+
+
+def _checkpoint_model_config_vocab(run_dir, ckpt_file: str):
+    """The model of the checkpoint named ``ckpt_file`` in ``run_dir``, with the run's config and vocabulary."""
+    import json
+    from pathlib import Path
+
+    from musiclib import train
+    from musiclib.data import Vocabulary
+
+    checkpoints = train.list_checkpoints(run_dir)
+    chosen = [checkpoint for checkpoint in checkpoints if checkpoint.path.name == Path(ckpt_file).name]
+    if not chosen:
+        names = ", ".join(checkpoint.path.name for checkpoint in checkpoints) or "none"
+        raise FileNotFoundError(f"--ckpt_file {ckpt_file}: not a checkpoint of {run_dir} (its checkpoints: {names})")
+    config_path = run_dir / train.CONFIG_FILE
+    config = train.TrainConfig.from_dict(json.loads(config_path.read_text()), source=str(config_path))
+    return train.load_checkpoint_model(chosen[0]), config, Vocabulary.load(run_dir / train.VOCAB_FILE)
 
 
 _COMMANDS.append(_add_generate)

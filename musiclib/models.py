@@ -118,10 +118,11 @@ class StepModel(keras.Model):
 
     def __init__(self, model: keras.Model):
         super().__init__(name=f"{model.name}_step")
+        layers = recurrent_layers(model)
         self.embedding = model.get_layer("embedding")
-        self.cells = [layer.cell for layer in recurrent_layers(model)]
-        self.state_counts = [len(layer.state_size) for layer in recurrent_layers(model)]
-        self.state_sizes = [size for layer in recurrent_layers(model) for size in layer.state_size]
+        self.cells = [layer.cell for layer in layers]
+        self.state_counts = [len(layer.state_size) for layer in layers]  # keras.layers.RNN keeps a list
+        self.state_sizes = [size for layer in layers for size in layer.state_size]
         self.logits_layer = model.get_layer("logits")
 
     def zero_states(self, batch_size: int) -> list[np.ndarray]:

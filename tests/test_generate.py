@@ -187,6 +187,24 @@ def test_generate_from_a_trained_run_and_from_the_command_line(control_run, tmp_
     assert written["songs"] == generate(control_run, "60 62", n_notes=6, n_songs=4, method="argmax")
 
 
+@pytest.mark.slow
+def test_the_command_line_samples_a_checkpoint_as_the_original_ckpt_file_flag(control_run, tmp_path, capsys):
+    from musiclib.train import list_checkpoints, load_checkpoint_model
+
+    first = list_checkpoints(control_run.run_dir)[0]
+    argv = ["generate", "--run_dir", str(control_run.run_dir), "-n", "5", "--n_songs", "3", "--rng_seed", "2"]
+    assert main([*argv, "--ckpt_file", first.path.name, "--output_uri", str(tmp_path)]) == 0
+    written = json.loads((tmp_path / SONGS_FILE).read_text())
+    expected = generate(
+        load_checkpoint_model(first), "60 62 64 62", n_notes=5, n_songs=3, rng=2, vocab=control_run.vocab, variant="control"
+    )
+    assert written["songs"] == expected and written["ckpt_file"] == first.path.name
+    assert written["songs"] != generate(control_run, "60 62 64 62", n_notes=5, n_songs=3, rng=2)  # not the final model
+
+    assert main([*argv, "--ckpt_file", "step-9999999_loss-0.10000.weights.h5"]) == 2
+    assert "not a checkpoint of" in capsys.readouterr().err
+
+
 def test_the_command_line_names_a_missing_run(tmp_path, capsys):
     assert main(["generate", "--run_dir", str(tmp_path / "nothing")]) == 2
     assert "holds no finished training run" in capsys.readouterr().err
