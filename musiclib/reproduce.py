@@ -348,7 +348,8 @@ def reproduce(
         "runs_dir": str(Path(runs_dir).resolve()),
         "seed": int(seed),
     }
-    environment = environment_info(str(profile), data_source)
+    with _KernelEnvironment():  # checking the profile imports Keras: keep TensorFlow's logs quiet
+        environment = environment_info(str(profile), data_source)
     results = []
     for source in notebooks:
         target = executed_dir / source.name
