@@ -202,6 +202,9 @@ def test_experiment_pages_show_tables_figures_scores_and_players(browser, served
     expected = PAGE_CONTENT[name]
     tables = page.locator("article table").count()
     figures = page.eval_on_selector_all(".cell_output img", "images => images.filter(i => i.naturalWidth > 0).length")
+    distorted = page.eval_on_selector_all(".cell_output img", """images => images.filter(i =>
+        Math.abs(i.clientHeight / i.clientWidth - i.naturalHeight / i.naturalWidth) > 0.02).map(i => i.src)""")
+    assert not distorted, f"{name}: figures drawn with a distorted aspect ratio"
     scores = page.eval_on_selector_all("figure.musiclib-melody svg .note", "notes => notes.length")
     assert tables >= expected["tables"], f"{name}: {tables} tables"
     assert figures >= expected["figures"], f"{name}: {figures} figures loaded"
