@@ -38,6 +38,7 @@ SOUNDFONT_DIRS = (
 )
 PREFERRED_SOUNDFONTS = ("default-GM.sf2", "FluidR3_GM.sf2", "TimGM6mb.sf2")
 AUDIO_SAMPLE_RATE_HZ = 22050
+AUDIO_GAIN = 0.7  # fluidsynth's default 0.2 is faint for a single piano line
 AUDIO_FILE_TYPES = {".ogg": "oga", ".oga": "oga", ".wav": "wav", ".flac": "flac"}
 AUDIO_MIME_TYPES = {".ogg": "audio/ogg", ".oga": "audio/ogg", ".wav": "audio/wav", ".flac": "audio/flac"}
 AUDIO_HELP = (
@@ -219,12 +220,14 @@ def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -
     audio_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = _temporary_sibling(audio_path)
     command = [
-        "fluidsynth", "-n", "-i", "-q", "-g", "0.7", "-r", str(AUDIO_SAMPLE_RATE_HZ),
+        "fluidsynth", "-n", "-i", "-q", "-g", str(AUDIO_GAIN), "-r", str(AUDIO_SAMPLE_RATE_HZ),
         "-F", str(temporary), "-T", file_type, str(find_soundfont()), str(midi_path),
     ]  # fmt: skip
     try:
         finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        if finished.returncode != 0 or not temporary.is_file() or temporary.stat().st_size == 0:
+        # fluidsynth exits 0 and writes silence when it cannot read the soundfont: check its log too
+        failed = finished.returncode != 0 or "error" in finished.stderr.lower()
+        if failed or not temporary.is_file() or temporary.stat().st_size == 0:
             raise RenderError(
                 f"fluidsynth could not render {midi_path} to {audio_path} "
                 f"(exit status {finished.returncode}): {finished.stderr.strip()[-500:]}"
@@ -242,7 +245,7 @@ def write_audio(
     durations_16th: Sequence[int] | None = None,
     tempo_bpm: float = 120,
 ) -> Path:
-    """Render the melody to an audio file (.ogg by default choice of suffix; see :func:`midi_to_audio`).
+    """Render the melody to an audio file; its suffix picks the format (.ogg, .oga, .wav or .flac).
 
     Durations are sixteenth notes (one beat per note when None) at ``tempo_bpm`` beats per minute.
     Raises AudioUnavailableError when fluidsynth or a soundfont is missing.
@@ -351,12 +354,15 @@ class MelodyView:
         if reason is not None:
             return f'<p class="musiclib-audio-off">Audio is off: {html.escape(reason)}</p>'
         with tempfile.TemporaryDirectory(prefix="musiclib-audio-") as folder:
-            audio_path = write_audio(
-                self.pitches,
-                Path(folder) / "melody.ogg",
-                durations_16th=self.durations_16th,
-                tempo_bpm=self.tempo_bpm,
-            )
+            try:
+                audio_path = write_audio(
+                    self.pitches,
+                    Path(folder) / "melody.ogg",
+                    durations_16th=self.durations_16th,
+                    tempo_bpm=self.tempo_bpm,
+                )
+            except RenderError as error:  # a broken synthesiser must not stop a notebook
+                return f'<p class="musiclib-audio-off">No audio: {html.escape(str(error))}</p>'
             source = _data_uri(AUDIO_MIME_TYPES[".ogg"], audio_path.read_bytes())
         return f'<audio class="musiclib-audio" controls preload="metadata" src="{source}"></audio>'
 

@@ -4,6 +4,7 @@ import base64
 import re
 
 import music21
+import pandas as pd
 import pytest
 
 from musiclib import render
@@ -122,3 +123,30 @@ def test_show_melody_embeds_score_audio_and_the_midi_file():
     assert audio and _ogg_seconds(base64.b64decode(audio.group(1))) >= 4.0
     midi = re.search(r'href="data:audio/midi;base64,([^"]+)"', page)
     assert base64.b64decode(midi.group(1)) == render.midi_bytes(MELODY)
+
+
+@needs_audio
+def test_a_broken_soundfont_is_reported_but_the_view_still_shows_the_score(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.sf2"
+    broken.write_bytes(b"not a soundfont")
+    monkeypatch.setenv(render.SOUNDFONT_VARIABLE, str(broken))
+    with pytest.raises(render.RenderError, match="fluidsynth could not render"):
+        render.write_audio(MELODY, tmp_path / "song.ogg")
+    assert not (tmp_path / "song.ogg").exists()
+    page = render.show_melody(MELODY)._repr_html_()
+    assert "No audio: " in page and "<svg" in page and "<audio" not in page
+
+
+def test_a_missing_midi_file_is_named(tmp_path):
+    if not render.audio_available():
+        pytest.skip(f"audio rendering unavailable: {render.audio_unavailable_reason()}")
+    with pytest.raises(FileNotFoundError, match="nothing.mid"):
+        render.midi_to_audio(tmp_path / "nothing.mid", tmp_path / "song.ogg")
+
+
+def test_show_table_formats_numbers_and_hides_the_index():
+    frame = pd.DataFrame({"metric": ["CMM"], "mean": [2.4167], "songs": [1200]})
+    page = render.show_table(frame, caption="Published: paper").to_html()
+    assert 'class="dataframe"' in page and "<caption>Published: paper</caption>" in page
+    assert ">2.42<" in page and ">1,200<" in page
+    assert "row_heading" not in page  # no index column
