@@ -277,3 +277,14 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control
 def test_data_of_another_variant_is_refused(control_data, tmp_path):
     with pytest.raises(TrainingError, match=r"data is the 'control' variant but the config says --variant 'interval'"):
         train(TrainConfig(**TINY, variant="interval"), control_data, tmp_path, progress=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell, variant, songs", [("nas", "interval", 250), ("ugrnn", "db12", 60)])
+def test_the_papers_other_cells_learn_each_variant(cell, variant, songs, essen_slice, tmp_path):
+    melodies = essen_slice.melodies[:songs]  # fewer for DB12, which makes 12 sequences of each melody
+    splits = data.Splits(train=[m for i, m in enumerate(melodies) if i % 5], validation=melodies[::5], test=[])
+    config = TrainConfig(**{**TINY, "model": cell, "num_layers": 2, "rnn_size": 16, "num_epochs": 3, "variant": variant})
+    epochs = train(config, data.prepare_variant(splits, variant), tmp_path, progress=False).history["epochs"]
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] - 0.05
+    assert epochs[-1]["val_loss"] < epochs[0]["val_loss"] - 0.05
