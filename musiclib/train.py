@@ -23,6 +23,7 @@ A run directory holds everything about one training run::
 
     config.json       the TrainConfig
     vocab.json        the vocabulary (token <-> id)
+    data.json         token counts and a sha256 of the batched training / validation data
     history.json      {"epochs": [{"epoch", "train_loss", "val_loss", "learning_rate", "seconds"}],
                        "steps": [{"step", "loss"}]}
     checkpoints/      step-0000250_loss-2.19148.weights.h5 ... (every save_every steps, step 0 and
@@ -40,6 +41,7 @@ starting the same run again continues from there.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -62,13 +64,14 @@ BATCHINGS = ("paper",)
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
+DATA_FILE = "data.json"
 HISTORY_FILE = "history.json"
 CHECKPOINT_DIR = "checkpoints"
 FINAL_MODEL_FILE = "final.keras"
 TENSORBOARD_DIR = "tensorboard"
 RESUME_FILE = "resume.npz"
 COMPLETE_FILE = "complete.json"
-_RUN_FILES = (CONFIG_FILE, VOCAB_FILE, HISTORY_FILE, FINAL_MODEL_FILE, RESUME_FILE, COMPLETE_FILE)
+_RUN_FILES = (CONFIG_FILE, VOCAB_FILE, DATA_FILE, HISTORY_FILE, FINAL_MODEL_FILE, RESUME_FILE, COMPLETE_FILE)
 _RUN_DIRS = (CHECKPOINT_DIR, TENSORBOARD_DIR)
 
 _INITIAL_WEIGHTS = ".step-0000000.weights.h5"  # named with its loss once the first batch is done
@@ -273,25 +276,26 @@ def train(
 
     Raises:
         TrainingError: ``data`` is another variant than ``config.variant``, a split is too small for one
-            batch, or ``run_dir`` holds a run with other settings or another vocabulary (the message
-            says to pass ``force=True`` / ``--force``).
+            batch, or ``run_dir`` holds a run with other settings, another vocabulary or other data (the
+            message says to pass ``force=True`` / ``--force``).
     """
     run_dir = Path(run_dir)
     if data.variant != config.variant:
         raise TrainingError(f"data is the {data.variant!r} variant but the config says --variant {config.variant!r}")
-    if not force and (run_dir / COMPLETE_FILE).exists():
-        _check_same_run(run_dir, config, data.vocab)
-        return load_run(run_dir)
     train_batches = paper_batches(data.train, data.vocab, config.batch_size, config.seq_length, split="training")
     validation_batches = paper_batches(
         data.validation, data.vocab, config.batch_size, config.seq_length, split="validation"
     )
+    fingerprint = _data_fingerprint(train_batches, validation_batches)
+    if not force and (run_dir / COMPLETE_FILE).exists():
+        _check_same_run(run_dir, config, data.vocab, fingerprint)
+        return load_run(run_dir)
     resume_point = run_dir / RESUME_FILE
     resuming = resume and not force and resume_point.exists()
     if resuming:
-        _check_same_run(run_dir, config, data.vocab)
+        _check_same_run(run_dir, config, data.vocab, fingerprint)
     else:
-        _start_run_dir(run_dir, config, data.vocab)
+        _start_run_dir(run_dir, config, data.vocab, fingerprint)
 
     keras.utils.set_random_seed(config.seed)
     model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
@@ -579,8 +583,20 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, training_mode
     return Run(run_dir=run_dir, config=config, vocab=vocab, history=history, model=model)
 
 
-def _start_run_dir(run_dir: Path, config: TrainConfig, vocab: Vocabulary) -> None:
-    """Empty ``run_dir`` of a previous run's files and write this run's config and vocabulary."""
+def _data_fingerprint(train_batches: Batches, validation_batches: Batches) -> dict:
+    """Token counts and a sha256 of the batched training and validation ids (to recognise the same data)."""
+    digest = hashlib.sha256()
+    for ids in (train_batches.inputs, train_batches.targets, validation_batches.inputs, validation_batches.targets):
+        digest.update(ids.tobytes())
+    return {
+        "train_tokens": train_batches.num_tokens,
+        "validation_tokens": validation_batches.num_tokens,
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _start_run_dir(run_dir: Path, config: TrainConfig, vocab: Vocabulary, fingerprint: dict) -> None:
+    """Empty ``run_dir`` of a previous run's files and write this run's config, vocabulary and data fingerprint."""
     if run_dir.exists() and not run_dir.is_dir():
         raise TrainingError(f"run_dir {run_dir} is a file, not a directory")
     for name in _RUN_FILES:
@@ -594,10 +610,11 @@ def _start_run_dir(run_dir: Path, config: TrainConfig, vocab: Vocabulary) -> Non
     (run_dir / TENSORBOARD_DIR).mkdir(exist_ok=True)
     _write_json(run_dir / CONFIG_FILE, config.to_dict())
     vocab.save(run_dir / VOCAB_FILE)
+    _write_json(run_dir / DATA_FILE, fingerprint)
 
 
-def _check_same_run(run_dir: Path, config: TrainConfig, vocab: Vocabulary) -> None:
-    """Refuse to continue or reuse a run made with other settings or another vocabulary."""
+def _check_same_run(run_dir: Path, config: TrainConfig, vocab: Vocabulary, fingerprint: dict) -> None:
+    """Refuse to continue or reuse a run made with other settings, another vocabulary or other data."""
     saved = _read_config(run_dir)
     differences = [
         f"{name} {getattr(config, name)!r} here, {getattr(saved, name)!r} there"
@@ -607,6 +624,13 @@ def _check_same_run(run_dir: Path, config: TrainConfig, vocab: Vocabulary) -> No
     saved_vocab = Vocabulary.load(run_dir / VOCAB_FILE)
     if tuple(saved_vocab.tokens) != tuple(vocab.tokens):
         differences.append(f"vocabulary of {len(vocab)} tokens here, {len(saved_vocab)} there")
+    # (runs written before data.json existed have no fingerprint to compare)
+    saved_fingerprint = json.loads((run_dir / DATA_FILE).read_text()) if (run_dir / DATA_FILE).exists() else fingerprint
+    if saved_fingerprint != fingerprint:
+        differences.append(
+            f"training data of {fingerprint['train_tokens']} tokens here, {saved_fingerprint['train_tokens']} there"
+            + (" (other tokens)" if fingerprint["train_tokens"] == saved_fingerprint["train_tokens"] else "")
+        )
     if differences:
         raise TrainingError(
             f"{run_dir} holds a run with other settings ({'; '.join(differences)}); "
