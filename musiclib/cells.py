@@ -35,6 +35,7 @@ class _TwoKernelCell(keras.layers.Layer):
 
     gate_count: int
     recurrent_state_index: int
+    _inputs_projected = False  # True while InputProjectedRNN runs its loop over projected inputs
 
     def __init__(
         self,
@@ -89,7 +90,8 @@ class _TwoKernelCell(keras.layers.Layer):
     def call(self, inputs, states, training=None):
         if not isinstance(states, (list, tuple)):
             states = [states]
-        return self.recurrent_step(self.project_inputs(inputs), list(states))
+        projected_inputs = inputs if self._inputs_projected else self.project_inputs(inputs)
+        return self.recurrent_step(projected_inputs, list(states))
 
     def get_initial_state(self, batch_size=None):
         """Zero states, one [batch_size, units] tensor per entry of ``state_size``."""
@@ -213,18 +215,10 @@ class InputProjectedRNN(keras.layers.RNN):
         super().__init__(cell, **kwargs)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if mask is not None or self.unroll or self.go_backwards:
-            # Not used by musiclib's models; the base class runs the cell step by step.
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        cell = self.cell
-
-        def step(states, projected_inputs):
-            # Each step's output is also its fed-back state, so the states are all the scan collects
-            # (Keras' TensorFlow scan wants per-step results shaped like the carried states).
-            _, new_states = cell.recurrent_step(projected_inputs, list(states))
-            return new_states, new_states
-
-        time_major_inputs = ops.transpose(cell.project_inputs(sequences), (1, 0, 2))
-        final_states, time_major_states = ops.scan(step, list(initial_state), time_major_inputs)
-        time_major_outputs = time_major_states[cell.recurrent_state_index]
-        return time_major_outputs[-1], ops.transpose(time_major_outputs, (1, 0, 2)), final_states
+        # Keras' own loop (masking, unrolling, XLA all as usual) over the projected inputs; the cell
+        # skips its input product while the loop is traced or run.
+        self.cell._inputs_projected = True
+        try:
+            return super().inner_loop(self.cell.project_inputs(sequences), initial_state, mask, training=training)
+        finally:
+            self.cell._inputs_projected = False

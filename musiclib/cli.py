@@ -236,7 +236,10 @@ def _add_generate(commands) -> None:
         "seed, then pick -n notes by roulette-wheel selection (or --selection_method max). Songs include the "
         "seed; each is written as a MIDI file (one beat per note, tempo 120) and all of them in songs.json.",
     )
-    parser.add_argument("--run_dir", required=True, help="a finished run directory (from `python -m musiclib train`)")
+    parser.add_argument(
+        "--run_dir", "--ckpt_dir", dest="run_dir", required=True,
+        help="a finished run directory (from `python -m musiclib train`); --ckpt_dir is sample.py's name for it",
+    )
     parser.add_argument(
         "--seed", help="seed tokens (default: the paper's, '60 62 64 62'; interval runs: start pitch then "
         "intervals, '60 2 2 -2')",

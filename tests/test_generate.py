@@ -192,7 +192,7 @@ def test_the_command_line_samples_a_checkpoint_as_the_original_ckpt_file_flag(co
     from musiclib.train import list_checkpoints, load_checkpoint_model
 
     first = list_checkpoints(control_run.run_dir)[0]
-    argv = ["generate", "--run_dir", str(control_run.run_dir), "-n", "5", "--n_songs", "3", "--rng_seed", "2"]
+    argv = ["generate", "--ckpt_dir", str(control_run.run_dir), "-n", "5", "--n_songs", "3", "--rng_seed", "2"]
     assert main([*argv, "--ckpt_file", first.path.name, "--output_uri", str(tmp_path)]) == 0
     written = json.loads((tmp_path / SONGS_FILE).read_text())
     expected = generate(

@@ -131,3 +131,14 @@ def test_custom_cells_learn_a_repeating_melody(cell):
     history = model.fit(tokens[:, :-1], tokens[:, 1:], batch_size=8, epochs=40, verbose=0)
     assert history.history["loss"][0] > 1.5  # about ln 8 = 2.08 at the start
     assert history.history["loss"][-1] < 0.3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA through TensorFlow's jit_compile")
+def test_the_input_projecting_layer_trains_under_xla_as_keras_chooses_on_a_gpu():
+    """With a GPU, Keras' jit_compile="auto" compiles the training step with XLA, so the layer used by
+    nas and ugrnn must stay XLA-compatible (it runs Keras' own loop, with its fixed trip count)."""
+    model = build_model("nas", 1, VOCAB_SIZE, 8)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True)
+    losses = model.fit(TOKENS[:, :-1], TOKENS[:, 1:], epochs=3, verbose=0).history["loss"]
+    assert model.jit_compile and np.all(np.isfinite(losses)) and losses[-1] < losses[0]
