@@ -147,7 +147,10 @@ def find_notebooks(notebooks_dir: str | os.PathLike, only: list[str] | None = No
     """
     folder = Path(notebooks_dir)
     if not folder.is_dir():
-        raise ReproduceError(f"notebooks folder {folder} does not exist")
+        raise ReproduceError(
+            f"notebooks folder {folder.resolve()} does not exist: run from the repository root "
+            "(where `make reproduce` runs) or pass notebooks_dir"
+        )
     notebooks = sorted(folder.glob(NOTEBOOK_PATTERN))
     if not notebooks:
         raise ReproduceError(f"notebooks folder {folder} holds no notebooks named like {NOTEBOOK_PATTERN}")
