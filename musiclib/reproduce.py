@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,7 @@ class Reproduction:
     book_index: Path | None = None
     build_seconds: float | None = None
     build_error: str | None = None
+    build_warnings: list[str] = field(default_factory=list)
     failed: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -303,13 +305,14 @@ def write_run_record(executed_dir: Path, environment: dict, results: list[Notebo
     return json_path
 
 
-def build_book(book_root: str | os.PathLike = ".") -> Path:
+def build_book(book_root: str | os.PathLike = ".") -> tuple[Path, list[str]]:
     """Build the HTML book with Jupyter Book 1.x (``_config.yml``/``_toc.yml`` in ``book_root``).
 
-    Returns ``book_root/_build/html/index.html``. Raises RuntimeError with the end of the build
-    log when the build fails.
+    Returns ``book_root/_build/html/index.html`` and the build's warnings (e.g. a chapter whose
+    notebook was never executed, stderr output removed from a page). Raises RuntimeError with the
+    end of the build log when the build fails.
     """
-    book_root = Path(book_root)
+    book_root = Path(book_root).resolve()
     # the jupyter-book command of this interpreter (jupyter_book has no __main__ module)
     launcher = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
     command = [sys.executable, "-c", launcher, "build", str(book_root)]
@@ -318,7 +321,8 @@ def build_book(book_root: str | os.PathLike = ".") -> Path:
     if finished.returncode != 0 or not index.is_file():
         log = (finished.stdout + finished.stderr).strip()[-3000:]
         raise RuntimeError(f"jupyter-book build of {book_root} failed (exit {finished.returncode}):\n{log}")
-    return index
+    log_lines = re.sub(r"\x1b\[[0-9;]*m", "", finished.stdout + finished.stderr).splitlines()
+    return index, [line.strip() for line in log_lines if "WARNING:" in line]
 
 
 def reproduce(
@@ -376,13 +380,19 @@ def reproduce(
     if build:
         started = time.perf_counter()
         try:
-            outcome.book_index = build_book(Path(book_dir).resolve().parent)
+            outcome.book_index, outcome.build_warnings = build_book(Path(book_dir).resolve().parent)
         except RuntimeError as error:
             outcome.build_error = str(error)
         outcome.build_seconds = time.perf_counter() - started
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        record.update(build_seconds=outcome.build_seconds, build_error=outcome.build_error)
+        record.update(
+            build_seconds=outcome.build_seconds,
+            build_error=outcome.build_error,
+            build_warnings=outcome.build_warnings,
+        )
         _write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")
         if progress:
-            print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {_duration(outcome.build_seconds)}", flush=True)
+            warnings = f", {len(outcome.build_warnings)} warnings" if outcome.build_warnings else ""
+            print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {_duration(outcome.build_seconds)}{warnings}",
+                  flush=True)
     return outcome

@@ -97,6 +97,8 @@ def test_the_book_builds_every_page_without_warnings_or_tracebacks(built_book):
     root, outcome = built_book
     assert outcome.build_error is None
     assert outcome.book_index == root / "_build" / "html" / "index.html"
+    assert not [warning for warning in outcome.build_warnings if "nonexisting document" in warning]
+    assert json.loads(outcome.record_path.read_text())["build_warnings"] == outcome.build_warnings
     for name in _toc_files(root):
         page = root / "_build" / "html" / f"{name}.html"
         assert page.is_file(), name
