@@ -308,3 +308,36 @@ def _checkpoint_model_config_vocab(run_dir, ckpt_file: str):
 
 
 _COMMANDS.append(_add_generate)
+
+
+def _add_grid(commands) -> None:
+    parser = commands.add_parser(
+        "grid",
+        help="train a profile's grid of runs (datasets x cells x layers) and select the layer counts",
+        description="Train every run of a profile's grid (smoke, quick, paper or a .toml file) into "
+        "RUNS_DIR/<profile>/<variant>/<cell>-<layers>/, reusing finished runs and resuming interrupted "
+        "ones, then print each run's final losses (nats per note) and the layer count with the lowest "
+        "validation loss per dataset and cell next to the paper's choice. Exits 1 when a run failed "
+        "(the finished ones are kept).",
+    )
+    parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
+    parser.add_argument("--data_source", help="corpus instead of the profile's (name, folder or .p)")
+    parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
+    parser.set_defaults(handler=_grid)
+
+
+def _grid(args) -> int:
+    from musiclib import experiments
+
+    profile = experiments.load_profile(args.profile, data_source=args.data_source)
+    result = experiments.run_grid(profile, args.runs_dir, progress=True)
+    if result.runs:
+        print(experiments.final_losses(result).to_string(index=False, float_format="%.3f"))
+        print()
+        print(experiments.select_layers(result).to_string(index=False, float_format="%.3f"))
+    for point, error in result.failed.items():
+        print(f"error: run {point.label} failed: {error}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+_COMMANDS.append(_add_grid)

@@ -7,11 +7,17 @@ songs to generate. Runs live in ``runs_dir/<profile>/<variant>/<cell>-<layers>/`
 ``train.train`` reuses finished runs and resumes interrupted ones, so calling :func:`run_grid`
 again continues where it stopped.
 
-Scaling out: :func:`run_grid` takes an ``executor``, anything with ``submit(fn, *args)``
-returning a future with ``result()``: ``concurrent.futures.ProcessPoolExecutor`` on one
-machine, or a ``dask.distributed.Client`` on a cluster (the run directory must then be on a
-file system all workers share). Each run is one task; the driver only reads the finished run
-directories.
+Scaling out: on one machine, ``[grid] workers = N`` in the profile trains N runs at a time in
+local processes. On a cluster, :func:`run_grid` takes an ``executor``: anything with
+``submit(fn, *args)`` returning a future with ``result()``, such as a
+``dask.distributed.Client`` (no hard dependency; ``runs_dir`` must be on a file system that all
+workers share)::
+
+    from dask.distributed import Client
+    result = run_grid(load_profile("paper"), "/shared/runs", executor=Client("scheduler:8786"))
+
+Each run is one task; finished runs are only loaded, and the driver reads the run directories
+the workers wrote (models never travel between processes).
 
 Notebooks 02-05 call these functions and only draw and comment on what comes back.
 """

@@ -212,3 +212,15 @@ def test_checkpoint_study(tiny):
     correlations = experiments.rank_correlations(table)
     assert correlations["measure"].tolist() == list(experiments.CHECKPOINT_MEASURES)
     assert correlations["spearman_rho"].dropna().between(-1, 1).all()
+
+
+@pytest.mark.slow
+def test_grid_command_reuses_the_runs_and_prints_the_selection(tiny, capsys):
+    from musiclib.cli import main
+
+    profile, runs_dir, _, result = tiny
+    profile_file = runs_dir.parent / "tiny.toml"
+    assert main(["grid", "--profile", str(profile_file), "--runs_dir", str(runs_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "paper_num_layers" in printed and "val_loss" in printed
+    assert printed.count("control") == len(result.runs) + 2  # one line per run, one per selected pair
