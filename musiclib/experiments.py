@@ -491,6 +491,31 @@ def learning_curves(result: GridResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["variant", "cell", "num_layers", "epoch", "split", "loss"])
 
 
+def step_curves(result: GridResult, *, smoothing_steps: int | None = None) -> pd.DataFrame:
+    """Training loss of every step of every run (as TensorBoard shows it), on an epoch axis.
+
+    Columns: variant, cell, num_layers, step, epoch (step / steps per epoch, fractional), loss
+    (nats per token, running mean over ``smoothing_steps`` steps; default a tenth of an epoch).
+    """
+    frames = []
+    for point, run in result.runs.items():
+        steps = pd.DataFrame(run.history["steps"], columns=["step", "loss"])
+        steps_per_epoch = steps["step"].max() / len(run.history["epochs"])
+        window = smoothing_steps or max(1, round(steps_per_epoch / 10))
+        frame = pd.DataFrame(
+            {
+                "step": steps["step"],
+                "epoch": steps["step"] / steps_per_epoch,
+                "loss": steps["loss"].rolling(window, min_periods=1).mean(),
+            }
+        )
+        for column, value in reversed(_point_columns(point).items()):
+            frame.insert(0, column, value)
+        frames.append(frame)
+    columns = ["variant", "cell", "num_layers", "step", "epoch", "loss"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def final_losses(result: GridResult) -> pd.DataFrame:
     """Last-epoch training and validation loss (nats per token) per run.
 
@@ -764,28 +789,35 @@ def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFram
 # Figures (matplotlib, imported when drawn)
 
 
-def plot_learning_curves(curves: pd.DataFrame, baselines: Mapping[str, Mapping[str, float]] | None = None):
-    """One panel per (variant, cell): loss per epoch for each layer count, training solid and
-    validation dashed; ``baselines`` (variant -> {"unigram": .., "bigram": ..}) are drawn as
-    horizontal lines. Returns the matplotlib figure."""
+def plot_learning_curves(
+    curves: pd.DataFrame,
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
+    steps: pd.DataFrame | None = None,
+):
+    """One panel per (variant, cell) with a line per layer count: validation loss after each
+    epoch (dashed, dots) and training loss, per step from ``steps`` (:func:`step_curves`) when
+    given, else per epoch (solid). ``baselines`` (variant -> {"unigram": .., "bigram": ..}) are
+    drawn as horizontal grey lines. Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
 
     variants = list(dict.fromkeys(curves["variant"]))
     cells = list(dict.fromkeys(curves["cell"]))
-    layer_counts = sorted(curves["num_layers"].unique())
+    layer_counts = [int(layers) for layers in sorted(curves["num_layers"].unique())]
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(layer_counts)))
     figure, axes = plt.subplots(
-        len(variants), len(cells), figsize=(4.2 * len(cells), 3.2 * len(variants)), squeeze=False, sharex="row"
+        len(variants), len(cells), figsize=(4.2 * len(cells), 3.2 * len(variants)), squeeze=False
     )
     for row, variant in enumerate(variants):
         for column, cell in enumerate(cells):
             axis = axes[row][column]
-            pair = curves[(curves["variant"] == variant) & (curves["cell"] == cell)]
             for colour, layers in zip(colours, layer_counts):
-                for split, style in (("train", "-"), ("validation", "--")):
-                    line = pair[(pair["num_layers"] == layers) & (pair["split"] == split)]
-                    label = f"{layers} layer{'s' if layers > 1 else ''}" if split == "train" else None
-                    axis.plot(line["epoch"], line["loss"], style, marker=".", color=colour, label=label)
+                run = {"variant": variant, "cell": cell, "num_layers": layers}
+                epochs = _rows(curves, run)
+                training = _rows(steps, run) if steps is not None else epochs[epochs["split"] == "train"]
+                label = f"{layers} layer{'s' if layers > 1 else ''}"
+                axis.plot(training["epoch"], training["loss"], "-", color=colour, linewidth=1, label=label)
+                validation = epochs[epochs["split"] == "validation"]
+                axis.plot(validation["epoch"], validation["loss"], "--", marker="o", markersize=3, color=colour)
             for name, style in (("unigram", ":"), ("bigram", "-.")):
                 if baselines and variant in baselines:
                     axis.axhline(baselines[variant][name], linestyle=style, color="grey", linewidth=1, label=name)
@@ -794,9 +826,17 @@ def plot_learning_curves(curves: pd.DataFrame, baselines: Mapping[str, Mapping[s
             axis.set_ylabel("cross-entropy (nats/note)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="upper center", ncol=len(labels), frameon=False)
-    figure.text(0.5, 0.005, "solid: training loss; dashed: validation loss", ha="center")
+    figure.text(0.5, 0.005, "solid: training loss; dashed with dots: validation loss after each epoch", ha="center")
     figure.tight_layout(rect=(0, 0.02, 1, 0.96))
     return figure
+
+
+def _rows(table: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
+    """The rows of ``table`` whose columns equal ``values``."""
+    mask = np.ones(len(table), dtype=bool)
+    for column, value in values.items():
+        mask &= (table[column] == value).to_numpy()
+    return table[mask]
 
 
 def plot_embedding_map(points: np.ndarray, labels: Sequence[str], *, title: str, highlight: Sequence[str] = (), axis=None):

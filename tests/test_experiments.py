@@ -145,6 +145,13 @@ def test_grid_trains_every_point_and_selects_by_validation_loss(tiny):
     curves = experiments.learning_curves(result)
     assert len(curves) == 4 * 1 * 2  # runs x epochs x (train, validation)
     assert (curves["loss"] > 0).all()
+    steps = experiments.step_curves(result)
+    assert len(steps) == sum(len(run.history["steps"]) for run in result.runs.values())
+    assert steps.groupby(["cell", "num_layers"])["epoch"].max().tolist() == pytest.approx([1.0] * 4)
+    first_run = next(iter(result.runs.values()))
+    losses_of_first = [entry["loss"] for entry in first_run.history["steps"]]
+    window = max(1, round(len(losses_of_first) / 10))
+    assert steps["loss"].iloc[window - 1] == pytest.approx(np.mean(losses_of_first[:window]))
     losses = experiments.final_losses(result)
     selection = experiments.select_layers(result)
     assert list(zip(selection["variant"], selection["cell"])) == [("control", "lstm"), ("control", "ugrnn")]
