@@ -187,6 +187,13 @@ def _prepare(args) -> int:
 _COMMANDS.append(_add_prepare)
 
 
+def _add_profile_arguments(parser) -> None:
+    """The options shared by the commands that run a profile (reproduce, grid)."""
+    parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
+    parser.add_argument("--data_source", help="corpus instead of the profile's (name, folder or .p)")
+    parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
+
+
 def _add_reproduce(commands) -> None:
     parser = commands.add_parser(
         "reproduce",
@@ -196,9 +203,7 @@ def _add_reproduce(commands) -> None:
         "_build/html. Finished training runs in --runs_dir are reused, so running again continues where "
         "an interrupted run stopped. Exits 1 when a notebook or the build fails (the others still run).",
     )
-    parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
-    parser.add_argument("--data_source", help="corpus for every notebook instead of the profile's (name, folder or .p)")
-    parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
+    _add_profile_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (default 0)")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="execute only these notebooks, e.g. 01_data")
     parser.add_argument("--no-build", dest="build", action="store_false", help="execute the notebooks, skip the book")
@@ -320,9 +325,7 @@ def _add_grid(commands) -> None:
         "validation loss per dataset and cell next to the paper's choice. Exits 1 when a run failed "
         "(the finished ones are kept).",
     )
-    parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
-    parser.add_argument("--data_source", help="corpus instead of the profile's (name, folder or .p)")
-    parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
+    _add_profile_arguments(parser)
     parser.set_defaults(handler=_grid)
 
 
