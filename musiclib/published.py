@@ -74,8 +74,8 @@ def describe(name: str) -> dict[str, Any]:
     return {key: item for key, item in entry.items() if key not in ("rows", "columns")}
 
 
-def value(name: str) -> int | float:
-    """Return the published single value ``name`` (its unit: ``describe(name)["unit"]``)."""
+def value(name: str) -> Any:
+    """Return the published single value ``name``: a number, or a list / dict of numbers (its unit: ``describe(name)["unit"]``)."""
     return _entry("values", name)["value"]
 
 
