@@ -22,7 +22,6 @@ import math
 import os
 import pickle
 import re
-import secrets
 import sys
 import time
 import warnings
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from musiclib.files import write_json_atomic
 
 VARIANTS = ("control", "interval", "db12")
 
@@ -485,7 +486,7 @@ class _ParseStore:
         for key in sorted(self.dirty):
             self.entries[key] = {**self._read(key), **self.entries[key]}
             try:
-                _write_json_atomic(self.folder / f"{key}.json", {"version": self.version, "pieces": self.entries[key]})
+                write_json_atomic(self.folder / f"{key}.json", {"version": self.version, "pieces": self.entries[key]})
             except OSError as error:
                 if not self.write_failed:
                     warnings.warn(f"cannot write the parse cache in {self.folder}: {error}", stacklevel=2)
@@ -753,19 +754,6 @@ def _part_events(part) -> tuple[list[tuple[float, float, int]], bool]:
     return [tuple(event) for event in events], chords_reduced
 
 
-def _write_json_atomic(path: Path, data) -> None:
-    """Write ``data`` as JSON to ``path`` via a temporary file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp_path, "x") as stream:  # "x": a fresh file with the usual (umask) permissions
-            json.dump(data, stream, separators=(",", ":"))
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-
-
 # --------------------------------------------------------------------------------------------
 # Variants: pure functions on pitch lists
 # --------------------------------------------------------------------------------------------
@@ -946,7 +934,7 @@ class Vocabulary:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the vocabulary as JSON (``{"tokens": [...]}``), atomically."""
-        _write_json_atomic(Path(path), {"tokens": list(self.tokens)})
+        write_json_atomic(Path(path), {"tokens": list(self.tokens)})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocabulary":
@@ -1081,7 +1069,7 @@ def prepare(
     )
     splits = split_melodies(corpus.melodies, fractions)
     out_dir = Path(out_dir)
-    _write_json_atomic(
+    write_json_atomic(
         out_dir / "melodies.json",
         {name: [asdict(melody) for melody in melodies] for name, melodies in splits.items()},
     )
@@ -1095,7 +1083,7 @@ def prepare(
     }
     for variant in VARIANTS:
         variant_data = prepare_variant(splits, variant)
-        _write_json_atomic(
+        write_json_atomic(
             out_dir / variant / "sequences.json",
             {
                 "variant": variant,
@@ -1111,7 +1099,7 @@ def prepare(
             "train_tokens": sum(len(sequence) for sequence in variant_data.train),
             "dropped_unknown": variant_data.dropped_unknown,
         }
-    _write_json_atomic(out_dir / "report.json", report)
+    write_json_atomic(out_dir / "report.json", report)
     return report
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import weakref
 from pathlib import Path
 from typing import Iterable
@@ -23,6 +22,7 @@ import keras
 import numpy as np
 
 from musiclib.data import VARIANTS, UnknownTokenError, Vocabulary, from_intervals
+from musiclib.files import write_text_atomic
 from musiclib.models import StepModel
 
 PAPER_SEEDS = {"control": "60 62 64 62", "db12": "60 62 64 62", "interval": "60 2 2 -2"}
@@ -152,9 +152,7 @@ def save_songs(
     digits = max(3, len(str(len(songs) - 1)))
     paths = [write_midi(song, output_dir / f"song_{index:0{digits}d}.mid") for index, song in enumerate(songs)]
     payload = json.dumps({**(details or {}), "songs": [[int(pitch) for pitch in song] for song in songs]})
-    with tempfile.NamedTemporaryFile("w", dir=output_dir, suffix=".tmp", delete=False) as handle:
-        handle.write(payload + "\n")
-    os.replace(handle.name, output_dir / SONGS_FILE)
+    write_text_atomic(output_dir / SONGS_FILE, payload + "\n")
     return paths
 
 

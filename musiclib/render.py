@@ -20,10 +20,11 @@ import shutil
 import struct
 import subprocess
 import tempfile
-import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
+
+from musiclib.files import temporary_sibling, write_bytes_atomic
 
 TICKS_PER_QUARTER = 480
 TICKS_PER_16TH = TICKS_PER_QUARTER // 4
@@ -53,20 +54,6 @@ class RenderError(ValueError):
     """A melody or an output path that cannot be rendered; the message says what is wrong."""
 
 
-def _temporary_sibling(path: Path) -> Path:
-    """A unique temporary name next to ``path`` (same folder, so a rename is atomic)."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_sibling(path)
-    try:
-        temporary.write_bytes(payload)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _check_melody(pitches: Sequence[int], durations_16th: Sequence[int] | None) -> list[int]:
@@ -152,7 +139,7 @@ def write_midi(
     payload = midi_bytes(
         pitches, durations_16th=durations_16th, tempo_bpm=tempo_bpm, velocity=velocity
     )
-    _write_atomic(path, payload)
+    write_bytes_atomic(path, payload)
     return path
 
 
@@ -218,7 +205,7 @@ def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -
     if not midi_path.is_file():
         raise FileNotFoundError(f"MIDI file {midi_path} does not exist")
     audio_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_sibling(audio_path)
+    temporary = temporary_sibling(audio_path)
     command = [
         "fluidsynth", "-n", "-i", "-q", "-g", str(AUDIO_GAIN), "-r", str(AUDIO_SAMPLE_RATE_HZ),
         "-F", str(temporary), "-T", file_type, str(find_soundfont()), str(midi_path),
@@ -288,7 +275,7 @@ def write_musicxml(
 ) -> Path:
     """Write the melody as MusicXML at ``path`` (atomically) and return the path."""
     path = Path(path)
-    _write_atomic(path, musicxml_bytes(pitches, durations_16th=durations_16th))
+    write_bytes_atomic(path, musicxml_bytes(pitches, durations_16th=durations_16th))
     return path
 
 
@@ -327,7 +314,7 @@ def write_svg(
 ) -> Path:
     """Write the melody's sheet music as an SVG file at ``path`` (atomically) and return the path."""
     path = Path(path)
-    _write_atomic(path, sheet_music_svg(pitches, durations_16th=durations_16th).encode("utf-8"))
+    write_bytes_atomic(path, sheet_music_svg(pitches, durations_16th=durations_16th).encode("utf-8"))
     return path
 
 

@@ -30,6 +30,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from musiclib.files import write_text_atomic
+
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 EXECUTED_FOLDER = "executed"
 RUN_RECORD_JSON = "run_record.json"
@@ -204,12 +206,6 @@ def _failure_page(name: str, error: str, profile: str) -> str:
     return nbformat.writes(page)
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def _hide_parameter_cells(path: Path) -> None:
     """Tag the parameters cell and papermill's injected one "remove-cell": the run record shows them."""
     import nbformat
@@ -300,8 +296,8 @@ def write_run_record(executed_dir: Path, environment: dict, results: list[Notebo
         "total_seconds": sum(result.seconds for result in results),
     }
     json_path = executed_dir / RUN_RECORD_JSON
-    _write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")
-    _write_text_atomic(executed_dir / RUN_RECORD_MARKDOWN, _markdown_record(environment, results))
+    write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")
+    write_text_atomic(executed_dir / RUN_RECORD_MARKDOWN, _markdown_record(environment, results))
     return json_path
 
 
@@ -369,7 +365,7 @@ def reproduce(
         except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
             summary = _error_summary(error)
             if not target.exists():
-                _write_text_atomic(target, _failure_page(source.stem, summary, str(profile)))
+                write_text_atomic(target, _failure_page(source.stem, summary, str(profile)))
             results.append(NotebookResult(source.stem, "failed", time.perf_counter() - started, str(target), summary))
         if progress:
             last = results[-1]
@@ -390,7 +386,7 @@ def reproduce(
             build_error=outcome.build_error,
             build_warnings=outcome.build_warnings,
         )
-        _write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")
+        write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")
         if progress:
             warnings = f", {len(outcome.build_warnings)} warnings" if outcome.build_warnings else ""
             print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {_duration(outcome.build_seconds)}{warnings}",

@@ -54,6 +54,7 @@ import keras
 import numpy as np
 
 from musiclib.data import VARIANTS, VariantData, Vocabulary, token_label
+from musiclib.files import atomic_path, write_json_atomic, write_text_atomic
 from musiclib.models import CELLS, build_model, recurrent_layers, reset_states
 
 PAPER_EPOCHS = {"control": 300, "interval": 300, "db12": 50}
@@ -381,9 +382,9 @@ def write_embedding_projector(log_dir: str | os.PathLike, vectors: np.ndarray, l
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     rows = "".join("\t".join(f"{value:.6g}" for value in row) + "\n" for row in vectors)
-    _write_text(log_dir / "vectors.tsv", rows)
-    _write_text(log_dir / "metadata.tsv", "".join(f"{label}\n" for label in labels))
-    _write_text(
+    write_text_atomic(log_dir / "vectors.tsv", rows)
+    write_text_atomic(log_dir / "metadata.tsv", "".join(f"{label}\n" for label in labels))
+    write_text_atomic(
         log_dir / "projector_config.pbtxt",
         'embeddings {\n  tensor_name: "embedding"\n  tensor_path: "vectors.tsv"\n'
         '  metadata_path: "metadata.tsv"\n}\n',
@@ -518,10 +519,8 @@ class _Session(keras.callbacks.Callback):
         }
         arrays["position"] = np.array(json.dumps(position))
         path = self.run_dir / RESUME_FILE
-        partial = path.with_name(f".{path.name}")
-        with open(partial, "wb") as file:
+        with atomic_path(path) as partial, open(partial, "wb") as file:
             np.savez(file, **arrays)
-        os.replace(partial, path)
         _write_json(self.run_dir / HISTORY_FILE, self.history)
 
     def restore(self, path: Path) -> None:
@@ -561,9 +560,8 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, training_mode
     model = build_model(config.model, config.num_layers, len(vocab), config.rnn_size)
     model.set_weights(training_model.get_weights())
     final = run_dir / FINAL_MODEL_FILE
-    partial = final.with_name(f".{final.name}")
-    model.save(partial)
-    os.replace(partial, final)
+    with atomic_path(final) as partial:
+        model.save(partial)
     _write_json(run_dir / HISTORY_FILE, history)
     labels = [token_label(token, config.variant) for token in vocab.tokens]
     embedding = model.get_layer("embedding").embeddings.numpy()
@@ -646,19 +644,12 @@ def _read_config(run_dir: Path) -> TrainConfig:
 
 
 def _save_weights(model: keras.Model, path: Path) -> None:
-    partial = path.with_name(f".partial-{path.name}")  # Keras wants the .weights.h5 ending
-    model.save_weights(partial)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:  # the temporary name keeps the .weights.h5 ending Keras wants
+        model.save_weights(partial)
 
 
 def _write_json(path: Path, content) -> None:
-    _write_text(path, json.dumps(content, indent=1) + "\n")
-
-
-def _write_text(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    write_json_atomic(path, content, indent=1)
 
 
 class _ScalarLog:
