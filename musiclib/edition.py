@@ -1,0 +1,210 @@
+"""Which executed notebooks the book shows: the latest reproduction, or the published edition.
+
+The book's experiment pages are executed notebooks. Two folders can hold them:
+
+``book/executed/``
+    written by ``python -m musiclib reproduce`` (``make reproduce PROFILE=x``); not committed.
+``book/edition/``
+    the *published edition*: the notebooks of one finished, fully recorded run of the ``study``
+    profile, committed with their outputs and run record, so that a reader who clones the
+    repository reads paper-scale results without training anything.
+
+:func:`assemble_pages` copies the newer of the two (a reproduction when there is one, otherwise
+the edition) into ``book/pages/`` (not committed), which is what ``_toc.yml`` lists, and puts a
+provenance line (profile, date, machine) at the top of every page. Nothing committed is ever
+overwritten by a build, so ``git status`` stays clean. :func:`publish_edition` replaces the
+edition with a reproduction, and only with one whose run record shows every notebook finished.
+
+Notebook: every chapter (the provenance line at the top of each page).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+EXECUTED_FOLDER = "executed"
+EDITION_FOLDER = "edition"
+PAGES_FOLDER = "pages"
+RUN_RECORD_JSON = "run_record.json"
+RUN_RECORD_MARKDOWN = "run_record.md"
+PROVENANCE_FILE = "provenance.md"
+PROVENANCE_TAG = "musiclib-provenance"
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+
+
+class EditionError(ValueError):
+    """No executed notebooks to show, or a reproduction that may not become the edition."""
+
+
+def read_run_record(folder: str | os.PathLike) -> dict:
+    """The run record (``run_record.json``) of an executed-notebooks folder.
+
+    Parameters
+    ----------
+    folder : path-like
+        ``book/executed`` or ``book/edition``.
+
+    Returns
+    -------
+    dict
+        The record written by :func:`musiclib.reproduce.write_run_record`: ``environment``,
+        ``notebooks`` (name, status, seconds, ...), ``total_seconds``.
+
+    Raises
+    ------
+    EditionError
+        When the folder has no record or the record is not valid JSON.
+    """
+    path = Path(folder) / RUN_RECORD_JSON
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EditionError(f"{path} does not exist: this folder holds no finished reproduction") from None
+    except ValueError as error:
+        raise EditionError(f"{path} is not valid JSON ({error})") from None
+
+
+def provenance_text(record: dict) -> str:
+    """One Markdown sentence saying which profile, date and machine produced a set of pages.
+
+    Parameters
+    ----------
+    record : dict
+        A run record (:func:`read_run_record`).
+
+    Returns
+    -------
+    str
+        For example ``"Results of the **study** profile, executed 2026-11-26 10:02 UTC on
+        Linux-6.1-x86_64 (2 CPU cores, Python 3.11.7), 3 h 12 min in all."``
+    """
+    environment = record.get("environment", {})
+    total_minutes = round(float(record.get("total_seconds", 0.0)) / 60)
+    hours, minutes = divmod(total_minutes, 60)
+    took = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return (
+        f"Results of the **{environment.get('profile', 'unknown')}** profile, executed "
+        f"{environment.get('date_utc', 'at an unknown date')} on {environment.get('platform', 'an unknown platform')} "
+        f"({environment.get('cpu_count', '?')} CPU cores, Python {environment.get('python', '?')}), "
+        f"{took} of notebook execution in all."
+    )
+
+
+def pages_source(book_dir: str | os.PathLike = "book") -> Path:
+    """The folder whose notebooks the book shows: ``executed/`` when a reproduction finished
+    writing its run record there, otherwise the committed ``edition/``.
+
+    Raises
+    ------
+    EditionError
+        When neither folder holds a run record.
+    """
+    book_dir = Path(book_dir)
+    for folder in (book_dir / EXECUTED_FOLDER, book_dir / EDITION_FOLDER):
+        if (folder / RUN_RECORD_JSON).is_file():
+            return folder
+    raise EditionError(
+        f"neither {book_dir / EXECUTED_FOLDER} nor {book_dir / EDITION_FOLDER} holds executed notebooks "
+        f"with a {RUN_RECORD_JSON}: run `make reproduce` (or `python -m musiclib reproduce`) first"
+    )
+
+
+def _with_provenance(notebook_path: Path, text: str):
+    """The notebook with a provenance cell first (an older provenance cell is replaced)."""
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells = [cell for cell in notebook.cells if PROVENANCE_TAG not in cell.metadata.get("tags", [])]
+    banner = nbformat.v4.new_markdown_cell(f"```{{note}}\n{text} See [Reproducibility](../reproducibility).\n```")
+    banner.metadata["tags"] = [PROVENANCE_TAG]
+    # after the title cell, so the page keeps its heading as its title
+    position = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
+    notebook.cells.insert(position, banner)
+    return notebook
+
+
+def assemble_pages(book_dir: str | os.PathLike = "book") -> Path:
+    """Fill ``book_dir/pages/`` with the notebooks the book shows, each headed by its provenance.
+
+    Copies every ``NN_name.ipynb`` of :func:`pages_source` with a provenance note inserted after
+    its title, the run record (``run_record.md``) and ``provenance.md`` (included by the intro
+    and the reproducibility page). The pages folder is rebuilt from scratch, so a notebook
+    removed from the source disappears from the book.
+
+    Returns
+    -------
+    pathlib.Path
+        The source folder the pages came from.
+
+    Raises
+    ------
+    EditionError
+        When there is nothing to show (see :func:`pages_source`).
+    """
+    import nbformat
+
+    book_dir = Path(book_dir)
+    source = pages_source(book_dir)
+    record = read_run_record(source)
+    text = provenance_text(record)
+    pages = book_dir / PAGES_FOLDER
+    staging = book_dir / f".{PAGES_FOLDER}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for notebook_path in sorted(source.glob(NOTEBOOK_PATTERN)):
+        if notebook_path.name.endswith(".failed.ipynb"):
+            continue
+        nbformat.write(_with_provenance(notebook_path, text), staging / notebook_path.name)
+    for name in (RUN_RECORD_MARKDOWN, RUN_RECORD_JSON):
+        if (source / name).is_file():
+            shutil.copy2(source / name, staging / name)
+    (staging / PROVENANCE_FILE).write_text(text + "\n", encoding="utf-8")
+    shutil.rmtree(pages, ignore_errors=True)
+    os.replace(staging, pages)
+    return source
+
+
+def publish_edition(book_dir: str | os.PathLike = "book") -> Path:
+    """Make the latest reproduction (``book_dir/executed``) the committed edition.
+
+    Only a finished run is published: its record must list every notebook with status ``ok``,
+    and every listed notebook must exist. The edition folder is replaced as a whole (written
+    beside it, then renamed), so an interrupted publish leaves the old edition intact.
+
+    Returns
+    -------
+    pathlib.Path
+        ``book_dir/edition``.
+
+    Raises
+    ------
+    EditionError
+        When there is no reproduction, or one of its notebooks failed or is missing.
+    """
+    book_dir = Path(book_dir)
+    executed = book_dir / EXECUTED_FOLDER
+    record = read_run_record(executed)
+    failed = [entry["name"] for entry in record.get("notebooks", []) if entry.get("status") != "ok"]
+    if failed or not record.get("notebooks"):
+        raise EditionError(f"the reproduction in {executed} is not finished (failed notebooks: {failed or 'none ran'})")
+    names = [entry["name"] for entry in record["notebooks"]]
+    missing = [name for name in names if not (executed / f"{name}.ipynb").is_file()]
+    if missing:
+        raise EditionError(f"{executed} lacks the executed notebooks {missing} that its run record lists")
+    edition = book_dir / EDITION_FOLDER
+    staging = book_dir / f".{EDITION_FOLDER}.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for name in names:
+        shutil.copy2(executed / f"{name}.ipynb", staging / f"{name}.ipynb")
+    for name in (RUN_RECORD_JSON, RUN_RECORD_MARKDOWN):
+        shutil.copy2(executed / name, staging / name)
+    previous = book_dir / f".{EDITION_FOLDER}.{os.getpid()}.old"
+    if edition.exists():
+        os.replace(edition, previous)
+    os.replace(staging, edition)
+    shutil.rmtree(previous, ignore_errors=True)
+    return edition
