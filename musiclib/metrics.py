@@ -33,11 +33,16 @@ from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from musiclib.data import LoadReport, Melody
+from musiclib.checks import positive_int
+from musiclib.sequences import MIDI_RANGE, Melody
+
+if TYPE_CHECKING:
+    from musiclib.corpus import LoadReport
 
 METRICS = ("CMM", "LM", "CENTR")
 SPAN_NOTES = 12  # paper 1: windows of 12 notes, hop 1
@@ -45,11 +50,8 @@ SPAN_16TH = 32  # paper 4's evaluation scripts: windows of 32 sixteenths (two 4/
 HOP_16TH = 4  # ... moved a quarter note at a time
 LM_FEWEST_DISTINCT = 5  # a window with 5..8 distinct pitches scores 1 (ideal)
 LM_MOST_DISTINCT = 8
-MIDI_RANGE = (0, 127)
 # Notes scored at once: bounds memory whatever the input size; ~50k keeps the arrays in cache (2x faster than 200k).
 _NOTES_PER_CHUNK = 50_000
-# Bound on the resampled values a bootstrap holds at once (floats).
-_BOOTSTRAP_CELLS_PER_BLOCK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,6 @@ class _Windows:
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-    return int(value)
 
 
 def _reject_first(bad: np.ndarray, values: np.ndarray, message: str, where: Callable[[int], str], offsets) -> None:
@@ -148,8 +144,8 @@ def _songs(
         )
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     pitches = _whole_numbers(pitches, "pitches", where, offsets)
-    low, high = MIDI_RANGE
-    _reject_first((pitches < low) | (pitches > high), pitches, "pitches must be MIDI numbers 0..127", where, offsets)
+    outside = (pitches < MIDI_RANGE.start) | (pitches >= MIDI_RANGE.stop)
+    _reject_first(outside, pitches, f"pitches must be MIDI numbers {MIDI_RANGE.start}..{MIDI_RANGE.stop - 1}", where, offsets)
     durations = None
     if duration_lists is not None:
         durations, duration_counts = _concatenated(duration_lists, "durations_16th", where, ints)
@@ -181,7 +177,7 @@ def _melody_songs(melodies, rhythm: bool) -> _Songs:
             if not hasattr(melody, "durations_16th"):
                 raise ValueError(
                     f"melody {index} has no durations_16th: rhythm=True needs Melody objects "
-                    "(musiclib.data.Melody) or objects with .pitches and .durations_16th"
+                    "(musiclib.sequences.Melody) or objects with .pitches and .durations_16th"
                 )
         duration_lists = list(map(attrgetter("durations_16th"), melodies))
     return _songs(pitch_lists, duration_lists, lambda index: f"melody {index}", ints=all_melodies)
@@ -403,7 +399,7 @@ def limited_macroharmony(pitches: Sequence[int], span: int = SPAN_NOTES, *, pitc
     Raises ValueError for fewer than 2 notes, bad pitches, or a ``span`` that is not a positive integer.
     """
     songs = _one_song(pitches)
-    windows = _note_windows(songs, _positive_int(span, "span"))
+    windows = _note_windows(songs, positive_int(span, "span"))
     return float(_lm(songs, windows, pitch_class)[0])
 
 
@@ -424,7 +420,7 @@ def centricity(pitches: Sequence[int], span: int = SPAN_NOTES, *, pitch_class: b
     Raises ValueError for fewer than 2 notes, bad pitches, or a ``span`` that is not a positive integer.
     """
     songs = _one_song(pitches)
-    windows = _note_windows(songs, _positive_int(span, "span"))
+    windows = _note_windows(songs, positive_int(span, "span"))
     return float(_centr(songs, windows, pitch_class)[0])
 
 
@@ -454,7 +450,7 @@ def rhythmic_limited_macroharmony(
     Raises ValueError for bad pitches or durations (whole numbers >= 1, one per pitch) or bad spans.
     """
     songs = _one_song(pitches, durations_16th)
-    windows = _grid_windows(songs, _positive_int(span_16th, "span_16th"), _positive_int(hop_16th, "hop_16th"))
+    windows = _grid_windows(songs, positive_int(span_16th, "span_16th"), positive_int(hop_16th, "hop_16th"))
     return float(_lm(songs, windows, pitch_class)[0])
 
 
@@ -476,7 +472,7 @@ def rhythmic_centricity(
     Raises ValueError for bad pitches or durations (whole numbers >= 1, one per pitch) or bad spans.
     """
     songs = _one_song(pitches, durations_16th)
-    windows = _grid_windows(songs, _positive_int(span_16th, "span_16th"), _positive_int(hop_16th, "hop_16th"))
+    windows = _grid_windows(songs, positive_int(span_16th, "span_16th"), positive_int(hop_16th, "hop_16th"))
     return float(_centr(songs, windows, pitch_class)[0])
 
 
@@ -505,8 +501,8 @@ def evaluate(
     """
     if span is None:
         span = SPAN_16TH if rhythm else SPAN_NOTES
-    span = _positive_int(span, "span")
-    hop_16th = _positive_int(hop_16th, "hop_16th")
+    span = positive_int(span, "span")
+    hop_16th = positive_int(hop_16th, "hop_16th")
     songs = _melody_songs(melodies, rhythm)
     # songs of a chunk: cut where the running note count crosses a multiple of _NOTES_PER_CHUNK
     cuts = np.unique(np.searchsorted(songs.offsets, np.arange(0, songs.offsets[-1], _NOTES_PER_CHUNK)))
@@ -520,7 +516,7 @@ def evaluate(
     return table
 
 
-def _metric_columns(table: pd.DataFrame, name: str) -> pd.DataFrame:
+def metric_columns(table: pd.DataFrame, name: str) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
         raise ValueError(f"{name} must be a pandas DataFrame from metrics.evaluate, got {type(table).__name__}")
     missing = [metric for metric in METRICS if metric not in table.columns]
@@ -537,7 +533,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     Returns a DataFrame with rows CMM, LM, CENTR (index name ``metric``) and columns mean, std, n.
     Raises ValueError when ``table`` lacks a metric column or has no rows.
     """
-    values = _metric_columns(table, "table")
+    values = metric_columns(table, "table")
     summary = pd.DataFrame({"mean": values.mean(), "std": values.std(ddof=1), "n": values.count()})
     summary.index.name = "metric"
     return summary
@@ -550,104 +546,8 @@ def most_representative(table: pd.DataFrame) -> int:
     all rows, metrics unscaled as in the paper; ties go to the first row.
     Raises ValueError when ``table`` lacks a metric column or has no rows.
     """
-    values = _metric_columns(table, "table").to_numpy()
+    values = metric_columns(table, "table").to_numpy()
     return int(np.argmin(np.linalg.norm(values - values.mean(axis=0), axis=1)))
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def _sample(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1 or array.size == 0 or not np.isfinite(array).all():
-        raise ValueError(f"{name} must be a non-empty 1-D sequence of finite numbers, got shape {array.shape}")
-    return array
-
-
-def _bootstrap_statistics(values: np.ndarray, statistic, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``statistic`` of ``n_resamples`` resamples (with replacement, same size) of ``values``."""
-    rows_per_block = max(1, _BOOTSTRAP_CELLS_PER_BLOCK // len(values))
-    blocks = []
-    for first in range(0, n_resamples, rows_per_block):
-        rows = min(rows_per_block, n_resamples - first)
-        blocks.append(np.asarray(statistic(values[rng.integers(0, len(values), size=(rows, len(values)))], axis=1)))
-    return np.concatenate(blocks)
-
-
-def _percentile_interval(statistics: np.ndarray, confidence: float) -> tuple[float, float]:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence!r}")
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(statistics, [tail, 1 - tail])
-    return float(low), float(high)
-
-
-def bootstrap_ci(
-    values,
-    statistic: Callable = np.mean,
-    n_resamples: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile-bootstrap confidence interval (low, high) of ``statistic(values)``.
-
-    Draws ``n_resamples`` samples of ``len(values)`` with replacement (numpy ``default_rng(seed)``,
-    so the same seed gives the same interval), computes the statistic of each, and returns the
-    (1 - confidence)/2 and (1 + confidence)/2 quantiles of those (Efron & Tibshirani 1993, ch. 13).
-    ``statistic`` must reduce along an ``axis`` keyword like ``np.mean`` or ``np.median``.
-    Resamples are drawn as matrices, a few million values at a time (no Python loop per resample).
-
-    Raises ValueError for empty or non-finite values, confidence outside (0, 1) or n_resamples < 1.
-    """
-    sample = _sample(values, "values")
-    n_resamples = _positive_int(n_resamples, "n_resamples")
-    statistics = _bootstrap_statistics(sample, statistic, n_resamples, np.random.default_rng(seed))
-    return _percentile_interval(statistics, confidence)
-
-
-def compare_to_baseline(
-    table: pd.DataFrame,
-    baseline_table: pd.DataFrame,
-    n_resamples: int = 2000,
-    seed: int = 0,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """Compare melodies (e.g. a model's generated songs) to a baseline (e.g. the dataset), per metric.
-
-    Method: two-sample percentile bootstrap of the difference of means. Each of ``n_resamples``
-    rounds resamples both tables' rows with replacement (each at its own size) and takes
-    mean(table) - mean(baseline); the interval is the (1 - confidence)/2 and (1 + confidence)/2
-    quantiles of those differences. When the interval excludes 0, the means differ at that
-    confidence level (no correction for testing three metrics). Deterministic for a given seed.
-
-    Returns a DataFrame indexed by metric (CMM, LM, CENTR) with columns mean, baseline_mean,
-    difference (mean - baseline_mean; CMM in semitones), ci_low, ci_high, excludes_zero, n,
-    baseline_n. Raises ValueError when a table lacks a metric column or has no rows.
-    """
-    ours = _metric_columns(table, "table")
-    baseline = _metric_columns(baseline_table, "baseline_table")
-    n_resamples = _positive_int(n_resamples, "n_resamples")
-    rng = np.random.default_rng(seed)
-    rows = {}
-    for metric in METRICS:
-        values, baseline_values = ours[metric].to_numpy(), baseline[metric].to_numpy()
-        differences = _bootstrap_statistics(values, np.mean, n_resamples, rng) - _bootstrap_statistics(
-            baseline_values, np.mean, n_resamples, rng
-        )
-        low, high = _percentile_interval(differences, confidence)
-        rows[metric] = {
-            "mean": values.mean(),
-            "baseline_mean": baseline_values.mean(),
-            "difference": values.mean() - baseline_values.mean(),
-            "ci_low": low,
-            "ci_high": high,
-            "excludes_zero": bool(low > 0 or high < 0),
-            "n": len(values),
-            "baseline_n": len(baseline_values),
-        }
-    comparison = pd.DataFrame.from_dict(rows, orient="index")
-    comparison.index.name = "metric"
-    return comparison
 
 
 # --------------------------------------------------------------------------- dataset baseline
@@ -673,53 +573,10 @@ def dataset_baseline(
 
     Raises ValueError for ``min_notes`` < 2 and whatever ``load_corpus`` raises for a bad source.
     """
-    from musiclib.data import load_corpus  # music21 is heavy: only when a corpus is loaded
+    from musiclib.corpus import load_corpus  # music21 is heavy: only when a corpus is loaded
 
-    if _positive_int(min_notes, "min_notes") < 2:
+    if positive_int(min_notes, "min_notes") < 2:
         raise ValueError(f"min_notes must be at least 2 (the metrics need an interval), got {min_notes}")
     corpus = load_corpus(source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, progress=progress)
     return evaluate(corpus.melodies, pitch_class=pitch_class, rhythm=rhythm), corpus.report
 
-
-def published_baseline_name(*, pitch_class: bool = False, rhythm: bool = False) -> str | None:
-    """Name of the published dataset table (see :mod:`musiclib.published`) computed like these options.
-
-    ``"table_i"`` (paper 1, TABLE I) for the paper-exact defaults, ``"paper4_dataset_baseline"`` for
-    the rhythm variants (span 32, hop 4), None for the pitch-class variants, which no paper published.
-    """
-    if pitch_class:
-        return None
-    return "paper4_dataset_baseline" if rhythm else "table_i"
-
-
-def baseline_text(table: pd.DataFrame, *, pitch_class: bool = False, rhythm: bool = False) -> str:
-    """Mean ± std (ddof=1) per metric and the number of melodies, next to the matching published table.
-
-    The published numbers come from ``musiclib/published_tables.json`` (see
-    :func:`published_baseline_name`); CMM is in semitones, LM and CENTR are unitless.
-    """
-    from musiclib import published
-
-    summary = summarize(table)
-    name = published_baseline_name(pitch_class=pitch_class, rhythm=rhythm)
-    paper = published.table(name).set_index("metric") if name else None
-    windows = f"windows of {SPAN_16TH} sixteenths, hop {HOP_16TH}" if rhythm else f"windows of {SPAN_NOTES} notes, hop 1"
-    pitches = "pitch classes" if pitch_class else "exact pitches"
-    lines = [
-        f"LM and CENTR on {pitches}, {windows}; mean ± std (ddof=1) over {len(table)} melodies",
-        (f"{'metric':<8}{'ours':<18}" + ("paper" if name else "")).rstrip(),
-    ]
-    for metric, row in summary.iterrows():
-        ours = f"{row['mean']:.2f} ± {row['std']:.2f}"
-        theirs = f"{paper.loc[metric, 'mean']:.2f} ± {paper.loc[metric, 'std']:.2f}" if name else ""
-        lines.append(f"{metric:<8}{ours:<18}{theirs}".rstrip())
-    if name:
-        published_n = paper["n"].iloc[0] if "n" in paper.columns else "not published"
-        lines += [
-            f"{'n':<8}{len(table):<18}{published_n}",
-            f"paper: {published.describe(name)['title']}",
-            published.citation(name),
-        ]
-    else:
-        lines.append("paper: no published table computed this way")
-    return "\n".join(lines)

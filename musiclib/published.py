@@ -41,11 +41,6 @@ def table_names() -> tuple[str, ...]:
     return tuple(_document()["tables"])
 
 
-def value_names() -> tuple[str, ...]:
-    """Names of the published single values (e.g. ``"control_vocabulary_size"``)."""
-    return tuple(_document()["values"])
-
-
 def _entry(section: str, name: str) -> dict[str, Any]:
     entries = _document()[section]
     if name not in entries:

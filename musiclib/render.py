@@ -309,15 +309,6 @@ def sheet_music_svg(pitches: Sequence[int], *, durations_16th: Sequence[int] | N
     return toolkit.renderToSVG(1)
 
 
-def write_svg(
-    pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
-) -> Path:
-    """Write the melody's sheet music as an SVG file at ``path`` (atomically) and return the path."""
-    path = Path(path)
-    write_bytes_atomic(path, sheet_music_svg(pitches, durations_16th=durations_16th).encode("utf-8"))
-    return path
-
-
 def _data_uri(mime_type: str, payload: bytes) -> str:
     return f"data:{mime_type};base64,{base64.b64encode(payload).decode('ascii')}"
 
@@ -385,16 +376,3 @@ def show_melody(
         pitches, durations_16th=durations_16th, title=title, tempo_bpm=tempo_bpm, audio=audio
     )
 
-
-def show_table(frame, *, precision: int = 2, caption: str | None = None, index: bool = False):
-    """A notebook display of a pandas DataFrame as a book table: numbers to ``precision``
-    decimals, the row index hidden unless ``index``, an optional ``caption`` (e.g. the source of
-    published numbers). Returns a pandas Styler; the book styles it like ``DataFrame`` output.
-    """
-    styler = frame.style.format(precision=precision, thousands=",", na_rep="")
-    styler = styler.set_table_attributes('class="dataframe"')
-    if not index:
-        styler = styler.hide(axis="index")
-    if caption:
-        styler = styler.set_caption(caption)
-    return styler

@@ -53,7 +53,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from musiclib.data import VARIANTS, VariantData, Vocabulary, token_label
+from musiclib.sequences import VARIANTS, VariantData, Vocabulary, token_label
 from musiclib.files import atomic_path, write_json_atomic, write_text_atomic
 from musiclib.models import CELLS, build_model, recurrent_layers, reset_states
 

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from musiclib import data
+from musiclib import sequences
 from musiclib.cli import main
-from musiclib.data import UnknownTokenError, Vocabulary, to_intervals
+from musiclib.sequences import UnknownTokenError, Vocabulary, to_intervals
 from musiclib.generate import PAPER_SEEDS, SONGS_FILE, generate, save_songs
 from musiclib.models import build_model
 
@@ -162,10 +162,10 @@ def test_save_songs_writes_one_midi_file_per_song_and_a_json_file(tmp_path):
 def control_run(essen_slice, tmp_path_factory):
     from musiclib.train import TrainConfig, train
 
-    splits = data.Splits(train=essen_slice.melodies[20:], validation=essen_slice.melodies[:20], test=[])
+    splits = sequences.Splits(train=essen_slice.melodies[20:], validation=essen_slice.melodies[:20], test=[])
     config = TrainConfig(model="nas", num_layers=2, rnn_size=32, batch_size=16, seq_length=16, num_epochs=1)
     run_dir = tmp_path_factory.mktemp("control-nas-2")
-    return train(config, data.prepare_variant(splits, "control"), run_dir, progress=False)
+    return train(config, sequences.prepare_variant(splits, "control"), run_dir, progress=False)
 
 
 @pytest.mark.slow
