@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from musiclib.files import temporary_sibling, write_bytes_atomic
+from musiclib.sequences import MIDI_RANGE
 
 TICKS_PER_QUARTER = 480
 TICKS_PER_16TH = TICKS_PER_QUARTER // 4
@@ -54,16 +55,16 @@ class RenderError(ValueError):
     """A melody or an output path that cannot be rendered; the message says what is wrong."""
 
 
-
-
 def _check_melody(pitches: Sequence[int], durations_16th: Sequence[int] | None) -> list[int]:
     """Validate a melody and return its durations in sixteenth notes (one beat each when None)."""
     pitches = [int(pitch) for pitch in pitches]
     if not pitches:
         raise RenderError("the melody is empty: give at least one MIDI pitch")
     for position, pitch in enumerate(pitches):
-        if not 0 <= pitch <= 127:
-            raise RenderError(f"pitch {pitch} at position {position} is not a MIDI number (0..127)")
+        if pitch not in MIDI_RANGE:
+            raise RenderError(
+                f"pitch {pitch} at position {position} is not a MIDI number ({MIDI_RANGE.start}..{MIDI_RANGE.stop - 1})"
+            )
     if durations_16th is None:
         return [QUARTER_16TH] * len(pitches)
     durations = [int(duration) for duration in durations_16th]
