@@ -245,3 +245,39 @@ def test_prepare_cli_writes_loadable_datasets(tmp_path, capsys, essen_slice):
 def test_load_prepared_names_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no finished preparation"):
         sequences.load_prepared(tmp_path, "control")
+
+
+def test_prepare_cli_names_every_unreadable_file_it_skipped(tmp_path, capsys):
+    from musiclib.cli import main
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    (folder / "erk5.abc").write_bytes(ESSEN_FILE.read_bytes())
+    (folder / "broken.mid").write_bytes((TEST_DATA / "mixed_folder" / "corrupt.mid").read_bytes())
+    (folder / "notes.abc").write_text("this is not ABC music\n")
+    out = tmp_path / "prepared"
+    argv = ["prepare", "--source", str(folder), "--out", str(out), "--workers", "1", "--no-progress"]
+    assert main([*argv, "--cache_dir", str(tmp_path / "cache")]) == 0
+    printed = capsys.readouterr().out
+    assert "unreadable files/tunes skipped: 2" in printed
+    assert "skipped songs/broken.mid: " in printed and "skipped songs/notes.abc: no tune" in printed
+    assert "more skipped" not in printed
+
+
+def test_prepare_cli_names_the_first_20_skipped_files_and_where_the_rest_are(tmp_path, capsys):
+    from musiclib.cli import main
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    (folder / "erk5.abc").write_bytes(ESSEN_FILE.read_bytes())
+    for number in range(25):
+        (folder / f"broken{number:02d}.mid").write_bytes((TEST_DATA / "mixed_folder" / "corrupt.mid").read_bytes())
+    out = tmp_path / "prepared"
+    argv = ["prepare", "--source", str(folder), "--out", str(out), "--workers", "1", "--no-progress"]
+    assert main([*argv, "--cache_dir", str(tmp_path / "cache")]) == 0
+    printed = capsys.readouterr().out
+    named = [line for line in printed.splitlines() if line.startswith("  skipped songs/broken")]
+    assert [line.split(": ")[0] for line in named] == [f"  skipped songs/broken{number:02d}.mid" for number in range(20)]
+    assert f"... and 5 more skipped (all of them in {out / 'report.json'})" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["load"]["skipped_files"]) == 25
