@@ -29,10 +29,9 @@ from musiclib.files import write_json_atomic
 VARIANTS = ("control", "interval", "db12")
 SPLIT_NAMES = ("train", "validation", "test")
 
-MIDI_LOWEST = 0  # the lowest pitch a MIDI file can hold (C-1)
-MIDI_HIGHEST = 127  # the highest (G9)
-MIDI_RANGE = range(MIDI_LOWEST, MIDI_HIGHEST + 1)
-"""Every MIDI pitch, ``range(0, 128)``: ``pitch in MIDI_RANGE`` checks one, ``.start`` / ``.stop`` bound arrays."""
+MIDI_RANGE = range(0, 128)
+"""Every pitch a MIDI file can hold (0 = C-1 .. 127 = G9): ``pitch in MIDI_RANGE`` checks one,
+``.start`` / ``.stop`` bound arrays."""
 
 MIDDLE_C = 60  # MIDI number of C4, the centre of the DB12 transpositions
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -268,7 +267,7 @@ def variant_sequences(melodies: Iterable[Melody], variant: str) -> list[list[int
     DataError
         For an unknown variant.
     """
-    check_variant(variant)
+    _check_variant(variant)
     if variant == "control":
         return [list(melody.pitches) for melody in melodies]
     if variant == "interval":
@@ -276,7 +275,7 @@ def variant_sequences(melodies: Iterable[Melody], variant: str) -> list[list[int
     return [version for melody in melodies for version in to_db12(melody.pitches)]
 
 
-def check_variant(variant: str) -> None:
+def _check_variant(variant: str) -> None:
     """Raise :class:`DataError` naming ``variant`` unless it is one of :data:`VARIANTS`."""
     if variant not in VARIANTS:
         raise DataError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
@@ -486,7 +485,7 @@ def load_prepared(prepared_dir: str | os.PathLike, variant: str) -> VariantData:
     DataError
         If a file is malformed, or for an unknown variant.
     """
-    check_variant(variant)
+    _check_variant(variant)
     prepared_dir = Path(prepared_dir)
     if not (prepared_dir / "report.json").is_file():
         raise FileNotFoundError(
@@ -553,7 +552,7 @@ def token_label(token: int, variant: str) -> str:
     DataError
         For an unknown variant.
     """
-    check_variant(variant)
+    _check_variant(variant)
     if variant == "interval":
         return f"{int(token):+d}" if token else "0"
     return note_name(token)
