@@ -7,14 +7,16 @@ Modules, in the order data flows through them (imports only run down this list):
 - ``musiclib.checks``, ``musiclib.files``: shared argument checks; atomic file writes
 - ``musiclib.sequences``: melodies, the MIDI range, control / interval / DB12 variants, splits,
   vocabulary, prepared data (numpy only)
-- ``musiclib.parsing``, ``musiclib.corpus``: reading music in (bundled corpora, folders, pickles,
-  ABC tunes, the parse cache, worker processes, top voice) and ``prepare``
+- ``musiclib.parsing``, ``musiclib.pickles``, ``musiclib.corpus``: reading music in (ABC tunes, the
+  parse cache, worker processes, top voice; the original project's pickles, safely; bundled
+  corpora and folders) and ``prepare``
 - ``musiclib.cells``, ``musiclib.models``: NAS / UGRNN cells, embedding + stacked RNN models (Keras 3)
 - ``musiclib.train``: the paper's training recipe, run directories, checkpoints, resume
 - ``musiclib.generate``: batched sampling from trained models
 - ``musiclib.ngram``, ``musiclib.scoring``: n-gram yardsticks; one scoring procedure for RNN and
   n-gram models on test songs
-- ``musiclib.metrics``: conjunct melodic motion, limited macroharmony, centricity
+- ``musiclib.windows``, ``musiclib.metrics``: conjunct melodic motion, limited macroharmony,
+  centricity (the vectorised kernels, then the metrics with their definitions)
 - ``musiclib.stats``: bootstrap confidence intervals (BCa), comparisons with a baseline, Holm
   correction, hierarchical bootstrap
 - ``musiclib.structure``, ``musiclib.memorisation``: short / long-term melody structure; copying

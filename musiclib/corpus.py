@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pickle
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -22,8 +21,8 @@ import numpy as np
 from musiclib.checks import positive_int
 from musiclib.files import write_json_atomic
 from musiclib.parsing import ParseStore, parse_needed, pieces_of_files
+from musiclib.pickles import melodies_from_pickle
 from musiclib.sequences import (
-    MIDI_RANGE,
     SPLIT_NAMES,
     VARIANTS,
     DataError,
@@ -150,7 +149,7 @@ def load_corpus(
         folder searched recursively for MIDI / MusicXML / ABC / Humdrum files (a single such file
         also works; every tune of a multi-tune ABC file is a melody); or a ``.p`` / ``.pkl`` pickle
         of the original project (a list of songs, each a list of MIDI pitches or of
-        ``[pitch, duration_16th]`` pairs, read by :func:`load_songs_pickle`, which cannot run code).
+        ``[pitch, duration_16th]`` pairs, read by :func:`musiclib.pickles.load_songs_pickle`, which cannot run code).
     min_notes : int, optional
         Songs with fewer notes are dropped (the paper keeps songs of >= 12 notes).
     max_songs : int or None, optional
@@ -193,7 +192,8 @@ def load_corpus(
     label, kind, files = _resolve_source(source)
     report = LoadReport(source=label, max_songs=max_songs, min_notes=min_notes)
     if kind == "pickle":
-        candidates = _melodies_from_pickle(files[0][0], report)
+        candidates, skipped = melodies_from_pickle(files[0][0])
+        report.skipped_files.extend(skipped)
         report.files_read = 1
         if max_songs is not None:
             candidates.sort(key=lambda candidate: (stable_hash(candidate[1].id, "subset"), candidate[1].id))
@@ -286,97 +286,6 @@ def _clean(
     report.kept = len(kept)
     report.dropped = dict(dropped)
     return [melody for _, melody in sorted(kept, key=lambda kept_melody: kept_melody[0])]
-
-
-# --------------------------------------------------------------------------------------------
-# Pickles of the original project, read without running code
-# --------------------------------------------------------------------------------------------
-
-# The only globals a pickle of plain songs may name (protocol 0-2 pickles of Python 2 name some
-# builtins by their module; pickle's fix_imports maps __builtin__ to builtins).
-_SAFE_PICKLE_GLOBALS = {("builtins", name) for name in ("list", "tuple", "int", "float", "str", "dict", "bool")}
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that builds only lists, tuples, ints, floats, strs and dicts."""
-
-    def find_class(self, module, name):
-        if (module, name) in _SAFE_PICKLE_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"it refers to {module}.{name}; only lists, tuples, ints, floats, strs and dicts are allowed"
-        )
-
-
-def load_songs_pickle(path: str | os.PathLike) -> list:
-    """The object in a pickle file, read with a restricted unpickler that cannot run code.
-
-    Parameters
-    ----------
-    path : str or path
-        The pickle (protocol 0-5; Python 2 pickles are read with Latin-1 strings).
-
-    Returns
-    -------
-    object
-        The unpickled lists, tuples, ints, floats, strs and dicts.
-
-    Raises
-    ------
-    DataError
-        Naming the file if it cannot be read, is corrupt, or refers to anything but lists, tuples,
-        ints, floats, strs and dicts (e.g. ``os.system`` through ``__reduce__``).
-    """
-    path = Path(path)
-    try:
-        with open(path, "rb") as stream:
-            return _RestrictedUnpickler(stream, encoding="latin1").load()
-    except OSError as error:
-        raise DataError(f"cannot read pickle {str(path)!r}: {error}") from None
-    except Exception as error:  # noqa: BLE001 - a corrupt pickle can fail in many ways; all mean "refused"
-        raise DataError(f"pickle {str(path)!r} was refused: {error}") from None
-
-
-def _melodies_from_pickle(path: Path, report: LoadReport) -> list[tuple[int, Melody]]:
-    """(index, melody) from a pickled list of songs (lists of pitches or of [pitch, duration_16th] pairs)."""
-    songs = load_songs_pickle(path)
-    if not isinstance(songs, (list, tuple)):
-        raise DataError(
-            f"pickle {str(path)!r} holds a {type(songs).__name__}; expected a list of songs, each a list "
-            "of MIDI pitches or of [pitch, duration] pairs"
-        )
-    melodies = []
-    for index, song in enumerate(songs):
-        melody_id = f"{path.name}#{index}"
-        try:
-            melodies.append((index, _melody_from_song(melody_id, song)))
-        except DataError as error:
-            report.skipped_files.append((melody_id, str(error)))
-    return melodies
-
-
-def _melody_from_song(melody_id: str, song) -> Melody:
-    """A Melody from one pickled song; a bare pitch gets a quarter note (4 sixteenths), as the paper's MIDI."""
-    if not isinstance(song, (list, tuple)):
-        raise DataError(f"song is a {type(song).__name__}, not a list of notes")
-    pitches, durations_16th = [], []
-    for note in song:
-        if isinstance(note, (list, tuple)) and len(note) == 2:
-            pitch, duration = note
-        else:
-            pitch, duration = note, 4
-        if not _is_integral(pitch) or pitch not in MIDI_RANGE:
-            raise DataError(f"pitch {pitch!r} is not a MIDI number ({MIDI_RANGE.start}..{MIDI_RANGE.stop - 1})")
-        if not _is_integral(duration) or duration < 1:
-            raise DataError(f"duration {duration!r} is not a positive number of sixteenth notes")
-        pitches.append(int(pitch))
-        durations_16th.append(int(duration))
-    return Melody(melody_id, tuple(pitches), tuple(durations_16th))
-
-
-def _is_integral(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
-
 
 
 # --------------------------------------------------------------------------------------------

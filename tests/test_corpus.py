@@ -1,4 +1,4 @@
-"""Tests of musiclib.corpus and musiclib.parsing: pickles, music files, the parse cache, subsets, prepare."""
+"""Tests of musiclib.corpus, musiclib.parsing and musiclib.pickles: pickles, music files, the parse cache, subsets, prepare."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from musiclib import corpus, sequences
+from musiclib import corpus, pickles, sequences
 from musiclib.corpus import load_corpus
 from musiclib.sequences import DataError, prepare_variant, split_melodies, to_intervals
 
@@ -42,7 +42,7 @@ def test_pickle_referring_to_eval_is_refused(tmp_path):
     path = tmp_path / "eval.p"
     path.write_bytes(b"cbuiltins\neval\n(V1+1\ntR.")
     with pytest.raises(DataError, match=r"eval\.p.*builtins\.eval"):
-        corpus.load_songs_pickle(path)
+        pickles.load_songs_pickle(path)
 
 
 def test_truncated_pickle_is_refused(tmp_path):
