@@ -97,12 +97,29 @@ def midi_bytes(
     tempo_bpm: float = 120,
     velocity: int = 100,
 ) -> bytes:
-    """Return a type-0 standard MIDI file (piano, channel 1) holding the melody.
+    """A type-0 standard MIDI file (piano, channel 1) holding the melody.
 
-    ``pitches`` are MIDI numbers (0..127); ``durations_16th`` are sixteenth notes (>= 1), one beat
-    (4) per note when None; ``tempo_bpm`` is quarter notes per minute; ``velocity`` is 1..127.
-    Raises :class:`RenderError` for an empty melody, a pitch outside 0..127, a bad duration,
-    tempo or velocity.
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+    tempo_bpm : float, optional
+        Quarter notes per minute (the paper: 120).
+    velocity : int, optional
+        Loudness of every note, 1..127 (the paper: 100).
+
+    Returns
+    -------
+    bytes
+        The file, 480 ticks per quarter note, in 4/4.
+
+    Raises
+    ------
+    RenderError
+        For an empty melody, a pitch outside 0..127, a bad duration, tempo or velocity.
     """
     durations = _check_melody(pitches, durations_16th)
     if not 1 <= int(velocity) <= 127:
@@ -130,11 +147,29 @@ def write_midi(
     tempo_bpm: float = 120,
     velocity: int = 100,
 ) -> Path:
-    """Write the melody as a standard MIDI file at ``path`` (atomically) and return the path.
+    """Write the melody as a standard MIDI file at ``path``, atomically.
 
-    Without ``durations_16th`` every note lasts one beat (a quarter note), as in the paper;
-    otherwise each duration is in sixteenth notes. ``tempo_bpm`` is beats (quarter notes) per
-    minute. Raises :class:`RenderError` for a melody that is not valid (see :func:`midi_bytes`).
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+    path : str or path
+        The file to write.
+    tempo_bpm, velocity
+        As for :func:`midi_bytes`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    RenderError
+        For a melody that is not valid (see :func:`midi_bytes`).
     """
     path = Path(path)
     payload = midi_bytes(
@@ -149,10 +184,13 @@ class AudioUnavailableError(RenderError):
 
 
 def find_soundfont() -> Path | None:
-    """The General MIDI soundfont (.sf2) to synthesise with, or None when there is none.
+    """The General MIDI soundfont (.sf2) to synthesise with.
 
-    ``$MUSICLIB_SOUNDFONT`` wins when it names an existing file; otherwise the usual system folders
-    are searched (Debian's default-GM.sf2 first).
+    Returns
+    -------
+    Path or None
+        ``$MUSICLIB_SOUNDFONT`` when it names an existing file; otherwise the first soundfont in
+        the usual system folders (Debian's default-GM.sf2 first); None when there is none.
     """
     named = os.environ.get(SOUNDFONT_VARIABLE)
     if named:
@@ -170,7 +208,14 @@ def find_soundfont() -> Path | None:
 
 
 def audio_unavailable_reason() -> str | None:
-    """None when audio can be rendered; otherwise what is missing and how to install it."""
+    """Why audio cannot be rendered here.
+
+    Returns
+    -------
+    str or None
+        None when fluidsynth and a soundfont are installed; otherwise what is missing and how to
+        install it.
+    """
     named = os.environ.get(SOUNDFONT_VARIABLE)
     if named and not Path(named).is_file():
         return f"{SOUNDFONT_VARIABLE}={named} is not a file. {AUDIO_HELP}"
@@ -188,11 +233,28 @@ def audio_available() -> bool:
 
 
 def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -> Path:
-    """Synthesise the MIDI file with fluidsynth into ``audio_path`` (.ogg, .oga, .wav or .flac).
+    """Synthesise a MIDI file with fluidsynth into an audio file.
 
-    The audio is sampled at 22.05 kHz; OGG Vorbis keeps a 17-second melody near 140 kB.
-    Raises AudioUnavailableError (how to install fluidsynth) when audio is not available,
-    FileNotFoundError for a missing MIDI file, RenderError for an unknown suffix or a failed run.
+    Parameters
+    ----------
+    midi_path : str or path
+        An existing MIDI file.
+    audio_path : str or path
+        The output; its suffix picks the format: .ogg / .oga (OGG Vorbis), .wav or .flac.
+
+    Returns
+    -------
+    Path
+        ``audio_path``, sampled at 22.05 kHz (OGG Vorbis keeps a 17-second melody near 140 kB).
+
+    Raises
+    ------
+    AudioUnavailableError
+        When fluidsynth or a soundfont is missing (the message says how to install them).
+    FileNotFoundError
+        For a missing MIDI file.
+    RenderError
+        For an unknown suffix or a failed fluidsynth run.
     """
     midi_path, audio_path = Path(midi_path), Path(audio_path)
     file_type = AUDIO_FILE_TYPES.get(audio_path.suffix.lower())
@@ -233,10 +295,31 @@ def write_audio(
     durations_16th: Sequence[int] | None = None,
     tempo_bpm: float = 120,
 ) -> Path:
-    """Render the melody to an audio file; its suffix picks the format (.ogg, .oga, .wav or .flac).
+    """Render the melody to an audio file (through a temporary MIDI file and fluidsynth).
 
-    Durations are sixteenth notes (one beat per note when None) at ``tempo_bpm`` beats per minute.
-    Raises AudioUnavailableError when fluidsynth or a soundfont is missing.
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+    path : str or path
+        The output; its suffix picks the format (.ogg, .oga, .wav or .flac).
+    tempo_bpm : float, optional
+        Quarter notes per minute.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    AudioUnavailableError
+        When fluidsynth or a soundfont is missing.
+    RenderError
+        For an invalid melody or a failed synthesis (see :func:`midi_to_audio`).
     """
     with tempfile.TemporaryDirectory(prefix="musiclib-audio-") as folder:
         midi_path = write_midi(
@@ -248,7 +331,26 @@ def write_audio(
 def melody_score(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None):
     """The melody as a music21 stream in 4/4 with bars, ties and a fitting clef.
 
-    Durations are sixteenth notes (one beat per note when None).
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+
+    Returns
+    -------
+    music21.stream.Part
+
+    Raises
+    ------
+    RenderError
+        For an invalid melody.
+
+    References
+    ----------
+    :cite:`cuthbert2010music21`
     """
     import music21
 
@@ -265,7 +367,13 @@ def melody_score(pitches: Sequence[int], *, durations_16th: Sequence[int] | None
 
 
 def musicxml_bytes(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None) -> bytes:
-    """The melody as a MusicXML document (UTF-8 bytes) written by music21."""
+    """The melody as a MusicXML document written by music21 (see :func:`melody_score`).
+
+    Returns
+    -------
+    bytes
+        UTF-8 MusicXML.
+    """
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     return GeneralObjectExporter(melody_score(pitches, durations_16th=durations_16th)).parse()
@@ -274,7 +382,7 @@ def musicxml_bytes(pitches: Sequence[int], *, durations_16th: Sequence[int] | No
 def write_musicxml(
     pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
 ) -> Path:
-    """Write the melody as MusicXML at ``path`` (atomically) and return the path."""
+    """Write the melody as MusicXML (:func:`musicxml_bytes`) at ``path``, atomically; return ``path``."""
     path = Path(path)
     write_bytes_atomic(path, musicxml_bytes(pitches, durations_16th=durations_16th))
     return path
@@ -303,7 +411,30 @@ def _verovio_toolkit():
 
 
 def sheet_music_svg(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None) -> str:
-    """Engrave the melody with verovio and return one SVG (scalable, page-wide, as many systems as needed)."""
+    """Engrave the melody with verovio as sheet music.
+
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+
+    Returns
+    -------
+    str
+        One SVG document: scalable, page-wide, as many systems as needed.
+
+    Raises
+    ------
+    RenderError
+        For an invalid melody, or if verovio cannot read the MusicXML.
+
+    References
+    ----------
+    :cite:`pugin2014verovio`
+    """
     toolkit = _verovio_toolkit()
     if not toolkit.loadData(musicxml_bytes(pitches, durations_16th=durations_16th).decode("utf-8")):
         raise RenderError("verovio could not read the MusicXML written for this melody")
@@ -369,9 +500,28 @@ def show_melody(
     tempo_bpm: float = 120,
     audio: bool = True,
 ) -> MelodyView:
-    """A notebook display of the melody: sheet music, an audio player (when fluidsynth is
-    installed, else how to install it) and a MIDI download link. Return it as a cell's last
-    expression or pass it to ``IPython.display.display``.
+    """A notebook display of the melody: sheet music, an audio player and a MIDI download link.
+
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+    title : str, optional
+        Caption, also the name of the downloaded MIDI file.
+    tempo_bpm : float, optional
+        Quarter notes per minute.
+    audio : bool, optional
+        Include the audio player (when fluidsynth is installed; else a line saying how to
+        install it).
+
+    Returns
+    -------
+    MelodyView
+        Return it as a cell's last expression or pass it to ``IPython.display.display``; the
+        audio and MIDI are embedded, so the built book needs no extra files.
     """
     return MelodyView(
         pitches, durations_16th=durations_16th, title=title, tempo_bpm=tempo_bpm, audio=audio
