@@ -119,40 +119,24 @@ def stable_hash(text: str, purpose: str) -> int:
 
 
 def to_intervals(pitches: Sequence[int]) -> list[int]:
-    """Intervals in semitones between consecutive MIDI pitches.
-
-    .. math:: i_k = p_{k+1} - p_k, \\qquad k = 0, \\dots, n - 2
-
-    Parameters
-    ----------
-    pitches : sequence of int
-        MIDI numbers :math:`p_0 \\dots p_{n-1}`.
+    """Intervals :math:`i_k = p_{k+1} - p_k` in semitones between consecutive MIDI pitches :math:`p`.
 
     Returns
     -------
     list of int
-        One element fewer than ``pitches`` (empty for fewer than two pitches):
-        ``[60, 62, 64, 62] -> [2, 2, -2]``.
+        One element fewer than ``pitches`` (empty for fewer than two): ``[60, 62, 64, 62] -> [2, 2, -2]``.
     """
     return [int(after) - int(before) for before, after in zip(pitches, pitches[1:])]
 
 
 def from_intervals(start_pitch: int, intervals: Iterable[int]) -> list[int]:
-    """MIDI pitches from a start pitch and intervals in semitones (the inverse of :func:`to_intervals`).
-
-    .. math:: p_0 = \\text{start}, \\qquad p_{k+1} = p_k + i_k
-
-    Parameters
-    ----------
-    start_pitch : int
-        MIDI number of the first note.
-    intervals : iterable of int
-        Steps in semitones.
+    """MIDI pitches :math:`p_0 = \\text{start}`, :math:`p_{k+1} = p_k + i_k` from intervals :math:`i` in semitones.
 
     Returns
     -------
     list of int
-        ``(60, [2, 2, -2]) -> [60, 62, 64, 62]``; ``from_intervals(p[0], to_intervals(p)) == p``.
+        ``(60, [2, 2, -2]) -> [60, 62, 64, 62]``; the inverse of :func:`to_intervals`:
+        ``from_intervals(p[0], to_intervals(p)) == p``.
     """
     pitches = [int(start_pitch)]
     for interval in intervals:
@@ -503,29 +487,14 @@ def load_prepared(prepared_dir: str | os.PathLike, variant: str) -> VariantData:
     return VariantData(variant, vocab, splits["train"], splits["validation"], splits["test"], dropped_unknown)
 
 
-# --------------------------------------------------------------------------------------------
-# Labels
-# --------------------------------------------------------------------------------------------
-
-
 def note_name(pitch: int) -> str:
-    """Scientific pitch name of a MIDI number.
-
-    .. math:: \\text{octave} = \\lfloor p / 12 \\rfloor - 1, \\qquad \\text{class} = p \\bmod 12
-
-    Parameters
-    ----------
-    pitch : int
-        MIDI number.
+    """Scientific pitch name of MIDI number :math:`p`: class :math:`p \\bmod 12`, octave :math:`\\lfloor p / 12 \\rfloor - 1`.
 
     Returns
     -------
     str
-        60 -> ``"C4"``, 61 -> ``"C#4"``, 21 -> ``"A0"``.
-
-    Notes
-    -----
-    The paper's TensorBoard labels call 60 "C5"; we use the standard where 60 is middle C, C4.
+        60 -> ``"C4"``, 61 -> ``"C#4"``, 21 -> ``"A0"``. (The paper's TensorBoard labels call 60
+        "C5"; we use the standard where 60 is middle C, C4.)
     """
     pitch = int(pitch)
     return f"{_NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
