@@ -56,13 +56,30 @@ PICKLE_SUFFIXES = (".p", ".pkl", ".pickle")
 
 @dataclass
 class LoadReport:
-    """What :func:`load_corpus` read, kept and dropped, and why.
+    """What :func:`load_corpus` read, kept and dropped, and why (``str()`` gives a printable summary).
 
-    ``files_read``: input files opened; ``melodies_read``: melodies extracted from them (for a
-    ``max_songs`` subset: those examined to find it); ``skipped_files``: ``(file, reason)`` for files or
-    tunes that could not be read; ``top_voice_taken``: polyphonic inputs reduced to their top voice;
-    ``kept``: melodies in the corpus; ``dropped``: reason -> count. ``parsed_now`` /
-    ``from_cache`` count pieces (tunes or files) parsed by this call or taken from the cache.
+    Attributes
+    ----------
+    source : str
+        The corpus name, or the folder's or file's name.
+    files_read : int
+        Input files opened.
+    melodies_read : int
+        Melodies extracted from them (for a ``max_songs`` subset: those examined to find it).
+    skipped_files : list of (str, str)
+        ``(file or tune id, reason)`` for every file or tune that could not be read.
+    top_voice_taken : int
+        Polyphonic inputs reduced to their top voice.
+    kept : int
+        Melodies in the corpus.
+    dropped : dict of str to int
+        Reason -> count of melodies left out (e.g. too short).
+    max_songs, min_notes : int
+        The settings used.
+    parsed_now, from_cache : int
+        Pieces (tunes or files) parsed by this call or taken from the parse cache.
+    seconds : float
+        Wall-clock time of the load.
     """
 
     source: str

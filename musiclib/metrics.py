@@ -263,14 +263,8 @@ def rhythmic_centricity(
 
     Parameters
     ----------
-    pitches : sequence of int
-        MIDI numbers.
-    durations_16th : sequence of int
-        Durations in sixteenth notes (>= 1), one per pitch.
-    span_16th : int, optional
-        Window length in sixteenth notes (default 32: two 4/4 bars).
-    hop_16th : int, optional
-        Window step in sixteenth notes (default 4: a quarter note).
+    pitches, durations_16th, span_16th, hop_16th
+        As for :func:`rhythmic_limited_macroharmony`.
     pitch_class : bool, optional
         The most common pitch class's share of the onsets instead of the longest run.
 

@@ -151,11 +151,8 @@ def write_midi(
 
     Parameters
     ----------
-    pitches : sequence of int
-        MIDI numbers (0..127), at least one.
-    durations_16th : sequence of int, optional
-        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
-        the paper wrote every note.
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
     path : str or path
         The file to write.
     tempo_bpm, velocity
@@ -299,11 +296,8 @@ def write_audio(
 
     Parameters
     ----------
-    pitches : sequence of int
-        MIDI numbers (0..127), at least one.
-    durations_16th : sequence of int, optional
-        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
-        the paper wrote every note.
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
     path : str or path
         The output; its suffix picks the format (.ogg, .oga, .wav or .flac).
     tempo_bpm : float, optional
@@ -333,11 +327,8 @@ def melody_score(pitches: Sequence[int], *, durations_16th: Sequence[int] | None
 
     Parameters
     ----------
-    pitches : sequence of int
-        MIDI numbers (0..127), at least one.
-    durations_16th : sequence of int, optional
-        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
-        the paper wrote every note.
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
 
     Returns
     -------
@@ -415,11 +406,8 @@ def sheet_music_svg(pitches: Sequence[int], *, durations_16th: Sequence[int] | N
 
     Parameters
     ----------
-    pitches : sequence of int
-        MIDI numbers (0..127), at least one.
-    durations_16th : sequence of int, optional
-        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
-        the paper wrote every note.
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
 
     Returns
     -------
@@ -504,11 +492,8 @@ def show_melody(
 
     Parameters
     ----------
-    pitches : sequence of int
-        MIDI numbers (0..127), at least one.
-    durations_16th : sequence of int, optional
-        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
-        the paper wrote every note.
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
     title : str, optional
         Caption, also the name of the downloaded MIDI file.
     tempo_bpm : float, optional
