@@ -245,7 +245,7 @@ def _add_generate(commands) -> None:
         "generate",
         help="sample songs from a trained run (all songs in one batched pass) as MIDI files and songs.json",
         description="Sample melodies from a finished training run, as the original sample.py: warm up on the "
-        "seed, then pick -n notes by roulette-wheel selection (or --selection_method max). Songs include the "
+        "seed, then pick -n notes by roulette-wheel selection (or --selection_method argmax, sample.py's max). Songs include the "
         "seed; each is written as a MIDI file (one beat per note, tempo 120) and all of them in songs.json.",
     )
     parser.add_argument(
