@@ -31,11 +31,11 @@ N_NOTES = 30
 
 def train_briefly(cell: str, splits, runs_dir: Path, num_epochs: int):
     """A 2 x 128 control run of ``cell`` (the paper's recipe, ``num_epochs`` epochs), reused if finished."""
-    from musiclib import data
+    from musiclib import sequences
     from musiclib.train import TrainConfig, train
 
     config = TrainConfig(variant="control", model=cell, num_layers=2, rnn_size=128, num_epochs=num_epochs)
-    return train(config, data.prepare_variant(splits, "control"), runs_dir / f"control-{cell}-2", progress=False)
+    return train(config, sequences.prepare_variant(splits, "control"), runs_dir / f"control-{cell}-2", progress=False)
 
 
 def best_seconds(action, rounds: int) -> float:
@@ -57,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds, best one kept (default 3)")
     args = parser.parse_args(argv)
 
-    from musiclib import data
+    from musiclib import corpus, sequences
     from musiclib.generate import PAPER_SEEDS, generate
 
-    corpus = data.load_corpus("essen", max_songs=args.songs, progress=False)
-    splits = data.split_melodies(corpus.melodies)
+    loaded = corpus.load_corpus("essen", max_songs=args.songs, progress=False)
+    splits = sequences.split_melodies(loaded.melodies)
     seed = PAPER_SEEDS["control"]
     print(f"{len(splits.train)} training / {len(splits.validation)} validation Essen melodies; seed {seed!r}; "
           f"{N_SONGS} songs x {N_NOTES} notes; best of {args.rounds} rounds\n")
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"ratio {loop_seconds / batched_seconds:6.1f}x  (after {last_epoch['epoch']} epochs: training loss "
                 f"{last_epoch['train_loss']:.3f}, validation loss {last_epoch['val_loss']:.3f} nats/token)"
             )
-            print(f"       sample: {' '.join(data.note_name(pitch) for pitch in songs[0])}", flush=True)
+            print(f"       sample: {' '.join(sequences.note_name(pitch) for pitch in songs[0])}", flush=True)
     missed = [cell for cell, batched_seconds, loop_seconds in rows if loop_seconds / batched_seconds < TARGET_RATIO]
     print(f"\ntarget >= {TARGET_RATIO}x: " + ("met by every cell" if not missed else f"missed by {', '.join(missed)}"))
     return 1 if missed else 0

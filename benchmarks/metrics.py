@@ -23,27 +23,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the re
 
 import reference_metrics as reference  # noqa: E402
 
-from musiclib import data, metrics  # noqa: E402
+from musiclib import corpus, metrics, sequences  # noqa: E402
 
 TOLERANCE = 1e-9
 TARGET_SPEEDUP = 20
 NUMPY_REPEATS = 3  # the vectorised version is timed as the best of 3 runs, the loops (minutes) once
 
 
-def essen_with_db12(count: int) -> tuple[list[data.Melody], str]:
+def essen_with_db12(count: int) -> tuple[list[sequences.Melody], str]:
     """The first ``count`` melodies of Essen expanded by DB12 (each song then its 12 transpositions)."""
-    corpus = data.load_corpus("essen")
+    loaded = corpus.load_corpus("essen")
     melodies = []
-    for melody in corpus.melodies:
-        for version, pitches in enumerate(data.to_db12(melody.pitches)):
-            melodies.append(data.Melody(f"{melody.id}~db12:{version}", tuple(pitches), melody.durations_16th))
-    described = f"Essen ({len(corpus.melodies)} songs of >= 12 notes) and its DB12 variant ({len(melodies)} melodies)"
+    for melody in loaded.melodies:
+        for version, pitches in enumerate(sequences.to_db12(melody.pitches)):
+            melodies.append(sequences.Melody(f"{melody.id}~db12:{version}", tuple(pitches), melody.durations_16th))
+    described = f"Essen ({len(loaded.melodies)} songs of >= 12 notes) and its DB12 variant ({len(melodies)} melodies)"
     if len(melodies) < count:
         return melodies, described + f"; fewer than the {count} asked"
     return melodies[:count], described + f", first {count}"
 
 
-def synthetic(count: int, seed: int = 0) -> tuple[list[data.Melody], str]:
+def synthetic(count: int, seed: int = 0) -> tuple[list[sequences.Melody], str]:
     """Random-walk melodies of folk-song length: 12..~200 notes, mostly steps and repeats."""
     rng = np.random.default_rng(seed)
     lengths = 12 + rng.geometric(1 / 40, size=count)
@@ -53,7 +53,7 @@ def synthetic(count: int, seed: int = 0) -> tuple[list[data.Melody], str]:
     for index, length in enumerate(lengths):
         walk = 60 + np.cumsum(steps[first : first + length]) - steps[first]
         pitches = np.clip(walk, 36, 96)
-        melodies.append(data.Melody(f"synthetic#{index}", tuple(pitches.tolist()), tuple(durations[first : first + length].tolist())))
+        melodies.append(sequences.Melody(f"synthetic#{index}", tuple(pitches.tolist()), tuple(durations[first : first + length].tolist())))
         first += length
     return melodies, f"synthetic random-walk melodies (seed {seed}, Essen-like lengths)"
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--melodies", type=int, default=100_000, help="how many melodies to score")
     args = parser.parse_args(argv)
 
-    cache_exists = any((data.DEFAULT_CACHE_DIR / "parsed").glob("*.json"))
+    cache_exists = any((corpus.DEFAULT_CACHE_DIR / "parsed").glob("*.json"))
     use_essen = args.data == "essen" or (args.data == "auto" and cache_exists)
     melodies, described = essen_with_db12(args.melodies) if use_essen else synthetic(args.melodies)
     lengths = np.array([len(m) for m in melodies])

@@ -41,10 +41,10 @@ BASELINE = "bare keras LSTM"
 def essen_splits(songs: int):
     """The hash split of the whole Essen collection, cut to its first ``songs`` training melodies
     and ``songs // 8`` validation melodies."""
-    from musiclib import data
+    from musiclib import corpus, sequences
 
-    splits = data.split_melodies(data.load_corpus("essen", progress=False).melodies)
-    return data.Splits(train=splits.train[:songs], validation=splits.validation[: max(songs // 8, 1)], test=[])
+    splits = sequences.split_melodies(corpus.load_corpus("essen", progress=False).melodies)
+    return sequences.Splits(train=splits.train[:songs], validation=splits.validation[: max(songs // 8, 1)], test=[])
 
 
 def bare_lstm_tokens_per_second(variant_data, epochs: int) -> float:
@@ -105,9 +105,9 @@ def our_tokens_per_second(cell: str, variant_data, epochs: int) -> float:
 
 def throughput_worker(epochs: int, rounds: int, songs: int) -> None:
     """Measure this process's backend; print one JSON line {model: tokens/s} (best of the rounds)."""
-    from musiclib import data
+    from musiclib import sequences
 
-    variant_data = data.prepare_variant(essen_splits(songs), "control")
+    variant_data = sequences.prepare_variant(essen_splits(songs), "control")
     best: dict[str, float] = {}
     for _ in range(rounds):
         for name in (BASELINE, *THROUGHPUT_MODELS):
@@ -146,14 +146,14 @@ def throughput(epochs: int, rounds: int, songs: int) -> None:
 
 def convergence(epochs: dict[str, int], songs: int) -> None:
     """Train each paper cell briefly on each variant; print first / last epoch losses and whether they fell."""
-    from musiclib import data
+    from musiclib import sequences
     from musiclib.train import TrainConfig, train
 
     splits = essen_splits(songs)
     print(f"\nConvergence: 2 layers x 128 units, {len(splits.train)} training / {len(splits.validation)} validation melodies of Essen")
     print(f"{'variant':<10}{'cell':<7}{'epochs':>7}{'train first -> last':>22}{'val first -> last':>20}  falling")
-    for variant in data.VARIANTS:
-        variant_data = data.prepare_variant(splits, variant)
+    for variant in sequences.VARIANTS:
+        variant_data = sequences.prepare_variant(splits, variant)
         for cell in CONVERGENCE_CELLS:
             config = TrainConfig(variant=variant, model=cell, num_layers=2, rnn_size=128, num_epochs=epochs[variant])
             with tempfile.TemporaryDirectory() as run_dir:

@@ -60,14 +60,14 @@ def _add_evaluate(commands) -> None:
 
 
 def _evaluate(args) -> int:
-    from musiclib import metrics
+    from musiclib import metrics, tables
 
     table, report = metrics.dataset_baseline(
         args.dataset, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
         pitch_class=args.pitch_class, rhythm=args.rhythm, progress=True,
     )
     print(report)
-    print(metrics.baseline_text(table, pitch_class=args.pitch_class, rhythm=args.rhythm))
+    print(tables.baseline_text(table, pitch_class=args.pitch_class, rhythm=args.rhythm))
     return 0
 
 
@@ -116,17 +116,19 @@ def _add_train(commands) -> None:
 def _train(args) -> int:
     from pathlib import Path
 
-    from musiclib import data, train
+    from musiclib import train
+    from musiclib.corpus import load_corpus
+    from musiclib.sequences import load_prepared, prepare_variant, split_melodies
 
     settings = {flag[2:]: getattr(args, flag[2:]) for flag, _, _ in _TRAIN_FLAGS if getattr(args, flag[2:]) is not None}
     settings.setdefault("num_epochs", train.PAPER_EPOCHS.get(args.variant, train.TrainConfig.num_epochs))
     config = train.TrainConfig(variant=args.variant, **settings)
     if args.data_dir:
-        variant_data = data.load_prepared(args.data_dir, args.variant)
+        variant_data = load_prepared(args.data_dir, args.variant)
     else:
-        corpus = data.load_corpus(args.source, max_songs=args.max_songs)
+        corpus = load_corpus(args.source, max_songs=args.max_songs)
         print(corpus.report)
-        variant_data = data.prepare_variant(data.split_melodies(corpus.melodies), args.variant)
+        variant_data = prepare_variant(split_melodies(corpus.melodies), args.variant)
     run_dir = Path(args.run_dir or Path("runs", "train", config.variant, f"{config.model}-{config.num_layers}"))
     if (run_dir / train.COMPLETE_FILE).exists() and not args.force:
         print(f"{run_dir} holds a finished run: loading it (pass --force to retrain)")
@@ -172,14 +174,14 @@ def _add_prepare(commands) -> None:
 def _prepare(args) -> int:
     from pathlib import Path
 
-    from musiclib import data
+    from musiclib import corpus
 
     out = Path(args.out or Path("prepared", Path(args.source).name))
-    report = data.prepare(
+    report = corpus.prepare(
         args.source, out, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
         workers=args.workers, progress=args.progress,
     )
-    print(data.format_prepare_report(report))
+    print(corpus.format_prepare_report(report, report_path=out / "report.json"))
     print(f"written to {out}")
     return 0
 
@@ -233,12 +235,17 @@ def _reproduce(args) -> int:
 _COMMANDS.append(_add_reproduce)
 
 
+def _selection_method(word: str) -> str:
+    """The library's name of a ``--selection_method``: the original sample.py's ``max`` is ``argmax``."""
+    return {"max": "argmax"}.get(word, word)
+
+
 def _add_generate(commands) -> None:
     parser = commands.add_parser(
         "generate",
         help="sample songs from a trained run (all songs in one batched pass) as MIDI files and songs.json",
         description="Sample melodies from a finished training run, as the original sample.py: warm up on the "
-        "seed, then pick -n notes by roulette-wheel selection (or --selection_method max). Songs include the "
+        "seed, then pick -n notes by roulette-wheel selection (or --selection_method argmax, sample.py's max). Songs include the "
         "seed; each is written as a MIDI file (one beat per note, tempo 120) and all of them in songs.json.",
     )
     parser.add_argument(
@@ -252,8 +259,9 @@ def _add_generate(commands) -> None:
     parser.add_argument("-n", type=int, default=30, help="notes generated per song after the seed (default 30)")
     parser.add_argument("--n_songs", type=int, default=100, help="songs to generate (default 100)")
     parser.add_argument(
-        "--selection_method", choices=("roulette", "max"), default="roulette",
-        help="roulette: sample from the softmax (default, the paper's); max: the most likely note",
+        "--selection_method", type=_selection_method, choices=("roulette", "argmax"), default="roulette",
+        help="roulette: sample from the softmax (default, the paper's); argmax (or max, sample.py's word): "
+        "the most likely note",
     )
     parser.add_argument("--temperature", type=float, default=1.0, help="divides the logits (default 1.0)")
     parser.add_argument("--output_uri", help="output folder (default RUN_DIR/songs)")
@@ -277,7 +285,7 @@ def _generate(args) -> int:
         run = train.load_run(args.run_dir)
         model, config, source = run, run.config, {}
     seed = args.seed or generate.PAPER_SEEDS[config.variant]
-    method = "argmax" if args.selection_method == "max" else "roulette"
+    method = args.selection_method
     songs = generate.generate(
         model, seed, n_notes=args.n, n_songs=args.n_songs, method=method, temperature=args.temperature,
         rng=args.rng_seed, **source,
@@ -300,7 +308,7 @@ def _checkpoint_model_config_vocab(run_dir, ckpt_file: str):
     from pathlib import Path
 
     from musiclib import train
-    from musiclib.data import Vocabulary
+    from musiclib.sequences import Vocabulary
 
     checkpoints = train.list_checkpoints(run_dir)
     chosen = [checkpoint for checkpoint in checkpoints if checkpoint.path.name == Path(ckpt_file).name]

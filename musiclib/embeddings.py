@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from musiclib.data import token_label
+from musiclib.sequences import token_label
 
 DISTANCES = ("cosine", "euclidean")
 RELATIONS = {
@@ -73,7 +73,7 @@ def nearest_neighbours(
     """The ``k`` tokens closest to ``query_token``, closest first.
 
     ``tokens[i]`` is the token of ``vectors[i]``. Columns: ``token``, ``label`` (note name or
-    signed interval, see ``data.token_label``), ``semitones`` (token - query) and ``distance``.
+    signed interval, see ``sequences.token_label``), ``semitones`` (token - query) and ``distance``.
     Raises ``ValueError`` when the query is not one of ``tokens``.
     """
     tokens = list(tokens)

@@ -219,7 +219,7 @@ def _is_scalar(value: Any, kind: type) -> bool:
 
 def _check_values(path: Path, profile: Profile) -> None:
     """Value checks across sections (names known to musiclib, positive sizes)."""
-    from musiclib.data import VARIANTS
+    from musiclib.sequences import VARIANTS
     from musiclib.models import CELLS
 
     grid, train = profile.grid, profile.train
@@ -250,7 +250,7 @@ def _check_values(path: Path, profile: Profile) -> None:
 
 def _source_label(data_source: str | Path) -> str:
     """A folder-name-safe label for a data source: the corpus name, or a path's name + hash."""
-    from musiclib.data import BUNDLED_CORPORA
+    from musiclib.corpus import BUNDLED_CORPORA
 
     if str(data_source) in BUNDLED_CORPORA:
         return str(data_source)
@@ -266,7 +266,7 @@ def _source_label(data_source: str | Path) -> str:
 
 @dataclass
 class ExperimentData:
-    """The profile's melodies, their splits and the prepared variants (``data.VariantData``)."""
+    """The profile's melodies, their splits and the prepared variants (``sequences.VariantData``)."""
 
     corpus: Any
     splits: Any
@@ -279,23 +279,24 @@ _DATA_CACHE: dict[tuple, ExperimentData] = {}
 def load_data(profile: Profile, *, cache_dir: str | Path | None = None, progress: bool = False) -> ExperimentData:
     """Load the profile's corpus, split it and prepare every variant of its grid (cached).
 
-    The corpus goes through ``data.load_corpus`` (its own disk cache makes a second process
+    The corpus goes through ``corpus.load_corpus`` (its own disk cache makes a second process
     fast); within one process the result is kept, so notebooks share one load.
     """
-    from musiclib import data
+    from musiclib.corpus import load_corpus
+    from musiclib.sequences import prepare_variant, split_melodies
 
     variants = tuple(dict.fromkeys([*profile.grid.variants, profile.cross_entropy.variant]))
     key = (profile.data, variants, str(cache_dir))
     if key not in _DATA_CACHE:
-        corpus = data.load_corpus(
+        corpus = load_corpus(
             profile.data.source,
             min_notes=profile.data.min_notes,
             max_songs=profile.data.max_songs,
             cache_dir=cache_dir,
             progress=progress,
         )
-        splits = data.split_melodies(corpus.melodies)
-        prepared = {variant: data.prepare_variant(splits, variant) for variant in variants}
+        splits = split_melodies(corpus.melodies)
+        prepared = {variant: prepare_variant(splits, variant) for variant in variants}
         _DATA_CACHE[key] = ExperimentData(corpus, splits, prepared)
     return _DATA_CACHE[key]
 
@@ -769,12 +770,12 @@ def dataset_metrics(data: ExperimentData) -> pd.DataFrame:
 
 
 def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Bootstrap comparison of every model's songs with the dataset (``metrics.compare_to_baseline``).
+    """Bootstrap comparison of every model's songs with the dataset (``stats.compare_to_baseline``).
 
     Columns: variant, cell, metric, mean, baseline_mean, difference, ci_low, ci_high (95 %
     interval of the difference of means), excludes_zero, n, baseline_n.
     """
-    from musiclib.metrics import compare_to_baseline
+    from musiclib.stats import compare_to_baseline
 
     tables = []
     for (variant, cell), table in per_song.groupby(["variant", "cell"], sort=False):

@@ -3,7 +3,7 @@
 The paper's ``sample.py`` (rnnMusicSeqGenerator 1.0): feed the seed notes except the last to warm up
 the recurrent state, then, starting from the last seed note, repeatedly turn the logits into a
 softmax and pick the next note, either by roulette-wheel selection (``searchsorted(cumsum(p),
-rand() * sum(p))``, the paper's default) or by argmax (``--selection_method max``); the song returned
+rand() * sum(p))``, the paper's default) or by argmax (``--selection_method argmax``, or sample.py's ``max``); the song returned
 includes the seed. The paper sampled one song at a time; here all ``n_songs`` advance together, one
 batched call of a :class:`musiclib.models.StepModel` per note.
 
@@ -21,9 +21,10 @@ from typing import Iterable
 import keras
 import numpy as np
 
-from musiclib.data import VARIANTS, UnknownTokenError, Vocabulary, from_intervals
+from musiclib.checks import positive_int
 from musiclib.files import write_text_atomic
 from musiclib.models import StepModel
+from musiclib.sequences import MIDI_RANGE, VARIANTS, UnknownTokenError, Vocabulary, from_intervals
 
 PAPER_SEEDS = {"control": "60 62 64 62", "db12": "60 62 64 62", "interval": "60 2 2 -2"}
 """The paper's seeds: C4 D4 E4 D4; for the interval variant the start pitch 60, then +2, +2, -2."""
@@ -31,19 +32,28 @@ PAPER_SEEDS = {"control": "60 62 64 62", "db12": "60 62 64 62", "interval": "60 
 METHODS = ("roulette", "argmax")
 """Note selection: sample from the softmax (the paper's roulette wheel) or take the most likely."""
 
-MIDI_PITCHES = range(128)
-"""Pitches a MIDI file can hold; interval songs are kept inside (see :func:`generate`)."""
-
 SONGS_FILE = "songs.json"
 
 _STEP_MODELS: "weakref.WeakKeyDictionary[keras.Model, StepModel]" = weakref.WeakKeyDictionary()
 
 
 def parse_seed(seed: str | Iterable[int]) -> list[int]:
-    """The integers of a seed: ``"60 62 64 62"`` (spaces or commas) or a sequence of ints.
+    """The integers of a seed.
 
-    Raises:
-        ValueError: empty, or something that is not an integer (named in the message).
+    Parameters
+    ----------
+    seed : str or iterable of int
+        ``"60 62 64 62"`` (separated by spaces or commas) or a sequence of ints.
+
+    Returns
+    -------
+    list of int
+        The seed's tokens (MIDI pitches, or a start pitch then intervals in semitones).
+
+    Raises
+    ------
+    ValueError
+        If the seed is empty or holds something that is not an integer (named in the message).
     """
     parts = seed.replace(",", " ").split() if isinstance(seed, str) else list(seed)
     numbers = []
@@ -74,37 +84,63 @@ def generate(
 ) -> list[list[int]]:
     """Sample ``n_songs`` melodies of ``n_notes`` new notes each after ``seed``, all in one batched pass.
 
-    Args:
-        run_or_model: a ``musiclib.train.Run`` (its model, vocabulary and variant are used) or a Keras
-            model made by ``musiclib.models.build_model`` (then ``vocab`` and ``variant`` are needed).
-        seed: the seed's tokens, e.g. ``"60 62 64 62"`` (MIDI pitches for the control and db12
-            variants; for interval, the start pitch then intervals in semitones: ``"60 2 2 -2"``).
-            All but the last token warm up the state; sampling starts from the last one.
-        n_notes: notes generated per song after the seed.
-        n_songs: songs generated (together, as one batch).
-        method: ``"roulette"`` (sample from the softmax, the paper's default) or ``"argmax"``.
-        temperature: the logits are divided by it before the softmax (> 0; 1 = the model's own
-            distribution, towards 0 = argmax, large = uniform).
-        rng: a numpy Generator or an int seed (same seed, same songs); None draws a fresh one.
-        vocab, variant: only with a bare model: its vocabulary and data variant.
+    Parameters
+    ----------
+    run_or_model : musiclib.train.Run or keras.Model
+        A run (its model, vocabulary and variant are used) or a Keras model made by
+        :func:`musiclib.models.build_model` (then ``vocab`` and ``variant`` are needed).
+    seed : str or iterable of int
+        The seed's tokens, e.g. ``"60 62 64 62"`` (MIDI pitches for the control and db12 variants;
+        for interval, the start pitch then intervals in semitones: ``"60 2 2 -2"``). All but the
+        last token warm up the state; sampling starts from the last one.
+    n_notes : int, optional
+        Notes generated per song after the seed.
+    n_songs : int, optional
+        Songs generated (together, as one batch).
+    method : {"roulette", "argmax"}, optional
+        ``"roulette"``: sample from the softmax (the paper's default); ``"argmax"``: the most likely
+        token (the original ``sample.py`` called it ``max``; the command line accepts both).
+    temperature : float, optional
+        The logits :math:`z` are divided by it before the softmax,
+        :math:`p_k = e^{z_k / T} / \\sum_j e^{z_j / T}` (> 0; 1 = the model's own distribution,
+        towards 0 = argmax, large = uniform).
+    rng : numpy.random.Generator or int or None, optional
+        A generator or an int seed (same seed, same songs); None draws a fresh one.
+    vocab : Vocabulary, optional
+        Only with a bare model: its vocabulary.
+    variant : {"control", "interval", "db12"}, optional
+        Only with a bare model: its data variant.
 
-    Returns:
+    Returns
+    -------
+    list of list of int
         ``n_songs`` lists of MIDI pitches, each starting with the seed's pitches (interval songs
         decoded from the start pitch), ``len(seed pitches) + n_notes`` long.
 
-    The paper's interval decoding reset a pitch that fell to 12 or below to 60 and dropped that
-    note. Here no note is dropped: an interval that would take the song outside MIDI 0..127 is
-    never sampled (its probability is set to 0), so every song is exactly ``n_notes`` intervals the
-    model chose, and the interval fed back to the model is the one the song contains.
+    Raises
+    ------
+    musiclib.sequences.UnknownTokenError
+        If a seed token is not in the vocabulary (named).
+    ValueError
+        For a bad ``seed``, ``n_notes``, ``n_songs``, ``method`` or ``temperature``, a seed outside
+        MIDI 0..127, or missing ``vocab`` / ``variant`` with a bare model.
 
-    Raises:
-        musiclib.data.UnknownTokenError: a seed token is not in the vocabulary (named).
-        ValueError: bad ``seed``, ``n_notes``, ``n_songs``, ``method``, ``temperature``, a seed
-            outside MIDI 0..127, or missing ``vocab`` / ``variant`` with a bare model.
+    Notes
+    -----
+    Roulette-wheel selection as the paper's ``sample.py``: the first index where the cumulative
+    weights reach a uniform point in :math:`(0, \\sum_k w_k]`. The paper's interval decoding reset a
+    pitch that fell to 12 or below to 60 and dropped that note. Here no note is dropped: an
+    interval that would take the song outside MIDI 0..127 is never sampled (its probability is set
+    to 0), so every song is exactly ``n_notes`` intervals the model chose, and the interval fed back
+    to the model is the one the song contains.
+
+    References
+    ----------
+    :cite:`garciavalencia2020sequence`
     """
     model, vocab, variant = _model_vocab_variant(run_or_model, vocab, variant)
-    _check_positive_int("n_notes", n_notes)
-    _check_positive_int("n_songs", n_songs)
+    positive_int(n_notes, "n_notes")
+    positive_int(n_songs, "n_songs")
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
     if not (np.isfinite(temperature) and temperature > 0):
@@ -140,10 +176,27 @@ def generate(
 def save_songs(
     songs: list[list[int]], output_dir: str | os.PathLike, *, details: dict | None = None
 ) -> list[Path]:
-    """Write each song as ``song_000.mid``, ``song_001.mid``, ... (one beat per note, tempo 120, as
-    the paper) and all of them in ``songs.json`` (``{"songs": [...], **details}``), each atomically.
+    """Write each song as a MIDI file and all of them in ``songs.json``, each file atomically.
 
-    Returns the MIDI paths. ``details``: JSON-able facts to keep with the songs (seed, model, ...).
+    Parameters
+    ----------
+    songs : list of list of int
+        MIDI pitches per song.
+    output_dir : str or path
+        The folder (created if needed).
+    details : dict, optional
+        JSON-able facts to keep with the songs (seed, model, ...).
+
+    Returns
+    -------
+    list of Path
+        ``song_000.mid``, ``song_001.mid``, ... (one beat per note, tempo 120, as the paper);
+        ``songs.json`` holds ``{**details, "songs": [...]}``.
+
+    Raises
+    ------
+    musiclib.render.RenderError
+        For a pitch outside MIDI 0..127.
     """
     from musiclib.render import write_midi
 
@@ -175,11 +228,6 @@ def _model_vocab_variant(run_or_model, vocab, variant) -> tuple[keras.Model, Voc
     return model, vocab, variant
 
 
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _split_seed(numbers: list[int], variant: str) -> tuple[int | None, list[int]]:
     """(start pitch or None, seed tokens), checking that the seed's pitches are MIDI pitches."""
     if variant != "interval":
@@ -192,7 +240,7 @@ def _split_seed(numbers: list[int], variant: str) -> tuple[int | None, list[int]
             )
         start_pitch, seed_tokens = numbers[0], numbers[1:]
         pitches = from_intervals(start_pitch, seed_tokens)
-    outside = [pitch for pitch in pitches if pitch not in MIDI_PITCHES]
+    outside = [pitch for pitch in pitches if pitch not in MIDI_RANGE]
     if outside:
         raise ValueError(f"seed {numbers} reaches pitch {outside[0]}, outside MIDI 0..127")
     return start_pitch, seed_tokens
@@ -217,7 +265,7 @@ def _step_model(model: keras.Model) -> StepModel:
 def _forbid_leaving_midi_range(logits, current_pitches, tokens, note: int):
     """Set to -inf the logits of intervals that would take a song outside MIDI 0..127."""
     next_pitches = current_pitches[:, None] + tokens[None, :]
-    allowed = (next_pitches >= MIDI_PITCHES.start) & (next_pitches < MIDI_PITCHES.stop)
+    allowed = (next_pitches >= MIDI_RANGE.start) & (next_pitches < MIDI_RANGE.stop)
     stuck = ~allowed.any(axis=1)
     if stuck.any():
         song = int(np.flatnonzero(stuck)[0])

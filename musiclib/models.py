@@ -11,13 +11,12 @@ Layer names are part of the contract other modules rely on: ``"embedding"``, ``"
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
 
 from musiclib.cells import InputProjectedRNN, NASCell, UGRNNCell
+from musiclib.checks import positive_int
 
 CELLS = ("lstm", "nas", "ugrnn", "gru", "rnn")
 """Cell names: the paper's three (``lstm``, ``nas``, ``ugrnn``) and the two its code also offered."""
@@ -48,30 +47,47 @@ def build_model(
 ) -> keras.Model:
     """Embedding + ``num_layers`` recurrent layers + dense logits, uncompiled.
 
-    Input: int token ids [batch, time]; output: logits [batch, time, vocab_size] (unnormalised
-    log-probabilities of the next token, in nats up to a constant).
+    Parameters
+    ----------
+    cell : {"lstm", "nas", "ugrnn", "gru", "rnn"}
+        One of :data:`CELLS`.
+    num_layers : int
+        Recurrent layers stacked (the paper tried 1..5).
+    vocab_size : int
+        Number of distinct tokens (embedding rows and logits), at least 2.
+    units : int, optional
+        Cells per recurrent layer, also the embedding size (the paper: 128).
+    batch_size : int, optional
+        Fixed batch size; required when ``stateful``.
+    stateful : bool, optional
+        The recurrent layers carry their final states into the next call (the paper's batching
+        carries state across consecutive batches); zero them with :func:`reset_states`.
 
-    Args:
-        cell: one of :data:`CELLS`.
-        num_layers: recurrent layers stacked (the paper tried 1..5).
-        vocab_size: number of distinct tokens (embedding rows and logits).
-        units: cells per recurrent layer, also the embedding size (the paper: 128).
-        batch_size: fixed batch size; required when ``stateful``.
-        stateful: the recurrent layers carry their final states into the next call (the paper's
-            batching carries state across consecutive batches); zero them with :func:`reset_states`.
+    Returns
+    -------
+    keras.Model
+        Input: int token ids [batch, time]; output: logits [batch, time, vocab_size], the
+        unnormalised log-probabilities :math:`z` of the next token, :math:`p_k = e^{z_k} / \\sum_j e^{z_j}`.
 
-    Raises:
-        ValueError: unknown ``cell``, ``num_layers`` < 1, ``vocab_size`` < 2, ``units`` < 1, or
-            ``stateful`` without a positive ``batch_size``.
+    Raises
+    ------
+    ValueError
+        For an unknown ``cell``, a ``num_layers`` or ``units`` that is not a positive integer, a
+        ``vocab_size`` below 2, or ``stateful`` without a positive ``batch_size``.
+
+    References
+    ----------
+    :cite:`garciavalencia2020sequence`, :cite:`hochreiter1997lstm`, :cite:`zoph2017nas`,
+    :cite:`collins2017capacity`
     """
     if cell not in CELLS:
         raise ValueError(f"cell {cell!r} is not one of {', '.join(CELLS)}")
-    for name, value, minimum in (("num_layers", num_layers, 1), ("vocab_size", vocab_size, 2), ("units", units, 1)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    num_layers, units = positive_int(num_layers, "num_layers"), positive_int(units, "units")
+    if positive_int(vocab_size, "vocab_size") < 2:
+        raise ValueError(f"vocab_size must be at least 2 (one token leaves nothing to predict), got {vocab_size!r}")
     if stateful and (batch_size is None or batch_size < 1):
         raise ValueError(f"stateful=True needs a positive batch_size, got {batch_size!r}")
-    units, vocab_size = int(units), int(vocab_size)
+    vocab_size = int(vocab_size)
     token_ids = keras.Input(batch_shape=(batch_size, None), dtype="int32", name="token_ids")
     hidden = keras.layers.Embedding(vocab_size, units, name="embedding")(token_ids)
     for layer_number in range(1, int(num_layers) + 1):
@@ -83,8 +99,19 @@ def build_model(
 def recurrent_layers(model: keras.Model) -> list[keras.layers.RNN]:
     """The recurrent layers ``rnn_1`` .. ``rnn_N`` of a model made by :func:`build_model`, in order.
 
-    Raises:
-        ValueError: the model has no such layers (it was not made by :func:`build_model`).
+    Parameters
+    ----------
+    model : keras.Model
+        A model made by :func:`build_model`.
+
+    Returns
+    -------
+    list of keras.layers.RNN
+
+    Raises
+    ------
+    ValueError
+        If the model has no such layers (it was not made by :func:`build_model`).
     """
     layers = []
     while True:
@@ -100,7 +127,18 @@ def recurrent_layers(model: keras.Model) -> list[keras.layers.RNN]:
 
 
 def reset_states(model: keras.Model) -> None:
-    """Zero the states carried by the stateful recurrent layers of ``model`` (no-op for the others)."""
+    """Zero the states carried by the stateful recurrent layers of ``model`` (no-op for the others).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model made by :func:`build_model`.
+
+    Raises
+    ------
+    ValueError
+        If it was not made by :func:`build_model`.
+    """
     for layer in recurrent_layers(model):
         if layer.stateful:
             layer.reset_state()
@@ -109,6 +147,13 @@ def reset_states(model: keras.Model) -> None:
 class StepModel(keras.Model):
     """One time step of a model made by :func:`build_model`, sharing its layers (and so its weights).
 
+    Parameters
+    ----------
+    model : keras.Model
+        A model made by :func:`build_model` (stateful or not).
+
+    Notes
+    -----
     Call it (or ``predict_on_batch``) on ``[token_ids, *states]``: token ids [batch, 1] (int32), then
     every recurrent state of every layer, each [batch, units] (:meth:`zero_states` gives initial ones).
     It returns ``[logits, *new_states]``: logits [batch, vocab_size] and the new states in the same

@@ -30,7 +30,7 @@ class NgramModel:
     """
 
     order: int
-    vocab: object  # a musiclib.data.Vocabulary (anything with encode() and __len__)
+    vocab: object  # a musiclib.sequences.Vocabulary (anything with encode() and __len__)
     smoothing_k: float
     log_probabilities: np.ndarray
 
@@ -39,7 +39,7 @@ class NgramModel:
 
         Every token after the first of each sequence is predicted (sequences shorter than two
         tokens contribute nothing). Raises ``ValueError`` when no token is predicted and
-        ``musiclib.data.UnknownTokenError`` for a token outside the vocabulary.
+        ``musiclib.sequences.UnknownTokenError`` for a token outside the vocabulary.
         """
         previous_ids, next_ids = _transitions(sequences, self.vocab)
         if len(next_ids) == 0:
@@ -85,7 +85,7 @@ def fit_ngram(
 def baseline_losses(variant_data, smoothing_k: float = 1.0) -> dict[str, float]:
     """Validation cross-entropy (nats per token) of a unigram and a bigram fitted on training.
 
-    ``variant_data`` is a ``musiclib.data.VariantData``; returns
+    ``variant_data`` is a ``musiclib.sequences.VariantData``; returns
     ``{"unigram": ..., "bigram": ...}``.
     """
     return {

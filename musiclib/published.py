@@ -37,13 +37,14 @@ def _document() -> dict[str, Any]:
 
 
 def table_names() -> tuple[str, ...]:
-    """Names of the published tables, in file order."""
+    """Names of the published tables.
+
+    Returns
+    -------
+    tuple of str
+        In the order of ``published_tables.json``.
+    """
     return tuple(_document()["tables"])
-
-
-def value_names() -> tuple[str, ...]:
-    """Names of the published single values (e.g. ``"control_vocabulary_size"``)."""
-    return tuple(_document()["values"])
 
 
 def _entry(section: str, name: str) -> dict[str, Any]:
@@ -57,9 +58,22 @@ def _entry(section: str, name: str) -> dict[str, Any]:
 
 
 def table(name: str) -> pd.DataFrame:
-    """Return the published table ``name`` as a new DataFrame (columns as in the JSON file).
+    """The published table ``name``.
 
-    Raises KeyError naming the available tables when ``name`` is unknown.
+    Parameters
+    ----------
+    name : str
+        A table name (see the module docstring or :func:`table_names`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame, columns as in the JSON file; ``attrs`` holds its title, paper and source tags.
+
+    Raises
+    ------
+    KeyError
+        Naming the available tables when ``name`` is unknown.
     """
     entry = _entry("tables", name)
     frame = pd.DataFrame(entry["rows"], columns=entry["columns"])
@@ -68,31 +82,94 @@ def table(name: str) -> pd.DataFrame:
 
 
 def describe(name: str) -> dict[str, Any]:
-    """Title, paper, source tags and notes of the table or value ``name`` (without its rows)."""
+    """What the published table or value ``name`` is.
+
+    Parameters
+    ----------
+    name : str
+        A table or value name.
+
+    Returns
+    -------
+    dict
+        Its title, paper, source tags, unit and notes, without its rows.
+
+    Raises
+    ------
+    KeyError
+        Naming the available values when ``name`` is unknown.
+    """
     section = "tables" if name in _document()["tables"] else "values"
     entry = _entry(section, name)
     return {key: item for key, item in entry.items() if key not in ("rows", "columns")}
 
 
 def value(name: str) -> Any:
-    """Return the published single value ``name``: a number, or a list / dict of numbers (its unit: ``describe(name)["unit"]``)."""
+    """The published single value ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A value name, e.g. ``"train_midi_files"``.
+
+    Returns
+    -------
+    number, list or dict
+        A number, or a list / dict of numbers; its unit is ``describe(name)["unit"]``.
+
+    Raises
+    ------
+    KeyError
+        Naming the available values when ``name`` is unknown.
+    """
     return _entry("values", name)["value"]
 
 
 def sources() -> dict[str, str]:
-    """Source tag -> description of the public material the numbers were copied from."""
+    """The public material the numbers were copied from.
+
+    Returns
+    -------
+    dict of str to str
+        Source tag (e.g. ``"R1"``) -> description.
+    """
     return dict(_document()["sources"])
 
 
 def papers() -> dict[str, dict[str, Any]]:
-    """Paper key (``paper1`` .. ``paper4``) -> its authors, year, arXiv number and title."""
+    """The papers of the series.
+
+    Returns
+    -------
+    dict of str to dict
+        Paper key (``paper1`` .. ``paper4``) -> its authors, year, arXiv number and title.
+
+    References
+    ----------
+    :cite:`garciavalencia2020sequence`, :cite:`garciavalencia2020embeddings`,
+    :cite:`garciavalencia2020crossentropy`, :cite:`garciavalencia2021rhythm`
+    """
     return {key: dict(paper) for key, paper in _document()["papers"].items()}
 
 
 def citation(name: str) -> str:
     """A one-line source note for the table or value ``name``, for captions under tables.
 
-    E.g. ``"Published: Garcia-Valencia, Betancourt, Lalinde-Pulido (2020), arXiv 2012.01231; material [R1, R1-old]."``
+    Parameters
+    ----------
+    name : str
+        A table or value name.
+
+    Returns
+    -------
+    str
+        E.g. ``"Published: Garcia-Valencia, Betancourt, Lalinde-Pulido (2020), arXiv 2012.01231;
+        material [R1, R1-old]."``
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is unknown.
     """
     entry = describe(name)
     paper = papers()[entry["paper"]]
@@ -103,11 +180,28 @@ def citation(name: str) -> str:
 def compare(name: str, ours: pd.DataFrame, *, on: list[str], columns: list[str]) -> pd.DataFrame:
     """Put the published table ``name`` and our measurements side by side, with the difference.
 
-    ``ours`` must hold the key columns ``on`` (e.g. ``["metric"]`` or ``["metric", "variant",
-    "cell"]``) and the value ``columns`` (e.g. ``["mean", "std"]``). The result has, per key, for
-    each value column ``c``: ``paper_c``, ``ours_c`` and ``diff_c`` (ours minus paper), in the
-    published table's row order; keys missing on one side show NaN.
-    Raises KeyError naming the missing columns on either side.
+    Parameters
+    ----------
+    name : str
+        A published table name.
+    ours : pandas.DataFrame
+        Our measurements, holding the key columns ``on`` and the value ``columns``.
+    on : list of str
+        Key columns, e.g. ``["metric"]`` or ``["metric", "variant", "cell"]``.
+    columns : list of str
+        Value columns, e.g. ``["mean", "std"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per key, for each value column ``c``: ``paper_c``, ``ours_c`` and ``diff_c`` (ours minus
+        paper), in the published table's row order, keys only we have last; keys missing on one
+        side show NaN.
+
+    Raises
+    ------
+    KeyError
+        Naming the missing columns on either side, or an unknown table.
     """
     paper = table(name)
     for side, frame in (("published table " + repr(name), paper), ("our table", ours)):

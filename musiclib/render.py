@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from musiclib.files import temporary_sibling, write_bytes_atomic
+from musiclib.sequences import MIDI_RANGE
 
 TICKS_PER_QUARTER = 480
 TICKS_PER_16TH = TICKS_PER_QUARTER // 4
@@ -54,16 +55,16 @@ class RenderError(ValueError):
     """A melody or an output path that cannot be rendered; the message says what is wrong."""
 
 
-
-
 def _check_melody(pitches: Sequence[int], durations_16th: Sequence[int] | None) -> list[int]:
     """Validate a melody and return its durations in sixteenth notes (one beat each when None)."""
     pitches = [int(pitch) for pitch in pitches]
     if not pitches:
         raise RenderError("the melody is empty: give at least one MIDI pitch")
     for position, pitch in enumerate(pitches):
-        if not 0 <= pitch <= 127:
-            raise RenderError(f"pitch {pitch} at position {position} is not a MIDI number (0..127)")
+        if pitch not in MIDI_RANGE:
+            raise RenderError(
+                f"pitch {pitch} at position {position} is not a MIDI number ({MIDI_RANGE.start}..{MIDI_RANGE.stop - 1})"
+            )
     if durations_16th is None:
         return [QUARTER_16TH] * len(pitches)
     durations = [int(duration) for duration in durations_16th]
@@ -96,12 +97,29 @@ def midi_bytes(
     tempo_bpm: float = 120,
     velocity: int = 100,
 ) -> bytes:
-    """Return a type-0 standard MIDI file (piano, channel 1) holding the melody.
+    """A type-0 standard MIDI file (piano, channel 1) holding the melody.
 
-    ``pitches`` are MIDI numbers (0..127); ``durations_16th`` are sixteenth notes (>= 1), one beat
-    (4) per note when None; ``tempo_bpm`` is quarter notes per minute; ``velocity`` is 1..127.
-    Raises :class:`RenderError` for an empty melody, a pitch outside 0..127, a bad duration,
-    tempo or velocity.
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers (0..127), at least one.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch; one beat (4) per note when None, as
+        the paper wrote every note.
+    tempo_bpm : float, optional
+        Quarter notes per minute (the paper: 120).
+    velocity : int, optional
+        Loudness of every note, 1..127 (the paper: 100).
+
+    Returns
+    -------
+    bytes
+        The file, 480 ticks per quarter note, in 4/4.
+
+    Raises
+    ------
+    RenderError
+        For an empty melody, a pitch outside 0..127, a bad duration, tempo or velocity.
     """
     durations = _check_melody(pitches, durations_16th)
     if not 1 <= int(velocity) <= 127:
@@ -129,11 +147,26 @@ def write_midi(
     tempo_bpm: float = 120,
     velocity: int = 100,
 ) -> Path:
-    """Write the melody as a standard MIDI file at ``path`` (atomically) and return the path.
+    """Write the melody as a standard MIDI file at ``path``, atomically.
 
-    Without ``durations_16th`` every note lasts one beat (a quarter note), as in the paper;
-    otherwise each duration is in sixteenth notes. ``tempo_bpm`` is beats (quarter notes) per
-    minute. Raises :class:`RenderError` for a melody that is not valid (see :func:`midi_bytes`).
+    Parameters
+    ----------
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
+    path : str or path
+        The file to write.
+    tempo_bpm, velocity
+        As for :func:`midi_bytes`.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    RenderError
+        For a melody that is not valid (see :func:`midi_bytes`).
     """
     path = Path(path)
     payload = midi_bytes(
@@ -148,10 +181,13 @@ class AudioUnavailableError(RenderError):
 
 
 def find_soundfont() -> Path | None:
-    """The General MIDI soundfont (.sf2) to synthesise with, or None when there is none.
+    """The General MIDI soundfont (.sf2) to synthesise with.
 
-    ``$MUSICLIB_SOUNDFONT`` wins when it names an existing file; otherwise the usual system folders
-    are searched (Debian's default-GM.sf2 first).
+    Returns
+    -------
+    Path or None
+        ``$MUSICLIB_SOUNDFONT`` when it names an existing file; otherwise the first soundfont in
+        the usual system folders (Debian's default-GM.sf2 first); None when there is none.
     """
     named = os.environ.get(SOUNDFONT_VARIABLE)
     if named:
@@ -169,7 +205,14 @@ def find_soundfont() -> Path | None:
 
 
 def audio_unavailable_reason() -> str | None:
-    """None when audio can be rendered; otherwise what is missing and how to install it."""
+    """Why audio cannot be rendered here.
+
+    Returns
+    -------
+    str or None
+        None when fluidsynth and a soundfont are installed; otherwise what is missing and how to
+        install it.
+    """
     named = os.environ.get(SOUNDFONT_VARIABLE)
     if named and not Path(named).is_file():
         return f"{SOUNDFONT_VARIABLE}={named} is not a file. {AUDIO_HELP}"
@@ -187,11 +230,28 @@ def audio_available() -> bool:
 
 
 def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -> Path:
-    """Synthesise the MIDI file with fluidsynth into ``audio_path`` (.ogg, .oga, .wav or .flac).
+    """Synthesise a MIDI file with fluidsynth into an audio file.
 
-    The audio is sampled at 22.05 kHz; OGG Vorbis keeps a 17-second melody near 140 kB.
-    Raises AudioUnavailableError (how to install fluidsynth) when audio is not available,
-    FileNotFoundError for a missing MIDI file, RenderError for an unknown suffix or a failed run.
+    Parameters
+    ----------
+    midi_path : str or path
+        An existing MIDI file.
+    audio_path : str or path
+        The output; its suffix picks the format: .ogg / .oga (OGG Vorbis), .wav or .flac.
+
+    Returns
+    -------
+    Path
+        ``audio_path``, sampled at 22.05 kHz (OGG Vorbis keeps a 17-second melody near 140 kB).
+
+    Raises
+    ------
+    AudioUnavailableError
+        When fluidsynth or a soundfont is missing (the message says how to install them).
+    FileNotFoundError
+        For a missing MIDI file.
+    RenderError
+        For an unknown suffix or a failed fluidsynth run.
     """
     midi_path, audio_path = Path(midi_path), Path(audio_path)
     file_type = AUDIO_FILE_TYPES.get(audio_path.suffix.lower())
@@ -232,10 +292,28 @@ def write_audio(
     durations_16th: Sequence[int] | None = None,
     tempo_bpm: float = 120,
 ) -> Path:
-    """Render the melody to an audio file; its suffix picks the format (.ogg, .oga, .wav or .flac).
+    """Render the melody to an audio file (through a temporary MIDI file and fluidsynth).
 
-    Durations are sixteenth notes (one beat per note when None) at ``tempo_bpm`` beats per minute.
-    Raises AudioUnavailableError when fluidsynth or a soundfont is missing.
+    Parameters
+    ----------
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
+    path : str or path
+        The output; its suffix picks the format (.ogg, .oga, .wav or .flac).
+    tempo_bpm : float, optional
+        Quarter notes per minute.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    AudioUnavailableError
+        When fluidsynth or a soundfont is missing.
+    RenderError
+        For an invalid melody or a failed synthesis (see :func:`midi_to_audio`).
     """
     with tempfile.TemporaryDirectory(prefix="musiclib-audio-") as folder:
         midi_path = write_midi(
@@ -247,7 +325,23 @@ def write_audio(
 def melody_score(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None):
     """The melody as a music21 stream in 4/4 with bars, ties and a fitting clef.
 
-    Durations are sixteenth notes (one beat per note when None).
+    Parameters
+    ----------
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
+
+    Returns
+    -------
+    music21.stream.Part
+
+    Raises
+    ------
+    RenderError
+        For an invalid melody.
+
+    References
+    ----------
+    :cite:`cuthbert2010music21`
     """
     import music21
 
@@ -264,7 +358,13 @@ def melody_score(pitches: Sequence[int], *, durations_16th: Sequence[int] | None
 
 
 def musicxml_bytes(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None) -> bytes:
-    """The melody as a MusicXML document (UTF-8 bytes) written by music21."""
+    """The melody as a MusicXML document written by music21 (see :func:`melody_score`).
+
+    Returns
+    -------
+    bytes
+        UTF-8 MusicXML.
+    """
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     return GeneralObjectExporter(melody_score(pitches, durations_16th=durations_16th)).parse()
@@ -273,7 +373,7 @@ def musicxml_bytes(pitches: Sequence[int], *, durations_16th: Sequence[int] | No
 def write_musicxml(
     pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
 ) -> Path:
-    """Write the melody as MusicXML at ``path`` (atomically) and return the path."""
+    """Write the melody as MusicXML (:func:`musicxml_bytes`) at ``path``, atomically; return ``path``."""
     path = Path(path)
     write_bytes_atomic(path, musicxml_bytes(pitches, durations_16th=durations_16th))
     return path
@@ -302,20 +402,31 @@ def _verovio_toolkit():
 
 
 def sheet_music_svg(pitches: Sequence[int], *, durations_16th: Sequence[int] | None = None) -> str:
-    """Engrave the melody with verovio and return one SVG (scalable, page-wide, as many systems as needed)."""
+    """Engrave the melody with verovio as sheet music.
+
+    Parameters
+    ----------
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
+
+    Returns
+    -------
+    str
+        One SVG document: scalable, page-wide, as many systems as needed.
+
+    Raises
+    ------
+    RenderError
+        For an invalid melody, or if verovio cannot read the MusicXML.
+
+    References
+    ----------
+    :cite:`pugin2014verovio`
+    """
     toolkit = _verovio_toolkit()
     if not toolkit.loadData(musicxml_bytes(pitches, durations_16th=durations_16th).decode("utf-8")):
         raise RenderError("verovio could not read the MusicXML written for this melody")
     return toolkit.renderToSVG(1)
-
-
-def write_svg(
-    pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
-) -> Path:
-    """Write the melody's sheet music as an SVG file at ``path`` (atomically) and return the path."""
-    path = Path(path)
-    write_bytes_atomic(path, sheet_music_svg(pitches, durations_16th=durations_16th).encode("utf-8"))
-    return path
 
 
 def _data_uri(mime_type: str, payload: bytes) -> str:
@@ -377,24 +488,27 @@ def show_melody(
     tempo_bpm: float = 120,
     audio: bool = True,
 ) -> MelodyView:
-    """A notebook display of the melody: sheet music, an audio player (when fluidsynth is
-    installed, else how to install it) and a MIDI download link. Return it as a cell's last
-    expression or pass it to ``IPython.display.display``.
+    """A notebook display of the melody: sheet music, an audio player and a MIDI download link.
+
+    Parameters
+    ----------
+    pitches, durations_16th
+        The melody, as for :func:`midi_bytes`.
+    title : str, optional
+        Caption, also the name of the downloaded MIDI file.
+    tempo_bpm : float, optional
+        Quarter notes per minute.
+    audio : bool, optional
+        Include the audio player (when fluidsynth is installed; else a line saying how to
+        install it).
+
+    Returns
+    -------
+    MelodyView
+        Return it as a cell's last expression or pass it to ``IPython.display.display``; the
+        audio and MIDI are embedded, so the built book needs no extra files.
     """
     return MelodyView(
         pitches, durations_16th=durations_16th, title=title, tempo_bpm=tempo_bpm, audio=audio
     )
 
-
-def show_table(frame, *, precision: int = 2, caption: str | None = None, index: bool = False):
-    """A notebook display of a pandas DataFrame as a book table: numbers to ``precision``
-    decimals, the row index hidden unless ``index``, an optional ``caption`` (e.g. the source of
-    published numbers). Returns a pandas Styler; the book styles it like ``DataFrame`` output.
-    """
-    styler = frame.style.format(precision=precision, thousands=",", na_rep="")
-    styler = styler.set_table_attributes('class="dataframe"')
-    if not index:
-        styler = styler.hide(axis="index")
-    if caption:
-        styler = styler.set_caption(caption)
-    return styler

@@ -53,7 +53,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from musiclib.data import VARIANTS, VariantData, Vocabulary, token_label
+from musiclib.sequences import VARIANTS, VariantData, Vocabulary, token_label
+from musiclib.checks import positive_int
 from musiclib.files import atomic_path, write_json_atomic, write_text_atomic
 from musiclib.models import CELLS, build_model, recurrent_layers, reset_states
 
@@ -127,9 +128,7 @@ class TrainConfig:
             if getattr(self, name) not in options:
                 raise TrainingError(f"--{name} {getattr(self, name)!r} is not one of {', '.join(options)}")
         for name in ("num_layers", "rnn_size", "batch_size", "seq_length", "num_epochs", "save_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise TrainingError(f"--{name} must be a positive integer, got {value!r}")
+            positive_int(getattr(self, name), f"--{name}", error=TrainingError)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise TrainingError(f"--seed must be a non-negative integer, got {self.seed!r}")
         for name in ("learning_rate", "grad_clip"):

@@ -11,12 +11,12 @@ ESSEN_SLICE_SONGS = 250
 
 @pytest.fixture(scope="session")
 def essen_slice():
-    """A :class:`musiclib.data.Corpus` of 250 cleaned real Essen melodies (>= 12 notes each).
+    """A :class:`musiclib.corpus.Corpus` of 250 cleaned real Essen melodies (>= 12 notes each).
 
     Always the same songs (a fixed subset spread over the whole collection), in corpus order.
     Parsed into the default cache (``$MUSICLIB_CACHE_DIR`` or ``~/.cache/musiclib``), so it is fast
     after the first run and shared with ``load_corpus("essen")``.
     """
-    from musiclib.data import load_corpus
+    from musiclib.corpus import load_corpus
 
     return load_corpus("essen", max_songs=ESSEN_SLICE_SONGS, progress=False)

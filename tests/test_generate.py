@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from musiclib import data
+from musiclib import sequences
 from musiclib.cli import main
-from musiclib.data import UnknownTokenError, Vocabulary, to_intervals
+from musiclib.sequences import UnknownTokenError, Vocabulary, to_intervals
 from musiclib.generate import PAPER_SEEDS, SONGS_FILE, generate, save_songs
 from musiclib.models import build_model
 
@@ -162,10 +162,10 @@ def test_save_songs_writes_one_midi_file_per_song_and_a_json_file(tmp_path):
 def control_run(essen_slice, tmp_path_factory):
     from musiclib.train import TrainConfig, train
 
-    splits = data.Splits(train=essen_slice.melodies[20:], validation=essen_slice.melodies[:20], test=[])
+    splits = sequences.Splits(train=essen_slice.melodies[20:], validation=essen_slice.melodies[:20], test=[])
     config = TrainConfig(model="nas", num_layers=2, rnn_size=32, batch_size=16, seq_length=16, num_epochs=1)
     run_dir = tmp_path_factory.mktemp("control-nas-2")
-    return train(config, data.prepare_variant(splits, "control"), run_dir, progress=False)
+    return train(config, sequences.prepare_variant(splits, "control"), run_dir, progress=False)
 
 
 @pytest.mark.slow
@@ -182,9 +182,11 @@ def test_generate_from_a_trained_run_and_from_the_command_line(control_run, tmp_
     assert written["seed"] == "60 62 64 62" and written["selection_method"] == "roulette"
     assert len(list(out.glob("song_*.mid"))) == 4
 
-    assert main([*argv, "--selection_method", "max", "--seed", "60 62"]) == 0
-    written = json.loads((out / SONGS_FILE).read_text())
-    assert written["songs"] == generate(control_run, "60 62", n_notes=6, n_songs=4, method="argmax")
+    greedy = generate(control_run, "60 62", n_notes=6, n_songs=4, method="argmax")
+    for word in ("max", "argmax"):  # sample.py's word and the library's
+        assert main([*argv, "--selection_method", word, "--seed", "60 62"]) == 0
+        written = json.loads((out / SONGS_FILE).read_text())
+        assert written["songs"] == greedy and written["selection_method"] == "argmax"
 
 
 @pytest.mark.slow
@@ -203,6 +205,21 @@ def test_the_command_line_samples_a_checkpoint_as_the_original_ckpt_file_flag(co
 
     assert main([*argv, "--ckpt_file", "step-9999999_loss-0.10000.weights.h5"]) == 2
     assert "not a checkpoint of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("word, method", [("max", "argmax"), ("argmax", "argmax"), ("roulette", "roulette")])
+def test_the_command_line_accepts_sample_py_max_as_argmax(tmp_path, word, method):
+    from musiclib.cli import _build_parser
+    from musiclib.generate import METHODS
+
+    args = _build_parser().parse_args(["generate", "--run_dir", str(tmp_path), "--selection_method", word])
+    assert args.selection_method == method and method in METHODS
+
+
+def test_the_command_line_rejects_an_unknown_selection_method(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", "--run_dir", str(tmp_path), "--selection_method", "greedy"])
+    assert "invalid choice: 'greedy'" in capsys.readouterr().err
 
 
 def test_the_command_line_names_a_missing_run(tmp_path, capsys):

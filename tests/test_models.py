@@ -50,10 +50,10 @@ def test_num_layers_stacks_that_many_recurrent_layers():
     "arguments, message",
     [
         (("transformer", 2, VOCAB_SIZE), "cell 'transformer' is not one of lstm, nas, ugrnn, gru, rnn"),
-        (("lstm", 0, VOCAB_SIZE), "num_layers must be an integer >= 1, got 0"),
-        (("lstm", 2.5, VOCAB_SIZE), "num_layers must be an integer >= 1, got 2.5"),
-        (("lstm", 2, 1), "vocab_size must be an integer >= 2, got 1"),
-        (("lstm", 2, VOCAB_SIZE, 0), "units must be an integer >= 1, got 0"),
+        (("lstm", 0, VOCAB_SIZE), "num_layers must be a positive integer, got 0"),
+        (("lstm", 2.5, VOCAB_SIZE), "num_layers must be a positive integer, got 2.5"),
+        (("lstm", 2, 1), "vocab_size must be at least 2 (one token leaves nothing to predict), got 1"),
+        (("lstm", 2, VOCAB_SIZE, 0), "units must be a positive integer, got 0"),
     ],
 )
 def test_bad_arguments_are_refused_with_a_clear_message(arguments, message):

@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-from musiclib import data
-from musiclib.data import UnknownTokenError, Vocabulary
+from musiclib import sequences
+from musiclib.corpus import load_corpus
+from musiclib.sequences import UnknownTokenError, Vocabulary
 from musiclib.ngram import baseline_losses, fit_ngram
 
 # Training: predicted tokens (all but the first of each sequence) are 2, 1, 2;
@@ -56,8 +57,8 @@ def test_bad_input_is_named():
 @pytest.fixture(scope="module")
 def essen_variants():
     """The three variants of a small real Essen slice."""
-    splits = data.split_melodies(data.load_corpus("essen", max_songs=80, progress=False).melodies)
-    return {variant: data.prepare_variant(splits, variant) for variant in data.VARIANTS}
+    splits = sequences.split_melodies(load_corpus("essen", max_songs=80, progress=False).melodies)
+    return {variant: sequences.prepare_variant(splits, variant) for variant in sequences.VARIANTS}
 
 
 def test_bigram_beats_unigram_on_real_melodies(essen_variants):

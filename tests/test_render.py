@@ -4,7 +4,6 @@ import base64
 import re
 
 import music21
-import pandas as pd
 import pytest
 
 from musiclib import render
@@ -143,10 +142,3 @@ def test_a_missing_midi_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.mid"):
         render.midi_to_audio(tmp_path / "nothing.mid", tmp_path / "song.ogg")
 
-
-def test_show_table_formats_numbers_and_hides_the_index():
-    frame = pd.DataFrame({"metric": ["CMM"], "mean": [2.4167], "songs": [1200]})
-    page = render.show_table(frame, caption="Published: paper").to_html()
-    assert 'class="dataframe"' in page and "<caption>Published: paper</caption>" in page
-    assert ">2.42<" in page and ">1,200<" in page
-    assert "row_heading" not in page  # no index column

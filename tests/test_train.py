@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from musiclib import data
-from musiclib.data import Vocabulary
+from musiclib import sequences
+from musiclib.sequences import Vocabulary
 from musiclib.train import (
     COMPLETE_FILE,
     FINAL_MODEL_FILE,
@@ -71,7 +71,7 @@ def test_paper_batches_name_the_split_and_the_fix_when_data_is_too_short():
 
 
 def test_paper_batches_reject_tokens_outside_the_vocabulary():
-    with pytest.raises(data.UnknownTokenError, match="61"):
+    with pytest.raises(sequences.UnknownTokenError, match="61"):
         paper_batches([[60, 61, 62]], Vocabulary([60, 62]), 1, 1)
 
 
@@ -120,8 +120,8 @@ def control_data(essen_slice):
     """Control variant of the slice; every 5th melody held out for validation (a fixed, even spread)."""
     melodies = essen_slice.melodies
     training = [melody for index, melody in enumerate(melodies) if index % 5]
-    splits = data.Splits(train=training, validation=melodies[::5], test=[])
-    return data.prepare_variant(splits, "control")
+    splits = sequences.Splits(train=training, validation=melodies[::5], test=[])
+    return sequences.prepare_variant(splits, "control")
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,7 @@ def test_tensorboard_scalars_and_projector_files(reference_run):
     assert vectors.shape == (len(vocab), 32)
     np.testing.assert_allclose(vectors, reference_run.model.get_layer("embedding").get_weights()[0], rtol=1e-5, atol=1e-6)
     labels = (log_dir / "metadata.tsv").read_text().splitlines()
-    assert labels == [data.token_label(token, "control") for token in vocab.tokens]
+    assert labels == [sequences.token_label(token, "control") for token in vocab.tokens]
     assert "C4" in labels  # middle C (MIDI 60) is in every Essen slice
     config_text = (log_dir / "projector_config.pbtxt").read_text()
     assert 'tensor_path: "vectors.tsv"' in config_text and 'metadata_path: "metadata.tsv"' in config_text
@@ -238,7 +238,7 @@ def test_same_seed_same_losses_and_a_finished_run_is_reused(reference_run, contr
 
     with pytest.raises(TrainingError, match=r"other settings \(num_layers 2 here, 1 there\).*--force"):
         train(TrainConfig(**{**TINY, "num_layers": 2}), control_data, tmp_path, progress=False)
-    fewer_songs = data.VariantData(**{**vars(control_data), "train": control_data.train[:-20]})
+    fewer_songs = sequences.VariantData(**{**vars(control_data), "train": control_data.train[:-20]})
     with pytest.raises(TrainingError, match=r"training data of \d+ tokens here, \d+ there"):
         train(TrainConfig(**TINY), fewer_songs, tmp_path, progress=False)
 
@@ -286,9 +286,9 @@ def test_data_of_another_variant_is_refused(control_data, tmp_path):
 @pytest.mark.parametrize("cell, variant, songs", [("nas", "interval", 250), ("ugrnn", "db12", 30)])
 def test_the_papers_other_cells_learn_each_variant(cell, variant, songs, essen_slice, tmp_path):
     melodies = essen_slice.melodies[:songs]  # fewer for DB12, which makes 12 sequences of each melody
-    splits = data.Splits(train=[m for i, m in enumerate(melodies) if i % 5], validation=melodies[::5], test=[])
+    splits = sequences.Splits(train=[m for i, m in enumerate(melodies) if i % 5], validation=melodies[::5], test=[])
     settings = dict(model=cell, variant=variant, num_layers=2, rnn_size=16, batch_size=32, learning_rate=0.01, num_epochs=3)
     config = TrainConfig(**{**TINY, **settings})
-    epochs = train(config, data.prepare_variant(splits, variant), tmp_path, progress=False).history["epochs"]
+    epochs = train(config, sequences.prepare_variant(splits, variant), tmp_path, progress=False).history["epochs"]
     assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] - 0.05
     assert epochs[-1]["val_loss"] < epochs[0]["val_loss"] - 0.05

@@ -1,0 +1,43 @@
+"""Argument checks shared by every musiclib module (one definition each, one wording of the error)."""
+
+from __future__ import annotations
+
+import numbers
+
+
+def positive_int(value, name: str, *, error: type[Exception] = ValueError) -> int:
+    """Check that ``value`` is a whole number of at least 1 and return it as an ``int``.
+
+    Parameters
+    ----------
+    value : int
+        The value to check. Python ints and numpy integers are accepted; bools, floats (even
+        ``2.0``) and strings are not.
+    name : str
+        How the error message names the value, e.g. ``"n_songs"`` or ``"--num_layers"``.
+    error : type of Exception, optional
+        The exception class to raise (default ``ValueError``); modules pass their own, e.g.
+        ``TrainingError`` or ``DataError``, which are ``ValueError`` subclasses.
+
+    Returns
+    -------
+    int
+        ``value`` as a plain Python ``int``.
+
+    Raises
+    ------
+    ValueError
+        (or ``error``) ``"<name> must be a positive integer, got <value!r>"``.
+
+    Examples
+    --------
+    >>> positive_int(3, "span")
+    3
+    >>> positive_int(0, "span")
+    Traceback (most recent call last):
+    ...
+    ValueError: span must be a positive integer, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise error(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
