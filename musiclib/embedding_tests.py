@@ -305,17 +305,3 @@ def compare_variants(
         rows.append(chosen.assign(variant=variant))
     table = pd.concat(rows).pivot(index="relation", columns="variant", values=["ratio", "p_holm", "significant"])
     return table.reindex(columns=list(families), level=1)
-
-
-def plot_token_map(points: np.ndarray, labels: Sequence[str], *, title: str, axis_labels=("1", "2"), highlight: Sequence[str] = (), ax=None):
-    """Scatter of a 2-D map of the tokens (PCA or t-SNE), each point labelled; ``highlight`` in red. Returns (fig, ax)."""
-    import matplotlib.pyplot as plt
-
-    figure, ax = plt.subplots(figsize=(7, 6)) if ax is None else (ax.figure, ax)
-    ax.scatter(points[:, 0], points[:, 1], s=10, color="lightsteelblue")
-    for (x, y), label in zip(points, labels):
-        ax.annotate(label, (x, y), fontsize=7, color="red" if label in highlight else "black", ha="center")
-    ax.set_title(title)
-    ax.set_xlabel(axis_labels[0])
-    ax.set_ylabel(axis_labels[1])
-    return figure, ax

@@ -102,3 +102,25 @@ def test_compare_variants_pivots_the_chosen_tests():
     assert table.loc["fifth", ("significant", "control")] == False  # noqa: E712
     with pytest.raises(ValueError, match="no test with null='register'"):
         compare_variants({"control": pd.DataFrame(rows)}, null="register")
+
+
+@pytest.mark.slow
+def test_family_on_a_tiny_real_run(essen_slice, tmp_path):
+    from musiclib import data
+    from musiclib.embedding_tests import initial_embedding
+    from musiclib.embeddings import embedding_matrix
+    from musiclib.train import TrainConfig, train
+
+    melodies = essen_slice.melodies
+    control = data.prepare_variant(data.Splits(train=melodies[20:], validation=melodies[:20], test=[]), "control")
+    run = train(TrainConfig(num_layers=1, rnn_size=16, batch_size=10, seq_length=20, num_epochs=1, save_every=50), control, tmp_path, progress=False)
+    untrained, trained = initial_embedding(tmp_path), embedding_matrix(run)
+    assert untrained.shape == trained.shape == (len(control.vocab), 16)
+    assert not np.allclose(untrained, trained)
+    tokens = control.vocab.tokens
+    nulls = default_nulls(tokens, token_counts(control.train, tokens), "control")
+    family = relation_tests({"trained": trained, "untrained": untrained}, tokens, nulls, ks=(3,), n_permutations=200)
+    assert set(family["null"]) == {"free", "frequency", "frequency+register"}
+    assert family["p_holm"].between(0, 1).all()
+    with pytest.raises(FileNotFoundError, match="no step-0 checkpoint"):
+        initial_embedding(tmp_path / "nowhere")
