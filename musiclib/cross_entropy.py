@@ -130,9 +130,9 @@ def held_out_loss(model, songs: Sequence[Sequence[int]], vocab, *, batch_size: i
     if not encoded or short:
         raise ValueError(f"songs must be non-empty with at least 2 tokens each (song {short[0] if short else 0} is not)")
     total, count = 0.0, 0
+    length = max(len(song) for song in encoded)  # one input shape: one trace of the predict function
     for start in range(0, len(encoded), batch_size):
         batch = encoded[start : start + batch_size]
-        length = max(len(song) for song in batch)
         ids = np.zeros((len(batch), length), dtype=np.int32)
         mask = np.zeros((len(batch), length - 1), dtype=bool)
         for row, song in enumerate(batch):

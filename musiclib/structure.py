@@ -86,6 +86,10 @@ def pitch_entropy_bits(pitches: Sequence[int]) -> float:
     A measure of randomness :cite:`shannon1948mathematical`: an untrained model spreads its
     notes over the whole vocabulary (up to :math:`\log_2 V` bits), a folk song uses a handful
     of scale degrees. Bits, not nats, so that one bit is one binary choice.
+
+    References
+    ----------
+    ``shannon1948mathematical`` (book/references.bib).
     """
     values = _pitches(pitches, 1, "pitch_entropy_bits")
     _, counts = np.unique(values, return_counts=True)
@@ -114,6 +118,10 @@ def step_share(pitches: Sequence[int], max_semitones: int = STEP_SEMITONES) -> f
     Pitch proximity: in melodies of many cultures most moves are repeats or steps of one or two
     semitones, and listeners expect the next note to be close :cite:`huron2006sweet`. Unlike
     CMM (a mean), the share is not dominated by a few large leaps.
+
+    References
+    ----------
+    ``huron2006sweet`` (book/references.bib).
     """
     values = _pitches(pitches, 2, "step_share")
     return float((np.abs(np.diff(values)) <= max_semitones).mean())
@@ -153,6 +161,10 @@ def recurring_pattern_share(pitches: Sequence[int], length: int = PATTERN_NOTES,
     (:math:`|j - i| \ge L` notes), so a run of one note does not repeat itself trivially.
     The count is symmetric (earlier or later), so every occurrence of a repeated motif counts,
     not only the first.
+
+    References
+    ----------
+    ``conklin1995multiple`` (book/references.bib).
     """
     values = _pitches(pitches, 2 * length, "recurring_pattern_share")
     if length < 2:
@@ -220,6 +232,10 @@ def self_similarity(pitches: Sequence[int], lags: Iterable[int] = PHRASE_LAGS, *
     stripes parallel to the diagonal; the mean of a stripe is :func:`lag_agreement`. The
     maximum over phrase lengths, not the mean, because a song repeats at its own phrase length
     and agrees only by chance at the others.
+
+    References
+    ----------
+    ``foote1999visualizing`` (book/references.bib).
     """
     return float(lag_agreement(pitches, lags, on=on).max())
 
