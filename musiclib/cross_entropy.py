@@ -74,6 +74,18 @@ def checkpoint_schedule(total_steps: int, *, per_decade: int = 4, include: Seque
     return sorted(step for step in steps if 0 <= step <= total_steps)
 
 
+def training_steps(config, variant_data) -> int:
+    """The last training step of ``config`` on ``variant_data`` (batches per epoch x epochs): the
+    ``total_steps`` of :func:`checkpoint_schedule`.
+
+    ``config`` is a ``musiclib.train.TrainConfig``, ``variant_data`` a ``VariantData``; the
+    batches are the paper's (``musiclib.train.paper_batches``).
+    """
+    from musiclib.train import paper_batches
+
+    batches = paper_batches(variant_data.train, variant_data.vocab, config.batch_size, config.seq_length, split="training")
+    return batches.num_batches * config.num_epochs
+
 def normalised_loss(loss, vocab_size: int):
     r"""Cross-entropy as a fraction of the uniform guess: :math:`\ell / \ln V`.
 

@@ -17,6 +17,7 @@ from musiclib.cross_entropy import (
     normalised_loss,
     songs_along_training,
     trend_across_runs,
+    training_steps,
     trend_per_run,
 )
 from musiclib.cross_entropy_claim import claim_findings, claim_table
@@ -144,6 +145,7 @@ def test_study_on_two_tiny_real_runs(essen_slice, tmp_path):
         run_dir = tmp_path / f"seed-{seed}"
         train(config, control, run_dir, progress=False)
         losses = loss_along_training(run_dir, control.validation, run=seed)
+        assert losses["step"].iloc[-1] == training_steps(config, control)
         assert losses["step"].iloc[0] == 0
         assert losses["normalised_loss"].iloc[0] == pytest.approx(1.0, abs=0.05)  # untrained: near the uniform guess
         assert losses["loss"].iloc[-1] < losses["loss"].iloc[0]
