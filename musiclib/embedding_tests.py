@@ -24,6 +24,7 @@ paper), never on a 2-D projection; t-SNE distorts distances :cite:`vandermaaten2
 
 from __future__ import annotations
 
+import math
 from itertools import product
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -159,6 +160,11 @@ def relation_tests(
         ``chance_rate``, ``ratio``, ``p_value``, ``p_holm`` (over every row of the table, the
         family reported) and ``significant`` (``p_holm <= alpha``).
 
+    Raises
+    ------
+    ValueError
+        ``n_permutations`` too small for any test of the family to reach ``alpha`` after Holm.
+
     Notes
     -----
     With :math:`N_k(i)` the k nearest neighbours of token :math:`i` and :math:`R` a relation,
@@ -169,6 +175,12 @@ def relation_tests(
     correction (:func:`musiclib.stats.holm`) holds the family-wise error at ``alpha`` whatever
     the dependence between the tests.
     """
+    size = len(embeddings) * len(nulls) * len(distances) * len(ks) * len(RELATIONS)
+    if size / (1 + n_permutations) > alpha:
+        raise ValueError(
+            f"n_permutations={n_permutations} cannot give a Holm p-value at or below alpha={alpha} in a family of "
+            f"{size} tests (smallest: {size} / (1 + n_permutations)); use at least {math.ceil(size / alpha)}"
+        )
     tables = []
     for (name, vectors), (null, strata), distance, k in product(embeddings.items(), nulls.items(), distances, ks):
         table = relation_clustering(

@@ -58,6 +58,8 @@ def test_planted_octave_clusters_are_found_by_every_null():
     assert octave["significant"].all() and (octave["observed_rate"] == 1.0).all()
     assert not family[family["embedding"] == "untrained"]["significant"].any()
     assert (family["p_holm"] >= family["p_value"]).all()
+    with pytest.raises(ValueError, match="n_permutations=500 cannot give a Holm p-value at or below alpha=0.05 in a family of 36 tests"):
+        relation_tests({"trained": vectors, "untrained": untrained}, PITCHES, nulls, ks=(2,), n_permutations=500)
 
 
 def test_frequency_only_structure_is_not_found_by_the_matched_null():
@@ -119,7 +121,7 @@ def test_family_on_a_tiny_real_run(essen_slice, tmp_path):
     assert not np.allclose(untrained, trained)
     tokens = control.vocab.tokens
     nulls = default_nulls(tokens, token_counts(control.train, tokens), "control")
-    family = relation_tests({"trained": trained, "untrained": untrained}, tokens, nulls, ks=(3,), n_permutations=200)
+    family = relation_tests({"trained": trained, "untrained": untrained}, tokens, nulls, ks=(3,), n_permutations=1000)
     assert set(family["null"]) == {"free", "frequency", "frequency+register"}
     assert family["p_holm"].between(0, 1).all()
     with pytest.raises(FileNotFoundError, match="no step-0 checkpoint"):
