@@ -120,6 +120,7 @@ def relation_clustering(
     distance: str = "cosine",
     n_permutations: int = 2000,
     seed: int = 0,
+    strata: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Do octaves and fifths cluster? Observed neighbour rates against a permutation baseline.
 
@@ -129,6 +130,11 @@ def relation_clustering(
     (``n_permutations`` times, keeping the neighbour graph): ``chance_rate`` is the mean rate
     under shuffling, ``p_value`` the one-sided permutation p-value (1 + #shuffles at least as
     high) / (1 + n_permutations) and ``ratio`` = observed / chance. One row per relation.
+
+    ``strata`` (one label per token, e.g. ``embedding_tests.frequency_strata``) restricts the
+    shuffles to tokens of the same stratum: a vector only takes the label of a token as
+    frequent (or as high) as its own, so structure explained by frequency alone is not
+    significant. None: free shuffles over all tokens.
     """
     tokens = np.asarray(tokens, dtype=np.int64)
     if len(tokens) != len(vectors):
@@ -138,8 +144,7 @@ def relation_clustering(
     distances = distance_matrix(vectors, distance)
     np.fill_diagonal(distances, np.inf)
     neighbours = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    rng = np.random.default_rng(seed)
-    permutations = np.stack([rng.permutation(len(tokens)) for _ in range(n_permutations)])
+    permutations = stratified_permutations(np.zeros(len(tokens)) if strata is None else strata, n_permutations, seed)
     rows = []
     for relation, holds in RELATIONS.items():
         related = holds(np.abs(tokens[:, None] - tokens[None, :]))
@@ -157,3 +162,21 @@ def relation_clustering(
             }
         )
     return pd.DataFrame(rows).set_index("relation")
+
+
+def stratified_permutations(strata: Sequence[int], n_permutations: int, seed: int = 0) -> np.ndarray:
+    """``[n_permutations, n]`` random permutations of ``range(n)`` that map each index into its own stratum.
+
+    ``strata[i]`` is the stratum label of index i; one stratum (all labels equal) gives free
+    permutations.
+    """
+    strata = np.asarray(strata)
+    if strata.ndim != 1:
+        raise ValueError(f"strata must be one label per token, got shape {strata.shape}")
+    rng = np.random.default_rng(seed)
+    labels = np.broadcast_to(strata, (n_permutations, len(strata)))
+    shuffled = np.lexsort((rng.random(labels.shape), labels), axis=-1)
+    permutations = np.empty_like(shuffled)
+    permutations[:, np.argsort(strata, kind="stable")] = shuffled
+    return permutations
+

@@ -462,11 +462,11 @@ def dataset_baseline(
 ) -> tuple[pd.DataFrame, LoadReport]:
     """Metrics of every melody of a corpus: the analogue of the paper's TABLE I (dataset evaluation).
 
-    Loads ``source`` with :func:`musiclib.data.load_corpus` (``"essen"``, another bundled corpus, a
+    Loads ``source`` with :func:`musiclib.corpus.load_corpus` (``"essen"``, another bundled corpus, a
     folder or a pickle), which drops melodies under ``min_notes`` notes (the paper's baseline scored
     only songs of 12 notes or more; the report says how many were dropped), and scores the rest
     with :func:`evaluate`. Returns ``(table, report)``: the per-melody DataFrame and the corpus's
-    :class:`musiclib.data.LoadReport`. Pass the table to :func:`summarize` for mean ± std.
+    :class:`musiclib.corpus.LoadReport`. Pass the table to :func:`summarize` for mean ± std.
 
     Raises ValueError for ``min_notes`` < 2 and whatever ``load_corpus`` raises for a bad source.
     """

@@ -91,7 +91,7 @@ class TrainConfig:
     Field names are the flags of the paper's ``train.py`` (``--model``, ``--num_layers``, ...).
 
     Attributes:
-        variant: dataset variant, one of ``musiclib.data.VARIANTS``.
+        variant: dataset variant, one of ``musiclib.sequences.VARIANTS``.
         model: recurrent cell, one of ``musiclib.models.CELLS``.
         num_layers: stacked recurrent layers.
         rnn_size: cells per layer, also the embedding size.
@@ -205,7 +205,7 @@ def paper_batches(
 
     Raises:
         TrainingError: fewer tokens than one batch.
-        musiclib.data.UnknownTokenError: a token not in ``vocab``.
+        musiclib.sequences.UnknownTokenError: a token not in ``vocab``.
     """
     encoded = [vocab.encode(sequence) for sequence in sequences if len(sequence) >= 2]
     inputs = np.concatenate([ids[:-1] for ids in encoded]) if encoded else np.zeros(0, dtype=np.int32)

@@ -1,0 +1,26 @@
+"""Issue-10 figures draw what they are given (Agg backend, synthetic tables)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from musiclib.study_figures import plot_loss_along_training, plot_measure_along_training, plot_token_map
+
+
+def test_figures_draw_their_data():
+    losses = pd.DataFrame({"run": [0, 0, 1, 1], "step": [0, 100, 0, 100], "normalised_loss": [1.0, 0.5, 0.99, 0.52]})
+    paper = pd.DataFrame({"paper_step": [0, 20], "paper_normalised": [0.99, 0.79]})
+    _, ax = plot_loss_along_training(losses, paper)
+    assert len(ax.lines) == 3 and ax.get_xscale() == "log"
+    summary = losses.assign(measure="CMM", mean=[9.0, 3.0, 8.0, 3.5], ci_low=[8.0, 2.5, 7.0, 3.0], ci_high=[10.0, 3.5, 9.0, 4.0])
+    _, ax = plot_measure_along_training(summary, "CMM", pd.DataFrame({"CMM": [2.0, 3.0]}))
+    assert ax.lines[-1].get_ydata()[0] == pytest.approx(2.5)
+    assert ax.xaxis_inverted()
+    with pytest.raises(ValueError, match="no measure 'LM'"):
+        plot_measure_along_training(summary, "LM")
+    figure, ax = plot_token_map(np.array([[0.0, 1.0], [1.0, 0.0]]), ["C4", "G4"], title="t-SNE", highlight=["G4"])
+    assert [text.get_color() for text in ax.texts] == ["black", "red"]
