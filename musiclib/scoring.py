@@ -99,6 +99,36 @@ class SongScores:
         return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def paired_difference(
+    first: SongScores, second: SongScores, confidence: float = 0.95, *, n_resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    r"""Difference of cross-entropies (first minus second, nats per note) of two models scored on
+    the same songs, with a paired bootstrap interval over songs.
+
+    .. math::
+
+        \Delta^* = \frac{\sum_{s \in S^*} \mathrm{NLL}^{(1)}_s - \mathrm{NLL}^{(2)}_s}{\sum_{s \in S^*} T_s}
+
+    The same resampled songs enter both models, so the song-to-song difficulty cancels out and the
+    interval is much narrower than the two separate intervals suggest.
+
+    Returns
+    -------
+    tuple of float
+        (difference, low, high); an interval wholly below 0 means ``first`` predicts better.
+
+    Raises
+    ------
+    ValueError
+        The two were not scored on the same token set (different per-song token counts).
+    """
+    if not np.array_equal(first.tokens, second.tokens):
+        raise ValueError("paired_difference needs two scorings of the same songs (per-song token counts differ)")
+    difference = SongScores(first.nll - second.nll, first.tokens)
+    low, high = difference.interval(confidence, n_resamples=n_resamples, seed=seed)
+    return difference.cross_entropy, low, high
+
+
 def _ratio_of_sums(nll: np.ndarray, tokens: np.ndarray, axis: int = -1) -> np.ndarray:
     return nll.sum(axis=axis) / tokens.sum(axis=axis)
 
