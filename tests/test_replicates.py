@@ -1,7 +1,5 @@
 """Run-to-run variance: replicate seeds through the grid, and the hierarchical bootstrap's coverage."""
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,26 +83,17 @@ def test_replicates_section_is_checked(tmp_path):
 
 
 @pytest.mark.slow
-def test_replicates_train_through_the_grid(tmp_path):
-    smoke = load_profile("smoke")
-    profile = replace(
-        smoke,
-        name="tiny-replicates",
-        data=replace(smoke.data, max_songs=40),
-        grid=replace(smoke.grid, variants=("control",), cells=("lstm", "ugrnn"), layers=(1,), workers=1),
-        train=replace(smoke.train, rnn_size=8, batch_size=4, seq_length=10),
-        generation=replace(smoke.generation, n_songs=4, n_notes=8),
-        replicates=ReplicateSettings(seeds=(1,), variants=("control",), cells=("lstm",)),
-    )
-    data = experiments.load_data(profile)
-    result = experiments.run_grid(profile, tmp_path, data=data)
+def test_replicates_train_through_the_grid(tiny_control_grid):
+    profile, runs_dir, data, result = tiny_control_grid
     selection = experiments.select_layers(result)
-    assert [point.cell for point in replicate_points(profile, selection)] == ["lstm"]
-    replicates = train_replicates(profile, tmp_path, selection, data=data)
+    lstm = experiments.GridPoint("control", "lstm", int(selection.set_index("cell").loc["lstm", "num_layers"]))
+    assert replicate_points(profile, selection) == [lstm]
+    replicates = train_replicates(profile, runs_dir, selection, data=data)
     assert sorted(replicates) == [0, 1]
-    assert (tmp_path / "tiny-replicates" / "replicates" / "seed-1" / "control" / "lstm-1" / "complete.json").is_file()
-    first, second = (replicates[seed].runs[experiments.GridPoint("control", "lstm", 1)] for seed in (0, 1))
-    assert first.run_dir == experiments.run_dir(tmp_path, profile, experiments.GridPoint("control", "lstm", 1))
+    folder = f"{lstm.cell}-{lstm.num_layers}"
+    assert (runs_dir / "tiny-control" / "replicates" / "seed-1" / "control" / folder / "complete.json").is_file()
+    first, second = (replicates[seed].runs[lstm] for seed in (0, 1))
+    assert first.run_dir == experiments.run_dir(runs_dir, profile, lstm)
     assert not np.allclose(first.model.get_layer("logits").get_weights()[0], second.model.get_layer("logits").get_weights()[0])
     per_song = replicate_song_metrics(profile, replicates, selection)
     assert per_song.groupby("training_seed").size().tolist() == [4, 4]
