@@ -51,17 +51,16 @@ class NgramModel:
         """Mean negative log-likelihood in nats per predicted token of ``sequences``.
 
         Every token after the first of each sequence is predicted (sequences shorter than two
-        tokens contribute nothing). Raises ``ValueError`` when no token is predicted and
-        ``musiclib.data.UnknownTokenError`` for a token outside the vocabulary.
+        tokens contribute nothing), as in ``musiclib.scoring``. Raises ``ValueError`` when no
+        token is predicted and ``musiclib.data.UnknownTokenError`` for a token outside the
+        vocabulary.
         """
-        previous_ids, next_ids = _transitions(sequences, self.vocab)
-        if len(next_ids) == 0:
+        from musiclib.scoring import score_ngram
+
+        scores = score_ngram(self, sequences)
+        if scores.tokens.sum() == 0:
             raise ValueError("cross_entropy needs at least one sequence of two or more tokens")
-        if self.order == 1:
-            log_likelihoods = self.log_probabilities[next_ids]
-        else:
-            log_likelihoods = self.log_probabilities[previous_ids, next_ids]
-        return float(-log_likelihoods.mean())
+        return scores.cross_entropy
 
 
 def fit_ngram(
