@@ -49,6 +49,20 @@ class SongScores:
         """Mean negative log-likelihood in nats per predicted note over all songs."""
         return float(self.nll.sum() / self.tokens.sum())
 
+    def grouped(self, keys: Sequence) -> SongScores:
+        """Scores summed over songs that share a key (one row per distinct key, in order of first
+        appearance): the resampling unit of :meth:`interval` then becomes the group. Use it when
+        songs are not independent, e.g. the 12 transpositions of one melody in DB12
+        (:func:`transposition_keys`). :attr:`cross_entropy` is unchanged."""
+        if len(keys) != len(self.nll):
+            raise ValueError(f"grouped needs one key per song: {len(keys)} keys for {len(self.nll)} songs")
+        index = {key: position for position, key in enumerate(dict.fromkeys(keys))}
+        groups = np.array([index[key] for key in keys], dtype=np.int64)
+        return SongScores(
+            nll=np.bincount(groups, weights=self.nll, minlength=len(index)),
+            tokens=np.bincount(groups, weights=self.tokens, minlength=len(index)).astype(np.int64),
+        )
+
     def interval(self, confidence: float = 0.95, *, n_resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
         r"""Bootstrap confidence interval (low, high) of :attr:`cross_entropy` over songs.
 
@@ -131,6 +145,17 @@ def paired_difference(
 
 def _ratio_of_sums(nll: np.ndarray, tokens: np.ndarray, axis: int = -1) -> np.ndarray:
     return nll.sum(axis=axis) / tokens.sum(axis=axis)
+
+
+def transposition_keys(sequences: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:
+    """One key per song that transposed copies share: its successive differences (semitones).
+
+    The DB12 variant holds 12 transpositions of every melody; grouping by these keys
+    (:meth:`SongScores.grouped`) makes the melody, not the copy, the bootstrap's unit. Two
+    different melodies with the same intervals would share a group, which only widens the
+    interval.
+    """
+    return [tuple(np.diff(np.asarray(song, dtype=np.int64)).tolist()) for song in sequences]
 
 
 def scores_from_log_probabilities(log_probabilities: Sequence[np.ndarray]) -> SongScores:

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from musiclib.ngram import fit_ngram, select_kneser_ney
-from musiclib.scoring import SongScores, paired_difference, score_keras, score_ngram
+from musiclib.scoring import SongScores, paired_difference, score_keras, score_ngram, transposition_keys
 
 HELD_OUT_COLUMNS = [
     "variant", "cell", "num_layers", "test_nll", "ci_low", "ci_high",
@@ -35,7 +35,8 @@ def yardstick_scores(variant_data, split: str = "test", *, max_order: int = 5) -
     Returns
     -------
     tuple
-        (``{"unigram": SongScores, "bigram": ..., "kn": ...}``, the chosen Kneser-Ney order).
+        (``{"unigram": SongScores, "bigram": ..., "kn": ...}``, the chosen Kneser-Ney order);
+        for DB12 the scores are grouped by melody (``SongScores.grouped``).
     """
     songs = _split(variant_data, split)
     kneser_ney, _ = select_kneser_ney(variant_data.train, variant_data.validation, variant_data.vocab, max_order)
@@ -44,7 +45,7 @@ def yardstick_scores(variant_data, split: str = "test", *, max_order: int = 5) -
         for name, order in (("unigram", 1), ("bigram", 2))
     }
     scores["kn"] = score_ngram(kneser_ney, songs)
-    return scores, kneser_ney.order
+    return {name: _by_melody(score, songs, variant_data.variant) for name, score in scores.items()}, kneser_ney.order
 
 
 def held_out_table(
@@ -93,7 +94,8 @@ def held_out_table(
     rows = []
     for row in selection.itertuples():
         run = runs[(row.variant, row.cell)]
-        scores = score_keras(run.model, run.vocab, _split(data.variants[row.variant], split))
+        songs = _split(data.variants[row.variant], split)
+        scores = _by_melody(score_keras(run.model, run.vocab, songs), songs, row.variant)
         (references, kn_order) = yardsticks[row.variant]
         low, high = scores.interval(confidence, seed=seed)
         difference, diff_low, diff_high = paired_difference(scores, references["kn"], confidence, seed=seed)
@@ -146,6 +148,11 @@ def selection_rules(result) -> pd.DataFrame:
     columns = ["variant", "cell", "ours_num_layers", "ours_val_loss", "paper_rule_num_layers",
                "paper_rule_train_loss", "published_num_layers", "rules_agree"]  # fmt: skip
     return table[columns]
+
+
+def _by_melody(scores: SongScores, songs: list[list[int]], variant: str) -> SongScores:
+    """DB12 scores grouped by melody (its 12 transpositions resample together); others as they are."""
+    return scores.grouped(transposition_keys(songs)) if variant == "db12" else scores
 
 
 def _split(variant_data, split: str) -> list[list[int]]:

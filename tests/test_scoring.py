@@ -12,6 +12,7 @@ from musiclib.scoring import (
     score_keras,
     score_ngram,
     scores_from_log_probabilities,
+    transposition_keys,
 )
 
 
@@ -72,3 +73,28 @@ def test_cross_entropy_is_a_ratio_of_sums_with_a_song_bootstrap():
         many.interval(confidence=95)
     with pytest.raises(ValueError, match="two songs"):
         SongScores(np.ones(1), np.ones(1, dtype=np.int64)).interval()
+
+
+def test_transpositions_of_one_melody_resample_together():
+    songs = [[60, 62, 64], [61, 63, 65], [60, 59]]
+    keys = transposition_keys(songs)
+    assert keys[0] == keys[1] != keys[2]
+    scores = SongScores(nll=np.array([1.0, 2.0, 3.0]), tokens=np.array([2, 2, 1]))
+    grouped = scores.grouped(keys)
+    assert grouped.nll.tolist() == [3.0, 3.0] and grouped.tokens.tolist() == [4, 1]
+    assert grouped.cross_entropy == scores.cross_entropy
+    with pytest.raises(ValueError, match="one key per song"):
+        scores.grouped(keys[:2])
+
+
+def test_twelve_copies_do_not_narrow_the_interval():
+    """12 identical copies of each song would shrink a song-level interval by sqrt(12); grouped
+    by melody it stays the interval of the distinct melodies."""
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(20, 60, size=80)
+    melodies = SongScores(nll=tokens * rng.normal(2.0, 0.3, size=80), tokens=tokens)
+    copies = SongScores(nll=np.repeat(melodies.nll, 12), tokens=np.repeat(melodies.tokens, 12))
+    keys = np.repeat(np.arange(80), 12).tolist()
+    width = np.subtract(*melodies.interval()[::-1])
+    assert np.subtract(*copies.interval()[::-1]) < 0.5 * width
+    assert np.subtract(*copies.grouped(keys).interval()[::-1]) == pytest.approx(width, rel=0.05)
