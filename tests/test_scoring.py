@@ -9,6 +9,7 @@ from musiclib.ngram import fit_kneser_ney, fit_ngram
 from musiclib.scoring import (
     SongScores,
     keras_log_probabilities,
+    paired_difference,
     score_keras,
     score_ngram,
     scores_from_log_probabilities,
@@ -98,3 +99,19 @@ def test_twelve_copies_do_not_narrow_the_interval():
     width = np.subtract(*melodies.interval()[::-1])
     assert np.subtract(*copies.interval()[::-1]) < 0.5 * width
     assert np.subtract(*copies.grouped(keys).interval()[::-1]) == pytest.approx(width, rel=0.05)
+
+
+def test_paired_difference_cancels_song_difficulty():
+    """Two models whose per-song NLLs move together: the paired interval of their difference is
+    far narrower than either model's own interval, and excludes zero for a constant 0.05 gap."""
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(20, 60, size=150)
+    difficulty = rng.normal(2.0, 0.4, size=150)
+    first = SongScores(nll=tokens * difficulty, tokens=tokens)
+    second = SongScores(nll=tokens * (difficulty + 0.05 + rng.normal(0, 0.01, size=150)), tokens=tokens)
+    difference, low, high = paired_difference(first, second)
+    assert difference == pytest.approx(first.cross_entropy - second.cross_entropy)
+    assert low < difference < high < 0
+    assert high - low < 0.1 * np.subtract(*first.interval()[::-1])
+    with pytest.raises(ValueError, match="same songs"):
+        paired_difference(first, SongScores(second.nll[:-1], second.tokens[:-1]))
