@@ -198,6 +198,33 @@ def cell_contrasts(per_song: pd.DataFrame, metrics: Sequence[str], confidence: f
     return pd.DataFrame(rows)
 
 
+def variance_summary(intervals: pd.DataFrame, contrasts: pd.DataFrame) -> pd.DataFrame:
+    """How large the run-to-run variance is next to the differences between cells, per metric.
+
+    ``intervals``: :func:`seed_intervals`; ``contrasts``: :func:`cell_contrasts`. Returns columns
+    metric, between_seed_sd and within_seed_sd (medians over models), cell_difference (median
+    absolute cell-vs-cell difference), ratio (cell_difference / between_seed_sd: below about 2,
+    a difference between cells is of the size of a reseeding) and contrasts_excluding_zero
+    (how many of the contrasts' intervals exclude zero, e.g. ``"1 of 3"``).
+    """
+    rows = []
+    for metric, table in intervals.groupby("metric", sort=False):
+        metric_contrasts = contrasts[contrasts["metric"] == metric]
+        between = float(table["between_seed_sd"].median())
+        difference = float(metric_contrasts["difference"].abs().median())
+        rows.append(
+            {
+                "metric": metric,
+                "between_seed_sd": between,
+                "within_seed_sd": float(table["within_seed_sd"].median()),
+                "cell_difference": difference,
+                "ratio": difference / between if between > 0 else float("inf"),
+                "contrasts_excluding_zero": f"{int(metric_contrasts['excludes_zero'].sum())} of {len(metric_contrasts)}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _groups(table: pd.DataFrame, metric: str) -> list[np.ndarray]:
     """The metric's values of each training seed."""
     return [group[metric].to_numpy(dtype=np.float64) for _, group in table.groupby("training_seed", sort=True)]

@@ -13,6 +13,7 @@ from musiclib.replicates import (
     replicate_song_metrics,
     seed_intervals,
     train_replicates,
+    variance_summary,
 )
 
 
@@ -71,6 +72,10 @@ def test_contrast_table_on_known_cells():
     intervals = seed_intervals(per_song, ["CMM"])
     assert intervals["n_seeds"].tolist() == [3, 3, 3]
     assert ((intervals["ci_low"] < intervals["mean"]) & (intervals["mean"] < intervals["ci_high"])).all()
+    [summary] = variance_summary(intervals, contrasts.reset_index()).to_dict("records")
+    assert summary["contrasts_excluding_zero"] == "2 of 3"
+    assert summary["cell_difference"] == pytest.approx(1.0, abs=0.3)  # median of |1|, |1|, |0|
+    assert summary["ratio"] > 3  # seeds vary by about 0.1 around cell gaps of 1
 
 
 def test_replicates_section_is_checked(tmp_path):
