@@ -39,7 +39,7 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
-PROFILES = ("smoke", "quick", "paper")
+PROFILES = ("smoke", "quick", "study", "paper")
 CROSS_ENTROPY_DIR = "cross_entropy"
 
 
@@ -70,7 +70,9 @@ class GridSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The training recipe shared by all runs (``train.TrainConfig`` fields; epochs per variant)."""
+    """The training recipe shared by all runs (``train.TrainConfig`` fields; epochs per variant,
+    caps when ``patience`` > 0: early stopping after ``patience`` validation checks without an
+    improvement of at least ``min_delta`` nats; ``validations_per_epoch`` per variant, default 1)."""
 
     rnn_size: int
     batch_size: int
@@ -81,6 +83,9 @@ class TrainSettings:
     save_every: int
     seed: int
     num_epochs: dict[str, int]
+    patience: int = 0
+    min_delta: float = 0.0
+    validations_per_epoch: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,17 @@ class CrossEntropySettings:
 
 
 @dataclass(frozen=True)
+class ReplicateSettings:
+    """Run-to-run variance (optional section ``[replicates]``): the selected models of these
+    ``variants`` and ``cells`` are retrained with each of ``seeds`` besides ``train.seed``
+    (``musiclib.replicates``). No seeds = no replicates."""
+
+    seeds: tuple[int, ...] = ()
+    variants: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Profile:
     """A loaded profile; ``name`` is also the folder of its runs under ``runs_dir``."""
 
@@ -116,8 +132,10 @@ class Profile:
     train: TrainSettings
     generation: GenerationSettings
     cross_entropy: CrossEntropySettings
+    replicates: ReplicateSettings = ReplicateSettings()
 
 
+_OPTIONAL_SECTIONS = {"replicates": ReplicateSettings}
 _SECTIONS = {
     "data": DataSettings,
     "grid": GridSettings,
@@ -149,7 +167,7 @@ def load_profile(name_or_path: str | Path, *, data_source: str | None = None) ->
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(f"profile file {path} is not valid TOML: {error}") from error
-    unknown = set(document) - set(_SECTIONS) - {"description"}
+    unknown = set(document) - set(_SECTIONS) - set(_OPTIONAL_SECTIONS) - {"description"}
     if unknown:
         raise ProfileError(
             f"profile file {path}: unknown section(s) {sorted(unknown)}; "
@@ -159,6 +177,11 @@ def load_profile(name_or_path: str | Path, *, data_source: str | None = None) ->
         section: _read_section(path, section, cls, document.get(section))
         for section, cls in _SECTIONS.items()
     }
+    sections.update(
+        (section, _read_section(path, section, cls, document[section]))
+        for section, cls in _OPTIONAL_SECTIONS.items()
+        if section in document
+    )
     profile = Profile(
         name=path.stem, description=str(document.get("description", "")), **sections
     )
@@ -178,7 +201,7 @@ def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
     if not isinstance(values, dict):
         raise ProfileError(f"{where} is missing")
     hints = get_type_hints(cls)
-    required = {f.name for f in fields(cls) if f.default is MISSING}
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
     unknown = set(values) - set(hints)
     if unknown:
         raise ProfileError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(hints)}")
@@ -228,6 +251,9 @@ def _check_values(path: Path, profile: Profile) -> None:
         ("grid.cells", set(grid.cells) <= set(CELLS), f"each one of {CELLS}"),
         ("grid.layers", all(n >= 1 for n in grid.layers), "layer counts >= 1"),
         ("grid.workers", grid.workers >= 1, ">= 1"),
+        ("replicates.variants", set(profile.replicates.variants) <= set(grid.variants), f"each one of {grid.variants}"),
+        ("replicates.cells", set(profile.replicates.cells) <= set(grid.cells), f"each one of {grid.cells}"),
+        ("replicates.seeds", all(seed >= 0 for seed in profile.replicates.seeds), "seeds >= 0"),
         ("cross_entropy.variant", profile.cross_entropy.variant in VARIANTS, f"one of {VARIANTS}"),
         ("cross_entropy.cell", profile.cross_entropy.cell in CELLS, f"one of {CELLS}"),
         (

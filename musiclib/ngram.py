@@ -1,4 +1,4 @@
-"""Unigram and bigram next-token models: the yardstick for the recurrent networks.
+"""N-gram next-token models: the yardsticks for the recurrent networks.
 
 A recurrent model that does not predict the next note better than a bigram (the previous note
 only) has not learned melody. Both models here are fitted by counting on the training split,
@@ -7,7 +7,10 @@ with the same quantity the networks are trained on: cross-entropy in nats per pr
 
 The predicted tokens are those the networks predict: in every sequence, each token after the
 first (the paper's X/Y pairs, Y being the song shifted by one). The unigram ignores the
-previous token; the bigram conditions on it.
+previous token; the bigram conditions on it. These two are the weak references; the strong one
+is interpolated Kneser-Ney (:class:`KneserNeyModel`, order up to 5 chosen on validation by
+:func:`select_kneser_ney`). All of them are scored on test songs through ``musiclib.scoring``,
+on exactly the tokens the networks are scored on.
 """
 
 from __future__ import annotations
@@ -34,21 +37,30 @@ class NgramModel:
     smoothing_k: float
     log_probabilities: np.ndarray
 
+    def token_log_probabilities(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Natural-log probability of every token after the first of each sequence (one array per
+        sequence, empty for sequences shorter than two tokens), as ``musiclib.scoring`` needs."""
+        log_probabilities = []
+        for sequence in sequences:
+            previous_ids, next_ids = _transitions([sequence], self.vocab)
+            rows = self.log_probabilities[next_ids] if self.order == 1 else self.log_probabilities[previous_ids, next_ids]
+            log_probabilities.append(np.asarray(rows, dtype=np.float64))
+        return log_probabilities
+
     def cross_entropy(self, sequences: Sequence[Sequence[int]]) -> float:
         """Mean negative log-likelihood in nats per predicted token of ``sequences``.
 
         Every token after the first of each sequence is predicted (sequences shorter than two
-        tokens contribute nothing). Raises ``ValueError`` when no token is predicted and
-        ``musiclib.sequences.UnknownTokenError`` for a token outside the vocabulary.
+        tokens contribute nothing), as in ``musiclib.scoring``. Raises ``ValueError`` when no
+        token is predicted and ``musiclib.sequences.UnknownTokenError`` for a token outside the
+        vocabulary.
         """
-        previous_ids, next_ids = _transitions(sequences, self.vocab)
-        if len(next_ids) == 0:
+        from musiclib.scoring import score_ngram
+
+        scores = score_ngram(self, sequences)
+        if scores.tokens.sum() == 0:
             raise ValueError("cross_entropy needs at least one sequence of two or more tokens")
-        if self.order == 1:
-            log_likelihoods = self.log_probabilities[next_ids]
-        else:
-            log_likelihoods = self.log_probabilities[previous_ids, next_ids]
-        return float(-log_likelihoods.mean())
+        return scores.cross_entropy
 
 
 def fit_ngram(
@@ -108,3 +120,218 @@ def _transitions(sequences, vocab) -> tuple[np.ndarray, np.ndarray]:
     if not next_ids:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(previous_ids), np.concatenate(next_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Interpolated Kneser-Ney
+
+MAX_KN_ORDER = 5
+
+
+@dataclass(frozen=True)
+class _KnLevel:
+    """Counts of one order ``k`` (n-grams of ``k`` tokens), keys as base-``V + 1`` integers.
+
+    ``gram_keys`` / ``gram_counts``: sorted n-gram keys and their counts (raw counts at the
+    highest order, continuation counts below). ``history_keys`` / ``history_totals`` /
+    ``history_types``: per history (the first ``k - 1`` tokens) the sum of those counts and
+    the number of distinct next tokens. ``discount``: the absolute discount ``D_k``.
+    """
+
+    gram_keys: np.ndarray
+    gram_counts: np.ndarray
+    history_keys: np.ndarray
+    history_totals: np.ndarray
+    history_types: np.ndarray
+    discount: float
+
+
+@dataclass(frozen=True)
+class KneserNeyModel:
+    r"""An interpolated Kneser-Ney n-gram model (Chen & Goodman 1999) over a vocabulary.
+
+    .. math::
+
+        P_{KN}(w \mid h) = \frac{\max(c(h w) - D_k, 0)}{\sum_{w'} c(h w')}
+            + \frac{D_k \, N_{1+}(h \, \bullet)}{\sum_{w'} c(h w')} \, P_{KN}(w \mid h^-)
+
+    where :math:`h` is the history of :math:`k - 1` tokens, :math:`h^-` the history without its
+    oldest token, :math:`N_{1+}(h \bullet)` the number of distinct tokens seen after :math:`h`,
+    and :math:`c` the raw count at the highest order and the continuation count
+    :math:`N_{1+}(\bullet \, h w)` (number of distinct tokens seen before :math:`h w`) at the
+    lower orders. An unseen history passes :math:`P_{KN}(w \mid h^-)` on unchanged; the recursion
+    ends in the uniform distribution :math:`1 / V`, so every vocabulary token keeps a positive
+    probability. Discounts :math:`D_k = n_1 / (n_1 + 2 n_2)`, with :math:`n_r` the number of
+    n-grams of order :math:`k` with count :math:`r`.
+
+    Songs are padded on the left with ``order - 1`` begin-of-song symbols (id ``V``, never
+    predicted), so the second note of a song is predicted from the first and the begin symbol.
+
+    Attributes
+    ----------
+    order : int
+        Tokens per n-gram (1 to :data:`MAX_KN_ORDER`; 2 = bigram).
+    vocab : musiclib.sequences.Vocabulary
+        The vocabulary (ids ``0 .. V - 1``).
+    levels : tuple of _KnLevel
+        The counts of orders 1 .. ``order``.
+
+    References
+    ----------
+    .. [1] :cite:`chen1999smoothing`
+    """
+
+    order: int
+    vocab: object
+    levels: tuple
+
+    @property
+    def discounts(self) -> tuple[float, ...]:
+        """The absolute discounts :math:`D_1 .. D_n` (one per order)."""
+        return tuple(level.discount for level in self.levels)
+
+    def probabilities(self, histories: np.ndarray, next_ids: np.ndarray) -> np.ndarray:
+        """:math:`P_{KN}(w \\mid h)` for each row: ``histories`` int [m, order - 1] of ids (the
+        begin symbol ``V`` allowed), oldest first; ``next_ids`` int [m]. Returns float64 [m]."""
+        histories = np.asarray(histories, dtype=np.int64).reshape(len(next_ids), self.order - 1)
+        next_ids = np.asarray(next_ids, dtype=np.int64)
+        base = len(self.vocab) + 1
+        probabilities = np.full(len(next_ids), 1.0 / len(self.vocab))
+        for k, level in enumerate(self.levels, start=1):
+            history_key = _keys(histories[:, self.order - k :], base)
+            totals = _lookup(level.history_keys, level.history_totals, history_key)
+            types = _lookup(level.history_keys, level.history_types, history_key)
+            counts = _lookup(level.gram_keys, level.gram_counts, history_key * base + next_ids)
+            seen = totals > 0
+            safe_totals = np.where(seen, totals, 1.0)
+            interpolated = (
+                np.maximum(counts - level.discount, 0.0) + level.discount * types * probabilities
+            ) / safe_totals
+            probabilities = np.where(seen, interpolated, probabilities)
+        return probabilities
+
+    def token_log_probabilities(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Natural-log probability of every token after the first of each sequence (one array per
+        sequence, empty for sequences shorter than two tokens); ``UnknownTokenError`` for a token
+        outside the vocabulary."""
+        padded = [_padded_ids(sequence, self.vocab, self.order) for sequence in sequences]
+        histories, next_ids, lengths = [], [], []
+        for ids in padded:
+            predicted = max(len(ids) - self.order, 0)  # tokens after the first
+            lengths.append(predicted)
+            if predicted:
+                positions = np.arange(self.order, len(ids))
+                histories.append(ids[positions[:, None] - np.arange(self.order - 1, 0, -1)])
+                next_ids.append(ids[positions])
+        if not next_ids:
+            return [np.zeros(0) for _ in padded]
+        log_probabilities = np.log(self.probabilities(np.concatenate(histories), np.concatenate(next_ids)))
+        return np.split(log_probabilities, np.cumsum(lengths)[:-1])
+
+
+def fit_kneser_ney(
+    sequences: Sequence[Sequence[int]], vocab, order: int, *, discounts: Sequence[float] | None = None
+) -> KneserNeyModel:
+    """Fit an interpolated Kneser-Ney model of ``order`` (1 to 5) on token sequences (songs).
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Training songs (MIDI pitches or intervals in semitones); every token after the first of
+        each is counted as predicted from its history.
+    vocab : musiclib.sequences.Vocabulary
+        The token vocabulary.
+    order : int
+        N-gram order: 1 (unigram, interpolated with uniform) to :data:`MAX_KN_ORDER`.
+    discounts : sequence of float, optional
+        Fixed discounts :math:`D_1 .. D_n`, each in (0, 1); by default estimated per order as
+        :math:`n_1 / (n_1 + 2 n_2)` (clipped to [0.05, 0.95]).
+
+    Returns
+    -------
+    KneserNeyModel
+
+    Raises
+    ------
+    ValueError
+        ``order`` outside 1..5, ``discounts`` of the wrong length or out of (0, 1), or no
+        sequence of two or more tokens.
+    musiclib.sequences.UnknownTokenError
+        A token outside ``vocab``.
+    """
+    if not isinstance(order, int) or not 1 <= order <= MAX_KN_ORDER:
+        raise ValueError(f"order must be an integer from 1 to {MAX_KN_ORDER}, got {order!r}")
+    if discounts is not None and (len(discounts) != order or not all(0 < d < 1 for d in discounts)):
+        raise ValueError(f"discounts must be {order} numbers in (0, 1) (one per order), got {discounts!r}")
+    base = len(vocab) + 1
+    if base**order >= 2**62:
+        raise ValueError(f"order {order} with a vocabulary of {len(vocab)} tokens does not fit 64-bit n-gram keys")
+    grams = []  # the n-grams of the highest order ending at each predicted token
+    for sequence in sequences:
+        ids = _padded_ids(sequence, vocab, order)
+        positions = np.arange(order, len(ids))
+        if len(positions):
+            grams.append(ids[positions[:, None] - np.arange(order - 1, -1, -1)])
+    if not grams:
+        raise ValueError("fit_kneser_ney needs at least one sequence of two or more tokens")
+    top_keys, top_counts = np.unique(_keys(np.concatenate(grams), base), return_counts=True)
+    levels = []
+    keys, counts = top_keys, top_counts.astype(np.float64)
+    for k in range(order, 0, -1):
+        discount = discounts[k - 1] if discounts is not None else _estimated_discount(counts)
+        history_keys, inverse = np.unique(keys // base, return_inverse=True)
+        levels.append(
+            _KnLevel(
+                keys,
+                counts,
+                history_keys,
+                np.bincount(inverse, weights=counts),
+                np.bincount(inverse).astype(np.float64),
+                float(discount),
+            )
+        )
+        # continuation counts of the next lower order: distinct left extensions of each suffix
+        keys, counts = np.unique(keys % base ** (k - 1), return_counts=True)
+        counts = counts.astype(np.float64)
+    return KneserNeyModel(order, vocab, tuple(reversed(levels)))
+
+
+def select_kneser_ney(train: Sequence[Sequence[int]], validation: Sequence[Sequence[int]], vocab, max_order: int = MAX_KN_ORDER):
+    """The Kneser-Ney model of order 1..``max_order`` with the lowest validation cross-entropy.
+
+    Returns ``(model, losses)``: the selected :class:`KneserNeyModel` and a dict order ->
+    validation cross-entropy in nats per note (scored with ``musiclib.scoring.score_ngram``:
+    every token after the first of every validation song).
+    """
+    from musiclib.scoring import score_ngram
+
+    models = {order: fit_kneser_ney(train, vocab, order) for order in range(1, max_order + 1)}
+    losses = {order: score_ngram(model, validation).cross_entropy for order, model in models.items()}
+    best = min(losses, key=losses.get)
+    return models[best], losses
+
+
+def _estimated_discount(counts: np.ndarray) -> float:
+    """Chen & Goodman's :math:`D = n_1 / (n_1 + 2 n_2)`, clipped into [0.05, 0.95]."""
+    n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
+    return float(np.clip(n1 / (n1 + 2 * n2), 0.05, 0.95)) if n1 + n2 else 0.5
+
+
+def _padded_ids(sequence: Sequence[int], vocab, order: int) -> np.ndarray:
+    """Vocabulary ids of ``sequence`` after ``order - 1`` begin symbols (id ``len(vocab)``)."""
+    ids = np.asarray(vocab.encode(list(sequence)), dtype=np.int64) if len(sequence) else np.zeros(0, np.int64)
+    return np.concatenate([np.full(order - 1, len(vocab), dtype=np.int64), ids])
+
+
+def _keys(ids: np.ndarray, base: int) -> np.ndarray:
+    """Rows of ids as base-``base`` integers (the last column least significant); 0 for no column."""
+    keys = np.zeros(len(ids), dtype=np.int64)
+    for column in range(ids.shape[1]):
+        keys = keys * base + ids[:, column]
+    return keys
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """``values`` at the positions of ``queries`` in the sorted ``keys``; 0 where absent."""
+    positions = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return np.where(keys[positions] == queries, values[positions], 0.0)
