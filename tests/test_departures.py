@@ -4,7 +4,7 @@ import pytest
 
 from musiclib import published
 from musiclib.experiments import load_profile
-from musiclib.recipe import COLUMNS, departures, departures_markdown, write_departures
+from musiclib.departures import COLUMNS, departures, departures_markdown, write_departures
 
 ALWAYS = {"data", "layer selection", "Adam updates per batch", "initializers", "interval decoding"}
 
