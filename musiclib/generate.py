@@ -207,10 +207,13 @@ def _encode_seed(seed_tokens: list[int], vocab: Vocabulary, seed) -> np.ndarray:
 
 
 def _step_model(model: keras.Model) -> StepModel:
-    """The model's :class:`StepModel`, made once per model (its compiled predict step is reused)."""
+    """The model's :class:`StepModel`, made once per model (its compiled predict step is reused) and
+    given the model's current weights at every use (they may have changed since)."""
     step = _STEP_MODELS.get(model)
     if step is None:
         step = _STEP_MODELS[model] = StepModel(model)
+    else:
+        step.copy_weights(model)
     return step
 
 

@@ -176,6 +176,38 @@ def test_input_projected_rnn_gives_the_same_gradients_as_the_step_by_step_loop()
         np.testing.assert_allclose(fast_gradient, slow_gradient, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("cell_name", ["ugrnn", "nas"])
+def test_one_cell_in_both_loops_of_one_traced_model(cell_name):
+    """The projected-input path is stateless: one cell object, run by keras.layers.RNN (raw inputs,
+    through the cell's ``call``) and by InputProjectedRNN (projected inputs) in the same compiled
+    graph, gives the numpy loop's outputs in both branches, and the cell's attributes are unchanged."""
+    rng = np.random.default_rng(5)
+    sequences = rng.normal(size=(2, 5, 3)).astype("float32")
+    cell = UGRNNCell(4) if cell_name == "ugrnn" else NASCell(4, use_bias=True)
+    inputs = keras.Input((5, 3))
+    fast = InputProjectedRNN(cell, return_sequences=True)(inputs)
+    slow = keras.layers.RNN(cell, return_sequences=True)(inputs)
+    model = keras.Model(inputs, [fast, slow])
+    weights = _random_weights(cell, rng)
+    attributes = dict(vars(cell))
+    fast_outputs, slow_outputs = model.predict(sequences, verbose=0)  # traced once, both loops in one graph
+
+    c = m = np.zeros((2, 4))
+    expected = []
+    for t in range(5):
+        if cell_name == "ugrnn":
+            m = numpy_ugrnn_step(sequences[:, t], m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
+        else:
+            c, m = numpy_nas_step(sequences[:, t], c, m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
+        expected.append(m)
+    np.testing.assert_allclose(fast_outputs, np.stack(expected, axis=1), atol=1e-5)
+    np.testing.assert_allclose(slow_outputs, np.stack(expected, axis=1), atol=1e-5)
+    assert set(vars(cell)) == set(attributes)
+    # After tracing, the cell still takes raw inputs when called on its own.
+    output, _ = cell(sequences[:, 0], cell.get_initial_state(2))
+    np.testing.assert_allclose(np.asarray(output), np.asarray(fast_outputs[:, 0]), atol=1e-5)
+
+
 def test_input_projected_rnn_refuses_other_cells():
     with pytest.raises(ValueError, match="UGRNNCell or NASCell.*LSTMCell"):
         InputProjectedRNN(keras.layers.LSTMCell(4))
