@@ -33,8 +33,8 @@ def _recurrent_layer(cell: str, units: int, name: str, stateful: bool) -> keras.
     if cell == "rnn":
         return keras.layers.SimpleRNN(units, **options)
     if cell == "ugrnn":
-        return InputProjectedRNN(UGRNNCell(units), **options)
-    return InputProjectedRNN(NASCell(units), **options)
+        return InputProjectedRNN(UGRNNCell(units, name="ugrnn_cell"), **options)
+    return InputProjectedRNN(NASCell(units, name="nas_cell"), **options)
 
 
 def build_model(
