@@ -71,6 +71,7 @@ def generate(
     *,
     vocab: Vocabulary | None = None,
     variant: str | None = None,
+    weights: str = "best",
 ) -> list[list[int]]:
     """Sample ``n_songs`` melodies of ``n_notes`` new notes each after ``seed``, all in one batched pass.
 
@@ -87,6 +88,8 @@ def generate(
             distribution, towards 0 = argmax, large = uniform).
         rng: a numpy Generator or an int seed (same seed, same songs); None draws a fresh one.
         vocab, variant: only with a bare model: its vocabulary and data variant.
+        weights: with a run, ``"best"`` (its lowest validation loss, the default) or ``"final"``
+            (after its last step) weights; see ``musiclib.train.Run.model_for``.
 
     Returns:
         ``n_songs`` lists of MIDI pitches, each starting with the seed's pitches (interval songs
@@ -102,7 +105,7 @@ def generate(
         ValueError: bad ``seed``, ``n_notes``, ``n_songs``, ``method``, ``temperature``, a seed
             outside MIDI 0..127, or missing ``vocab`` / ``variant`` with a bare model.
     """
-    model, vocab, variant = _model_vocab_variant(run_or_model, vocab, variant)
+    model, vocab, variant = _model_vocab_variant(run_or_model, vocab, variant, weights)
     _check_positive_int("n_notes", n_notes)
     _check_positive_int("n_songs", n_songs)
     if method not in METHODS:
@@ -156,7 +159,7 @@ def save_songs(
     return paths
 
 
-def _model_vocab_variant(run_or_model, vocab, variant) -> tuple[keras.Model, Vocabulary, str]:
+def _model_vocab_variant(run_or_model, vocab, variant, weights: str = "best") -> tuple[keras.Model, Vocabulary, str]:
     if isinstance(run_or_model, keras.Model):
         if vocab is None or variant is None:
             raise ValueError("generating from a bare model needs vocab= and variant= (a train.Run carries both)")
@@ -165,7 +168,8 @@ def _model_vocab_variant(run_or_model, vocab, variant) -> tuple[keras.Model, Voc
         if vocab is not None or variant is not None:
             raise ValueError("vocab= and variant= are taken from the run; pass them only with a bare model")
         try:
-            model, vocab, variant = run_or_model.model, run_or_model.vocab, run_or_model.config.variant
+            model = run_or_model.model_for(weights)
+            vocab, variant = run_or_model.vocab, run_or_model.config.variant
         except AttributeError:
             raise ValueError(
                 f"run_or_model must be a musiclib.train.Run or a keras.Model, got {type(run_or_model).__name__}"
