@@ -121,32 +121,52 @@ def validation_rows(inputs: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(inputs.transpose(1, 0, 2).reshape(batch_size, num_batches * seq_length))
 
 
-def mean_cross_entropy(model: keras.Model, inputs: np.ndarray, targets: np.ndarray) -> float:
-    """Mean next-token cross-entropy (nats per note) of ``model`` over token rows, from zero states.
+def cross_entropy_scorer(model: keras.Model) -> keras.Model:
+    """A model that gives each token row's mean next-token cross-entropy (nats per note) under ``model``.
 
     Parameters
     ----------
     model : keras.Model
-        A non-stateful model made by :func:`musiclib.models.build_model`.
+        A non-stateful model made by :func:`musiclib.models.build_model` (shared, not copied: the
+        scorer always uses its current weights).
+
+    Returns
+    -------
+    keras.Model
+        Inputs ``[token_ids, target_ids]``, int32 [rows, time] each; output [rows], float32. Each
+        row starts from zero states.
+
+    Notes
+    -----
+    Row :math:`r` of :math:`T` tokens scores
+
+    .. math:: H_r = -\\frac{1}{T} \\sum_{t=1}^{T} \\log \\operatorname{softmax}(z_{r,t})_{y_{r,t}}
+
+    with :math:`z_{r,t}` the logits and :math:`y_{r,t}` the target; no [rows, time, vocabulary]
+    logits leave the compiled graph.
+    """
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    target_ids = keras.Input((None,), dtype="int32", name="target_ids")
+    losses = keras.ops.sparse_categorical_crossentropy(target_ids, model(token_ids), from_logits=True)
+    return keras.Model([token_ids, target_ids], keras.ops.mean(losses, axis=-1), name=f"{model.name}_scorer")
+
+
+def mean_cross_entropy(scorer: keras.Model, inputs: np.ndarray, targets: np.ndarray) -> float:
+    """Mean next-token cross-entropy (nats per note) over equally long token rows, in one compiled pass.
+
+    Parameters
+    ----------
+    scorer : keras.Model
+        From :func:`cross_entropy_scorer` (made once per model: each new scorer is traced anew).
     inputs, targets : numpy.ndarray
         int32 [rows, time]: token ids and the ids that follow them.
 
     Returns
     -------
     float
-
-    Notes
-    -----
-    .. math:: H = -\\frac{1}{N} \\sum_{i=1}^{N} \\log \\operatorname{softmax}(z_i)_{y_i}
-
-    over all :math:`N` tokens, with :math:`z_i` the logits and :math:`y_i` the target; one compiled
-    forward pass (``predict_on_batch``) over all rows, the sum in float64.
+        The mean of the rows' means (= the mean over all tokens, rows being equally long).
     """
-    logits = np.asarray(model.predict_on_batch(inputs), dtype=np.float64)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_normaliser = np.log(np.exp(shifted).sum(axis=-1))
-    target_logits = np.take_along_axis(shifted, targets[..., None].astype(np.intp), axis=-1)[..., 0]
-    return float(np.mean(log_normaliser - target_logits))
+    return float(np.asarray(scorer.predict_on_batch([inputs, targets]), dtype=np.float64).mean())
 
 
 @dataclass
@@ -191,6 +211,7 @@ class TrainingLoop(keras.callbacks.Callback):
         self.run_dir = run_dir
         self.training_model = model
         self.validation_model = validation_model
+        self.scorer = cross_entropy_scorer(validation_model)
         self.steps_per_epoch = steps_per_epoch
         self.position = _Position()
         self.early = EarlyStopping(config.patience, config.min_delta)
@@ -244,7 +265,7 @@ class TrainingLoop(keras.callbacks.Callback):
         position = self.position
         weights = self.training_model.get_weights()
         self.validation_model.set_weights(weights)
-        val_loss = mean_cross_entropy(self.validation_model, validation_inputs, validation_targets)
+        val_loss = mean_cross_entropy(self.scorer, validation_inputs, validation_targets)
         epoch_position = position.epoch + position.batch_in_epoch / self.steps_per_epoch
         self.history["validations"].append({"step": position.step, "epoch": epoch_position, "val_loss": val_loss})
         self.tensorboard.scalar("validation/val_loss", val_loss, position.step)

@@ -364,13 +364,13 @@ def test_the_best_weights_are_the_minimum_and_the_ones_generation_uses(early_sto
     import keras
 
     from musiclib.generate import generate
-    from musiclib.training_loop import mean_cross_entropy, validation_rows
+    from musiclib.training_loop import cross_entropy_scorer, mean_cross_entropy, validation_rows
 
     run = load_run(early_stopped_run.run_dir)
     batches = paper_batches(overfit_data.validation, overfit_data.vocab, 8, 16)
     rows = validation_rows(batches.inputs), validation_rows(batches.targets)
-    assert mean_cross_entropy(run.model, *rows) == pytest.approx(run.summary["best_val_loss"], abs=1e-5)
-    assert mean_cross_entropy(run.final_model, *rows) == pytest.approx(run.summary["val_loss"], abs=1e-5)
+    assert mean_cross_entropy(cross_entropy_scorer(run.model), *rows) == pytest.approx(run.summary["best_val_loss"], abs=1e-5)
+    assert mean_cross_entropy(cross_entropy_scorer(run.final_model), *rows) == pytest.approx(run.summary["val_loss"], abs=1e-5)
     best_file = keras.saving.load_model(run.run_dir / BEST_MODEL_FILE, safe_mode=True)
     for mine, saved in zip(run.model.get_weights(), best_file.get_weights()):
         np.testing.assert_array_equal(mine, saved)
