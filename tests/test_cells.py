@@ -57,6 +57,19 @@ def numpy_nas_step(x, c_prev, m_prev, kernel, recurrent_kernel, bias=None):
     return new_c, new_m
 
 
+def numpy_outputs(cell_name, sequences, weights):
+    """The outputs [batch, time, units] and final (c, m) of the numpy cell run over ``sequences`` from zero states."""
+    c = m = np.zeros((sequences.shape[0], weights["recurrent_kernel"].shape[0]))
+    outputs = []
+    for t in range(sequences.shape[1]):
+        if cell_name == "ugrnn":
+            m = numpy_ugrnn_step(sequences[:, t], m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
+        else:
+            c, m = numpy_nas_step(sequences[:, t], c, m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
+        outputs.append(m)
+    return np.stack(outputs, axis=1), (c, m)
+
+
 def _random_weights(cell, rng):
     """Give a built cell random weights of scale ~0.5 (so every nonlinearity leaves its linear range)."""
     cell.set_weights([rng.normal(scale=0.5, size=weight.shape).astype("float32") for weight in cell.get_weights()])
@@ -142,15 +155,8 @@ def test_sequences_match_a_numpy_loop_over_time(cell_name, layer_class):
     weights = _random_weights(cell, rng)
     outputs, *final_states = layer(sequences.astype("float32"))
 
-    c = m = np.zeros((3, 4))
-    expected = []
-    for t in range(7):
-        if cell_name == "ugrnn":
-            m = numpy_ugrnn_step(sequences[:, t], m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        else:
-            c, m = numpy_nas_step(sequences[:, t], c, m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        expected.append(m)
-    np.testing.assert_allclose(np.asarray(outputs), np.stack(expected, axis=1), atol=1e-5)
+    expected, (c, m) = numpy_outputs(cell_name, sequences, weights)
+    np.testing.assert_allclose(np.asarray(outputs), expected, atol=1e-5)
     np.testing.assert_allclose(np.asarray(final_states[-1]), m, atol=1e-5)
     if cell_name == "nas":
         np.testing.assert_allclose(np.asarray(final_states[0]), c, atol=1e-5)
@@ -192,16 +198,9 @@ def test_one_cell_in_both_loops_of_one_traced_model(cell_name):
     attributes = dict(vars(cell))
     fast_outputs, slow_outputs = model.predict(sequences, verbose=0)  # traced once, both loops in one graph
 
-    c = m = np.zeros((2, 4))
-    expected = []
-    for t in range(5):
-        if cell_name == "ugrnn":
-            m = numpy_ugrnn_step(sequences[:, t], m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        else:
-            c, m = numpy_nas_step(sequences[:, t], c, m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        expected.append(m)
-    np.testing.assert_allclose(fast_outputs, np.stack(expected, axis=1), atol=1e-5)
-    np.testing.assert_allclose(slow_outputs, np.stack(expected, axis=1), atol=1e-5)
+    expected, _ = numpy_outputs(cell_name, sequences, weights)
+    np.testing.assert_allclose(fast_outputs, expected, atol=1e-5)
+    np.testing.assert_allclose(slow_outputs, expected, atol=1e-5)
     assert set(vars(cell)) == set(attributes)
     # After tracing, the cell still takes raw inputs when called on its own.
     output, _ = cell(sequences[:, 0], cell.get_initial_state(2))

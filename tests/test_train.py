@@ -146,6 +146,33 @@ def _step_losses(history):
     return [entry["loss"] for entry in history["steps"]]
 
 
+def _train_until_ctrl_c(config, variant_data, run_dir, ready=None):
+    """Start ``train`` and press Ctrl-C (KeyboardInterrupt in the main thread) as soon as a resume
+    point exists for which ``ready(early_stopping_state)`` holds (default: any resume point).
+    Returns the early-stopping state of the resume point that triggered it."""
+    resume_point = run_dir / RESUME_FILE
+    seen = {}
+
+    def press_ctrl_c():
+        while True:
+            try:
+                with np.load(resume_point) as saved:
+                    early = json.loads(str(saved["position"]))["early_stopping"]
+            except (FileNotFoundError, OSError, ValueError, KeyError):  # not there yet, or being replaced
+                time.sleep(0.001)
+                continue
+            if ready is None or ready(early):
+                seen.update(early)
+                _thread.interrupt_main()
+                return
+            time.sleep(0.001)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        train(config, variant_data, run_dir, progress=False)
+    return seen
+
+
 @pytest.mark.slow
 def test_training_and_validation_loss_fall(reference_run, control_data):
     epochs = reference_run.history["epochs"]
@@ -264,15 +291,7 @@ def test_same_seed_same_losses_and_a_finished_run_is_reused(reference_run, contr
 @pytest.mark.slow
 def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control_data, tmp_path):
     resume_point = tmp_path / RESUME_FILE
-
-    def press_ctrl_c_after_first_checkpoint():
-        while not resume_point.exists():
-            time.sleep(0.001)
-        _thread.interrupt_main()
-
-    threading.Thread(target=press_ctrl_c_after_first_checkpoint, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    _train_until_ctrl_c(TrainConfig(**TINY), control_data, tmp_path)
     assert not (tmp_path / COMPLETE_FILE).exists()
     with np.load(resume_point) as saved:
         resumed_from = json.loads(str(saved["position"]))["step"]
@@ -388,25 +407,7 @@ def test_the_best_weights_are_the_minimum_and_the_ones_generation_uses(early_sto
 @pytest.mark.slow
 def test_a_kill_in_the_middle_of_patience_resumes_to_the_uninterrupted_run(early_stopped_run, overfit_data, tmp_path):
     resume_point = tmp_path / RESUME_FILE
-    seen = {}
-
-    def press_ctrl_c_once_patience_is_counting():
-        while True:
-            try:
-                with np.load(resume_point) as saved:
-                    early = json.loads(str(saved["position"]))["early_stopping"]
-            except (FileNotFoundError, OSError, ValueError, KeyError):
-                time.sleep(0.001)
-                continue
-            if early["checks_since_improvement"] >= 1:
-                seen.update(early)
-                _thread.interrupt_main()
-                return
-            time.sleep(0.001)
-
-    threading.Thread(target=press_ctrl_c_once_patience_is_counting, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(**OVERFIT), overfit_data, tmp_path, progress=False)
+    seen = _train_until_ctrl_c(TrainConfig(**OVERFIT), overfit_data, tmp_path, lambda early: early["checks_since_improvement"] >= 1)
     assert not (tmp_path / COMPLETE_FILE).exists()
     with np.load(resume_point) as saved:
         early = json.loads(str(saved["position"]))["early_stopping"]
@@ -432,15 +433,7 @@ def test_resume_arrays_are_read_by_key_not_by_position(overfit_data, tmp_path):
     config = TrainConfig(**{**OVERFIT, "num_epochs": 2, "patience": 0})
     reference = train(config, overfit_data, tmp_path / "reference", progress=False)
     resume_point = tmp_path / "run" / RESUME_FILE
-
-    def interrupt_at_first_resume_point():
-        while not resume_point.exists():
-            time.sleep(0.001)
-        _thread.interrupt_main()
-
-    threading.Thread(target=interrupt_at_first_resume_point, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        train(config, overfit_data, tmp_path / "run", progress=False)
+    _train_until_ctrl_c(config, overfit_data, tmp_path / "run")
     with np.load(resume_point) as saved:
         arrays = {key: saved[key] for key in reversed(saved.files)}
     np.savez(resume_point, **arrays)
