@@ -33,7 +33,9 @@ class _TwoKernelCell(keras.layers.Layer):
     A subclass sets ``gate_count`` (how many ``units``-wide pre-activation blocks it needs) and
     ``recurrent_state_index`` (which of its states multiplies ``recurrent_kernel``; that state is also
     the cell's output) and implements :meth:`recurrent_step`. ``call`` is then one step on raw
-    inputs, and :class:`InputProjectedRNN` calls :meth:`project_inputs` once per sequence.
+    inputs; :class:`InputProjectedRNN` calls :meth:`project_inputs` once per sequence and then
+    :meth:`recurrent_step` once per step, never ``call``: two code paths, and no state on the cell
+    saying which one runs.
     """
 
     gate_count: int

@@ -51,18 +51,33 @@ def build_model(
     Input: int token ids [batch, time]; output: logits [batch, time, vocab_size] (unnormalised
     log-probabilities of the next token, in nats up to a constant).
 
-    Args:
-        cell: one of :data:`CELLS`.
-        num_layers: recurrent layers stacked (the paper tried 1..5).
-        vocab_size: number of distinct tokens (embedding rows and logits).
-        units: cells per recurrent layer, also the embedding size (the paper: 128).
-        batch_size: fixed batch size; required when ``stateful``.
-        stateful: the recurrent layers carry their final states into the next call (the paper's
-            batching carries state across consecutive batches); zero them with :func:`reset_states`.
+    Parameters
+    ----------
+    cell : str
+        One of :data:`CELLS`.
+    num_layers : int
+        Recurrent layers stacked (the paper tried 1..5).
+    vocab_size : int
+        Number of distinct tokens (embedding rows and logits).
+    units : int
+        Cells per recurrent layer, also the embedding size (the paper: 128).
+    batch_size : int, optional
+        Fixed batch size; required when ``stateful``.
+    stateful : bool
+        The recurrent layers carry their final states into the next call (the paper's batching
+        carries state across consecutive batches); zero them with :func:`reset_states`.
 
-    Raises:
-        ValueError: unknown ``cell``, ``num_layers`` < 1, ``vocab_size`` < 2, ``units`` < 1, or
-            ``stateful`` without a positive ``batch_size``.
+    Returns
+    -------
+    keras.Model
+        Named ``<cell>_<num_layers>x<units>``; the custom cells are named ``ugrnn_cell`` /
+        ``nas_cell`` so that variable paths are the same in every process.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``cell``, ``num_layers`` < 1, ``vocab_size`` < 2, ``units`` < 1, or ``stateful``
+        without a positive ``batch_size``.
     """
     if cell not in CELLS:
         raise ValueError(f"cell {cell!r} is not one of {', '.join(CELLS)}")
@@ -83,8 +98,10 @@ def build_model(
 def recurrent_layers(model: keras.Model) -> list[keras.layers.RNN]:
     """The recurrent layers ``rnn_1`` .. ``rnn_N`` of a model made by :func:`build_model`, in order.
 
-    Raises:
-        ValueError: the model has no such layers (it was not made by :func:`build_model`).
+    Raises
+    ------
+    ValueError
+        The model has no such layers (it was not made by :func:`build_model`).
     """
     layers = []
     while True:

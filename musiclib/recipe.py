@@ -129,8 +129,10 @@ class TrainConfig:
     def from_dict(cls, settings: dict, *, source: str = "settings") -> TrainConfig:
         """Settings from :meth:`to_dict`; ``source`` names where they came from in error messages.
 
-        Raises:
-            TrainingError: unknown keys or values out of range.
+        Raises
+        ------
+        TrainingError
+            Unknown keys or values out of range.
         """
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(settings) - known)

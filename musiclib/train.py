@@ -74,9 +74,12 @@ WEIGHTS = ("best", "final")
 class Batches:
     """Token ids laid out as the paper's batches.
 
-    Attributes:
-        inputs: int32 [num_batches, batch_size, seq_length]; ``inputs[b + 1, r]`` continues ``inputs[b, r]``.
-        targets: int32, same shape: the token that follows each input token in its song.
+    Attributes
+    ----------
+    inputs : numpy.ndarray
+        int32 [num_batches, batch_size, seq_length]; ``inputs[b + 1, r]`` continues ``inputs[b, r]``.
+    targets : numpy.ndarray
+        int32, same shape: the token that follows each input token in its song.
     """
 
     inputs: np.ndarray
@@ -105,16 +108,29 @@ def paper_batches(
     """The paper's batches from token sequences (songs): X = song[:-1], Y = song[1:], concatenated,
     truncated to whole batches, ``batch_size`` rows, windows of ``seq_length`` steps.
 
-    Args:
-        sequences: token sequences (MIDI pitches or intervals in semitones), one per song.
-        vocab: maps tokens to ids.
-        batch_size: rows per batch.
-        seq_length: steps per batch.
-        split: the split's name, for error messages.
+    Parameters
+    ----------
+    sequences : list of list of int
+        Token sequences (MIDI pitches or intervals in semitones), one per song.
+    vocab : musiclib.data.Vocabulary
+        Maps tokens to ids.
+    batch_size : int
+        Rows per batch.
+    seq_length : int
+        Steps per batch.
+    split : str
+        The split's name, for error messages.
 
-    Raises:
-        TrainingError: fewer tokens than one batch.
-        musiclib.data.UnknownTokenError: a token not in ``vocab``.
+    Returns
+    -------
+    Batches
+
+    Raises
+    ------
+    TrainingError
+        Fewer tokens than one batch.
+    musiclib.data.UnknownTokenError
+        A token not in ``vocab``.
     """
     encoded = [vocab.encode(sequence) for sequence in sequences if len(sequence) >= 2]
     inputs = np.concatenate([ids[:-1] for ids in encoded]) if encoded else np.zeros(0, dtype=np.int32)
