@@ -488,3 +488,21 @@ def test_profile_settings_reach_the_train_config(tmp_path):
     assert db12.validations_per_epoch == 4
     assert experiments.cross_entropy_config(profile).checkpoint_steps == (0, 20, 30, 750)
     assert experiments.train_config(experiments.load_profile("quick"), experiments.GridPoint("control", "lstm", 1)).patience == 0
+
+
+@pytest.mark.slow
+def test_generate_command_samples_the_best_weights_unless_told_final(early_stopped_run, tmp_path, capsys):
+    from musiclib.cli import main
+    from musiclib.generate import generate
+
+    chosen = {}
+    for weights in ("best", "final"):
+        output = tmp_path / weights
+        argv = ["generate", "--run_dir", str(early_stopped_run.run_dir), "-n", "12", "--n_songs", "3", "--rng_seed", "5"]
+        assert main([*argv, "--output_uri", str(output), *(["--weights", weights] if weights == "final" else [])]) == 0
+        saved = json.loads((output / "songs.json").read_text())
+        assert saved["weights"] == weights
+        chosen[weights] = saved["songs"]
+        expected = generate(early_stopped_run, "60 62 64 62", n_notes=12, n_songs=3, rng=5, weights=weights)
+        assert saved["songs"] == expected
+    assert chosen["best"] != chosen["final"]
