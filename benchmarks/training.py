@@ -47,17 +47,10 @@ def essen_splits(songs: int):
     return sequences.Splits(train=splits.train[:songs], validation=splits.validation[: max(songs // 8, 1)], test=[])
 
 
-def bare_lstm_tokens_per_second(variant_data, epochs: int) -> float:
-    """Tokens/s of Embedding + 2 LSTM(128) + Dense trained with plain ``model.fit`` on the paper's batches."""
+def bare_lstm(vocab_size: int, config):
+    """``Embedding + 2 x keras.layers.LSTM(128) + Dense``, compiled with the recipe's Adam, clipping and loss."""
     import keras
 
-    from musiclib.train import TrainConfig, paper_batches
-
-    config = TrainConfig(num_layers=2, rnn_size=128)
-    keras.utils.set_random_seed(0)
-    train_batches = paper_batches(variant_data.train, variant_data.vocab, config.batch_size, config.seq_length)
-    validation = paper_batches(variant_data.validation, variant_data.vocab, config.batch_size, config.seq_length)
-    vocab_size = len(variant_data.vocab)
     model = keras.Sequential(
         [
             keras.Input((None,), dtype="int32"),
@@ -71,6 +64,20 @@ def bare_lstm_tokens_per_second(variant_data, epochs: int) -> float:
         optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.grad_clip),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    return model
+
+
+def bare_lstm_tokens_per_second(variant_data, epochs: int) -> float:
+    """Tokens/s of Embedding + 2 LSTM(128) + Dense trained with plain ``model.fit`` on the paper's batches."""
+    import keras
+
+    from musiclib.train import TrainConfig, paper_batches
+
+    config = TrainConfig(num_layers=2, rnn_size=128)
+    keras.utils.set_random_seed(0)
+    train_batches = paper_batches(variant_data.train, variant_data.vocab, config.batch_size, config.seq_length)
+    validation = paper_batches(variant_data.validation, variant_data.vocab, config.batch_size, config.seq_length)
+    model = bare_lstm(len(variant_data.vocab), config)
 
     class EpochTimer(keras.callbacks.Callback):
         def __init__(self):

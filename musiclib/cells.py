@@ -23,6 +23,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+# The backend loop keras.layers.RNN runs (it has no public name); see InputProjectedRNN.inner_loop.
+from keras.src.backend import rnn as _keras_rnn_loop
+
 
 class _TwoKernelCell(keras.layers.Layer):
     """Shared plumbing of a cell whose pre-activations are ``x @ kernel + h @ recurrent_kernel (+ bias)``.
@@ -30,12 +33,13 @@ class _TwoKernelCell(keras.layers.Layer):
     A subclass sets ``gate_count`` (how many ``units``-wide pre-activation blocks it needs) and
     ``recurrent_state_index`` (which of its states multiplies ``recurrent_kernel``; that state is also
     the cell's output) and implements :meth:`recurrent_step`. ``call`` is then one step on raw
-    inputs, and :class:`InputProjectedRNN` calls :meth:`project_inputs` once per sequence.
+    inputs; :class:`InputProjectedRNN` calls :meth:`project_inputs` once per sequence and then
+    :meth:`recurrent_step` once per step, never ``call``: two code paths, and no state on the cell
+    saying which one runs.
     """
 
     gate_count: int
     recurrent_state_index: int
-    _inputs_projected = False  # True while InputProjectedRNN runs its loop over projected inputs
 
     def __init__(
         self,
@@ -88,10 +92,10 @@ class _TwoKernelCell(keras.layers.Layer):
         return product
 
     def call(self, inputs, states, training=None):
+        """One step on raw inputs [batch, input_dim]: project them, then :meth:`recurrent_step`."""
         if not isinstance(states, (list, tuple)):
             states = [states]
-        projected_inputs = inputs if self._inputs_projected else self.project_inputs(inputs)
-        return self.recurrent_step(projected_inputs, list(states))
+        return self.recurrent_step(self.project_inputs(inputs), list(states))
 
     def get_initial_state(self, batch_size=None):
         """Zero states, one [batch_size, units] tensor per entry of ``state_size``."""
@@ -215,10 +219,28 @@ class InputProjectedRNN(keras.layers.RNN):
         super().__init__(cell, **kwargs)
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        # Keras' own loop (masking, unrolling, XLA all as usual) over the projected inputs; the cell
-        # skips its input product while the loop is traced or run.
-        self.cell._inputs_projected = True
-        try:
-            return super().inner_loop(self.cell.project_inputs(sequences), initial_state, mask, training=training)
-        finally:
-            self.cell._inputs_projected = False
+        """Keras' own loop (masking, unrolling, XLA as usual) over the projected inputs.
+
+        The loop's step calls the cell's :meth:`~_TwoKernelCell.recurrent_step` directly: a separate,
+        stateless code path for projected inputs (the cell's ``call`` always takes raw inputs, and
+        nothing on the shared cell changes while Keras traces this loop).
+        """
+        cell = self.cell
+
+        def step(projected_inputs, states):
+            if keras.backend.backend() == "torch" and self.stateful:
+                states = [ops.copy(state) for state in states]  # as keras.layers.RNN: keep autograd intact
+            return cell.recurrent_step(projected_inputs, list(states))
+
+        initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        return _keras_rnn_loop(
+            step,
+            cell.project_inputs(sequences),
+            initial_state,
+            go_backwards=self.go_backwards,
+            mask=mask,
+            unroll=self.unroll,
+            input_length=sequences.shape[1],
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )

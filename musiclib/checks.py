@@ -38,6 +38,44 @@ def positive_int(value, name: str, *, error: type[Exception] = ValueError) -> in
     ...
     ValueError: span must be a positive integer, got 0
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise error(f"{name} must be a positive integer, got {value!r}")
+    return whole_number(value, name, minimum=1, error=error)
+
+
+def whole_number(value, name: str, *, minimum: int = 0, error: type[Exception] = ValueError) -> int:
+    """Check that ``value`` is a whole number of at least ``minimum`` and return it as an ``int``.
+
+    Parameters
+    ----------
+    value : int
+        The value to check (Python or numpy integer; not a bool, float or string).
+    name : str
+        How the error message names the value.
+    minimum : int, optional
+        The smallest allowed value (0: "non-negative", 1: "positive").
+    error : type of Exception, optional
+        The exception class to raise (default ``ValueError``).
+
+    Returns
+    -------
+    int
+        ``value`` as a plain Python ``int``.
+
+    Raises
+    ------
+    ValueError
+        (or ``error``) ``"<name> must be a positive integer, got <value!r>"`` for ``minimum`` 1,
+        ``"... a non-negative integer ..."`` for 0, ``"... an integer >= <minimum> ..."`` otherwise.
+
+    Examples
+    --------
+    >>> whole_number(0, "patience")
+    0
+    >>> whole_number(-1, "patience")
+    Traceback (most recent call last):
+    ...
+    ValueError: patience must be a non-negative integer, got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        wanted = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise error(f"{name} must be {wanted}, got {value!r}")
     return int(value)

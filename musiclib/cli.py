@@ -87,6 +87,10 @@ _TRAIN_FLAGS = (
     ("--decay_rate", float, "learning rate factor per epoch (default 0.97)"),
     ("--grad_clip", float, "maximum global gradient norm (default 5)"),
     ("--seed", int, "random seed of the initial weights (default 0)"),
+    ("--patience", int, "stop after this many validation checks without an improvement of --min_delta; "
+     "0 = off, the paper's fixed epochs (default 0); --num_epochs is then a cap"),
+    ("--min_delta", float, "smallest validation-loss decrease (nats per note) that counts for --patience (default 0)"),
+    ("--validations_per_epoch", int, "validation checks per epoch, evenly spaced (default 1, at the epoch end)"),
 )
 
 
@@ -100,6 +104,10 @@ def _add_train(commands) -> None:
     )
     for flag, kind, text in _TRAIN_FLAGS:
         parser.add_argument(flag, type=kind, help=text)
+    parser.add_argument(
+        "--checkpoint_steps", type=int, nargs="+", metavar="STEP",
+        help="also checkpoint after these global steps (e.g. 0 20 30 750); step 0 = the untrained model",
+    )
     parser.add_argument("--variant", default="control", help="dataset variant: control, interval or db12 (default control)")
     data_source = parser.add_mutually_exclusive_group()
     data_source.add_argument(
@@ -120,7 +128,8 @@ def _train(args) -> int:
     from musiclib.corpus import load_corpus
     from musiclib.sequences import load_prepared, prepare_variant, split_melodies
 
-    settings = {flag[2:]: getattr(args, flag[2:]) for flag, _, _ in _TRAIN_FLAGS if getattr(args, flag[2:]) is not None}
+    names = [flag[2:] for flag, _, _ in _TRAIN_FLAGS] + ["checkpoint_steps"]
+    settings = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     settings.setdefault("num_epochs", train.PAPER_EPOCHS.get(args.variant, train.TrainConfig.num_epochs))
     config = train.TrainConfig(variant=args.variant, **settings)
     if args.data_dir:
@@ -137,11 +146,16 @@ def _train(args) -> int:
     else:
         print(f"training into {run_dir}")
     run = train.train(config, variant_data, run_dir, force=args.force)
-    last = run.history["epochs"][-1]
+    last, summary = run.history["epochs"][-1], run.summary
     print(
         f"done: {last['epoch']} epochs, {run.history['steps'][-1]['step']} steps; final training loss "
         f"{last['train_loss']:.4f}, validation loss {last['val_loss']:.4f} (nats per token)\n"
-        f"checkpoints: {run_dir / train.CHECKPOINT_DIR}; curves and embedding: "
+        + (
+            f"best validation loss {summary['best_val_loss']:.4f} in epoch {summary['best_epoch']}"
+            f"{' (stopped early)' if summary['stopped_early'] else ''}; best weights: {run_dir / train.BEST_MODEL_FILE}\n"
+            if "best_epoch" in summary else ""  # runs finished before best weights were kept
+        )
+        + f"checkpoints: {run_dir / train.CHECKPOINT_DIR}; curves and embedding: "
         f"tensorboard --logdir {run_dir / train.TENSORBOARD_DIR}"
     )
     return 0
@@ -268,7 +282,11 @@ def _add_generate(commands) -> None:
     parser.add_argument("--rng_seed", type=int, help="random seed for reproducible songs (default: a fresh one)")
     parser.add_argument(
         "--ckpt_file", help="sample from this checkpoint of the run (a file name in RUN_DIR/checkpoints, e.g. "
-        "step-0000750_loss-2.19148.weights.h5) instead of its final model; the run need not be finished",
+        "step-0000750_loss-2.19148.weights.h5) instead of its best model; the run need not be finished",
+    )
+    parser.add_argument(
+        "--weights", choices=("best", "final"), default="best",
+        help="the run's weights with the lowest validation loss (best, default) or after its last step (final)",
     )
     parser.set_defaults(handler=_generate)
 
@@ -283,7 +301,7 @@ def _generate(args) -> int:
         source = {"vocab": vocab, "variant": config.variant}
     else:
         run = train.load_run(args.run_dir)
-        model, config, source = run, run.config, {}
+        model, config, source = run, run.config, {"weights": args.weights}
     seed = args.seed or generate.PAPER_SEEDS[config.variant]
     method = args.selection_method
     songs = generate.generate(
@@ -292,7 +310,8 @@ def _generate(args) -> int:
     )
     output_dir = Path(args.output_uri or Path(args.run_dir, "songs"))
     details = {
-        "run_dir": str(args.run_dir), "ckpt_file": args.ckpt_file, "variant": config.variant, "model": config.model,
+        "run_dir": str(args.run_dir), "ckpt_file": args.ckpt_file, "weights": None if args.ckpt_file else args.weights,
+        "variant": config.variant, "model": config.model,
         "num_layers": config.num_layers, "seed": seed, "n_notes": args.n, "selection_method": method,
         "temperature": args.temperature, "rng_seed": args.rng_seed,
     }

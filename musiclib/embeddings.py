@@ -31,7 +31,8 @@ RELATIONS = {
 
 
 def embedding_matrix(run_or_model) -> np.ndarray:
-    """The embedding matrix ``[vocab_size, units]`` of a ``train.Run`` or a Keras model.
+    """The embedding matrix ``[vocab_size, units]`` of a ``train.Run`` (its best-validation
+    model, ``run.model``) or a Keras model.
 
     Row i is the vector of vocabulary id i (``run.vocab.tokens[i]``). Raises ``ValueError``
     when the model has no layer named ``embedding``.

@@ -83,9 +83,9 @@ class TrainSettings:
     save_every: int
     seed: int
     num_epochs: dict[str, int]
-    patience: int = 0
-    min_delta: float = 0.0
-    validations_per_epoch: dict[str, int] = field(default_factory=dict)
+    patience: int = 0  # validation checks without improvement before stopping; 0 = fixed epochs
+    min_delta: float = 0.0  # nats per note
+    validations_per_epoch: dict[str, int] = field(default_factory=dict)  # per variant; absent = 1
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class CrossEntropySettings:
     batch_size: int
     num_epochs: int
     save_every: int
+    checkpoint_steps: tuple[int, ...] = ()  # global steps checkpointed besides every save_every
 
 
 @dataclass(frozen=True)
@@ -384,6 +385,9 @@ def train_config(profile: Profile, point: GridPoint):
         decay_rate=settings.decay_rate,
         grad_clip=settings.grad_clip,
         seed=settings.seed,
+        patience=settings.patience,
+        min_delta=settings.min_delta,
+        validations_per_epoch=settings.validations_per_epoch.get(point.variant, 1),
     )
 
 
@@ -544,30 +548,39 @@ def step_curves(result: GridResult, *, smoothing_steps: int | None = None) -> pd
 
 
 def final_losses(result: GridResult) -> pd.DataFrame:
-    """Last-epoch training and validation loss (nats per token) per run.
+    """Last-epoch training and validation loss (nats per token) per run, and its best validation check.
 
-    Columns: variant, cell, num_layers, train_loss, val_loss, seconds (training time).
+    Columns: variant, cell, num_layers, train_loss, val_loss, best_val_loss (the lowest validation
+    loss, whose weights the run keeps as its best model), best_epoch, stopped_epoch (both counted
+    from 1), seconds (training time).
     """
     rows = []
     for point, run in result.runs.items():
         epochs = run.history["epochs"]
+        summary = getattr(run, "summary", {})
         rows.append(
             {
                 **_point_columns(point),
                 "train_loss": epochs[-1]["train_loss"],
                 "val_loss": epochs[-1]["val_loss"],
+                # runs finished before best weights were kept: their best model is the final one
+                "best_val_loss": summary.get("best_val_loss", epochs[-1]["val_loss"]),
+                "best_epoch": summary.get("best_epoch", epochs[-1]["epoch"]),
+                "stopped_epoch": summary.get("stopped_epoch", epochs[-1]["epoch"]),
                 "seconds": sum(epoch.get("seconds", 0.0) for epoch in epochs),
             }
         )
-    return pd.DataFrame(rows, columns=["variant", "cell", "num_layers", "train_loss", "val_loss", "seconds"])
+    columns = ["train_loss", "val_loss", "best_val_loss", "best_epoch", "stopped_epoch", "seconds"]
+    return pd.DataFrame(rows, columns=["variant", "cell", "num_layers", *columns])
 
 
 def select_layers(result: GridResult) -> pd.DataFrame:
-    """The layer count with the lowest final validation loss per (variant, cell).
+    """The layer count with the lowest best validation loss per (variant, cell).
 
-    The final model is the one we generate from, so its last-epoch validation loss decides
-    (the paper chose by eye from training-loss curves; it had no validation split). Columns:
-    variant, cell, num_layers, val_loss, paper_num_layers (the paper's choice, from
+    Each run's best model (its lowest validation loss, ``train.Run.model``) is the one we
+    generate from, so that loss decides (the paper chose by eye from training-loss curves; it
+    had no validation split). Columns: variant, cell, num_layers, val_loss (the selected run's
+    best validation loss, nats per note), paper_num_layers (the paper's choice, from
     ``musiclib.published``; NaN for pairs it did not study).
     """
     from musiclib import published
@@ -575,7 +588,8 @@ def select_layers(result: GridResult) -> pd.DataFrame:
     losses = final_losses(result)
     if losses.empty:
         raise ValueError("no finished runs to select from")
-    best = losses.loc[losses.groupby(["variant", "cell"], sort=False)["val_loss"].idxmin()]
+    best = losses.loc[losses.groupby(["variant", "cell"], sort=False)["best_val_loss"].idxmin()]
+    best = best.assign(val_loss=best["best_val_loss"])
     paper = published.table("chosen_layers").rename(columns={"num_layers": "paper_num_layers"})
     selected = best[["variant", "cell", "num_layers", "val_loss"]].merge(paper, on=["variant", "cell"], how="left")
     return selected.reset_index(drop=True)
@@ -699,7 +713,8 @@ def cross_entropy_config(profile: Profile):
     study = profile.cross_entropy
     config = train_config(profile, GridPoint(study.variant, study.cell, study.num_layers))
     return replace(
-        config, batch_size=study.batch_size, num_epochs=study.num_epochs, save_every=study.save_every
+        config, batch_size=study.batch_size, num_epochs=study.num_epochs, save_every=study.save_every,
+        checkpoint_steps=study.checkpoint_steps,
     )
 
 

@@ -81,6 +81,7 @@ def generate(
     *,
     vocab: Vocabulary | None = None,
     variant: str | None = None,
+    weights: str = "best",
 ) -> list[list[int]]:
     """Sample ``n_songs`` melodies of ``n_notes`` new notes each after ``seed``, all in one batched pass.
 
@@ -110,6 +111,9 @@ def generate(
         Only with a bare model: its vocabulary.
     variant : {"control", "interval", "db12"}, optional
         Only with a bare model: its data variant.
+    weights : {"best", "final"}, optional
+        With a run: the weights of its lowest validation loss (``"best"``, the default) or those
+        after its last step (``"final"``); see :meth:`musiclib.train.Run.model_for`.
 
     Returns
     -------
@@ -138,7 +142,7 @@ def generate(
     ----------
     :cite:`garciavalencia2020sequence`
     """
-    model, vocab, variant = _model_vocab_variant(run_or_model, vocab, variant)
+    model, vocab, variant = _model_vocab_variant(run_or_model, vocab, variant, weights)
     positive_int(n_notes, "n_notes")
     positive_int(n_songs, "n_songs")
     if method not in METHODS:
@@ -209,7 +213,7 @@ def save_songs(
     return paths
 
 
-def _model_vocab_variant(run_or_model, vocab, variant) -> tuple[keras.Model, Vocabulary, str]:
+def _model_vocab_variant(run_or_model, vocab, variant, weights: str = "best") -> tuple[keras.Model, Vocabulary, str]:
     if isinstance(run_or_model, keras.Model):
         if vocab is None or variant is None:
             raise ValueError("generating from a bare model needs vocab= and variant= (a train.Run carries both)")
@@ -218,7 +222,8 @@ def _model_vocab_variant(run_or_model, vocab, variant) -> tuple[keras.Model, Voc
         if vocab is not None or variant is not None:
             raise ValueError("vocab= and variant= are taken from the run; pass them only with a bare model")
         try:
-            model, vocab, variant = run_or_model.model, run_or_model.vocab, run_or_model.config.variant
+            model = run_or_model.model_for(weights)
+            vocab, variant = run_or_model.vocab, run_or_model.config.variant
         except AttributeError:
             raise ValueError(
                 f"run_or_model must be a musiclib.train.Run or a keras.Model, got {type(run_or_model).__name__}"
@@ -255,10 +260,13 @@ def _encode_seed(seed_tokens: list[int], vocab: Vocabulary, seed) -> np.ndarray:
 
 
 def _step_model(model: keras.Model) -> StepModel:
-    """The model's :class:`StepModel`, made once per model (its compiled predict step is reused)."""
+    """The model's :class:`StepModel`, made once per model (its compiled predict step is reused) and
+    given the model's current weights at every use (they may have changed since)."""
     step = _STEP_MODELS.get(model)
     if step is None:
         step = _STEP_MODELS[model] = StepModel(model)
+    else:
+        step.copy_weights(model)
     return step
 
 

@@ -32,8 +32,8 @@ def _recurrent_layer(cell: str, units: int, name: str, stateful: bool) -> keras.
     if cell == "rnn":
         return keras.layers.SimpleRNN(units, **options)
     if cell == "ugrnn":
-        return InputProjectedRNN(UGRNNCell(units), **options)
-    return InputProjectedRNN(NASCell(units), **options)
+        return InputProjectedRNN(UGRNNCell(units, name="ugrnn_cell"), **options)
+    return InputProjectedRNN(NASCell(units, name="nas_cell"), **options)
 
 
 def build_model(
@@ -68,6 +68,8 @@ def build_model(
     keras.Model
         Input: int token ids [batch, time]; output: logits [batch, time, vocab_size], the
         unnormalised log-probabilities :math:`z` of the next token, :math:`p_k = e^{z_k} / \\sum_j e^{z_j}`.
+        Named ``<cell>_<num_layers>x<units>``; the custom cells are named ``ugrnn_cell`` /
+        ``nas_cell`` so that variable paths are the same in every process.
 
     Raises
     ------
@@ -145,7 +147,7 @@ def reset_states(model: keras.Model) -> None:
 
 
 class StepModel(keras.Model):
-    """One time step of a model made by :func:`build_model`, sharing its layers (and so its weights).
+    """One time step of a model made by :func:`build_model`, with its own copies of the model's layers.
 
     Parameters
     ----------
@@ -159,16 +161,44 @@ class StepModel(keras.Model):
     It returns ``[logits, *new_states]``: logits [batch, vocab_size] and the new states in the same
     order. The batch size is free whether or not the full model is stateful. Sampling many songs at
     once is one ``predict_on_batch`` per note.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model made by :func:`build_model` (stateful or not).
+
+    Notes
+    -----
+    The embedding, the recurrent cells and the logits layer are rebuilt from their configs and given
+    the model's weights (:meth:`copy_weights`): no layer or cell object is shared with ``model``, so
+    the step model never touches the training model's cells or their traced functions. It is a
+    snapshot: after ``model``'s weights change, call :meth:`copy_weights` again.
     """
 
     def __init__(self, model: keras.Model):
         super().__init__(name=f"{model.name}_step")
-        layers = recurrent_layers(model)
-        self.embedding = model.get_layer("embedding")
-        self.cells = [layer.cell for layer in layers]
-        self.state_counts = [len(layer.state_size) for layer in layers]  # keras.layers.RNN keeps a list
-        self.state_sizes = [size for layer in layers for size in layer.state_size]
-        self.logits_layer = model.get_layer("logits")
+        embedding, cells, logits_layer = _step_layers(model)
+        self.embedding = _copy_layer(embedding, (None, 1))
+        self.cells = [_copy_layer(cell, (None, cell.kernel.shape[0])) for cell in cells]
+        self.logits_layer = _copy_layer(logits_layer, (None, logits_layer.kernel.shape[0]))
+        self.state_counts = [len(_state_sizes(cell)) for cell in cells]
+        self.state_sizes = [size for cell in cells for size in _state_sizes(cell)]
+        self.copy_weights(model)
+
+    def copy_weights(self, model: keras.Model) -> None:
+        """Give this step model the current weights of ``model`` (the model it was made from, or one
+        with the same architecture).
+
+        Raises
+        ------
+        ValueError
+            ``model`` has another architecture (layer count or weight shapes).
+        """
+        embedding, cells, logits_layer = _step_layers(model)
+        if len(cells) != len(self.cells):
+            raise ValueError(f"model {model.name!r} has {len(cells)} recurrent layers, this step model {len(self.cells)}")
+        for mine, theirs in zip([self.embedding, *self.cells, self.logits_layer], [embedding, *cells, logits_layer]):
+            mine.set_weights(theirs.get_weights())
 
     def zero_states(self, batch_size: int) -> list[np.ndarray]:
         """Initial (all-zero) states, float32 [batch_size, units] each, in the order the model takes them."""
@@ -185,3 +215,18 @@ class StepModel(keras.Model):
         return [self.logits_layer(hidden), *new_states]
 
 
+def _step_layers(model: keras.Model) -> tuple[keras.layers.Layer, list[keras.layers.Layer], keras.layers.Layer]:
+    """The embedding layer, the recurrent layers' cells and the logits layer of a :func:`build_model` model."""
+    return model.get_layer("embedding"), [layer.cell for layer in recurrent_layers(model)], model.get_layer("logits")
+
+
+def _copy_layer(layer: keras.layers.Layer, input_shape: tuple) -> keras.layers.Layer:
+    """A new, built layer of the same class and config as ``layer`` (its weights not yet copied)."""
+    copy = type(layer).from_config(layer.get_config())
+    copy.build(input_shape)
+    return copy
+
+
+def _state_sizes(cell) -> list[int]:
+    """The sizes of a cell's states, as a list (``state_size`` may be one int)."""
+    return list(cell.state_size) if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]

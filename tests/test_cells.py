@@ -57,6 +57,19 @@ def numpy_nas_step(x, c_prev, m_prev, kernel, recurrent_kernel, bias=None):
     return new_c, new_m
 
 
+def numpy_outputs(cell_name, sequences, weights):
+    """The outputs [batch, time, units] and final (c, m) of the numpy cell run over ``sequences`` from zero states."""
+    c = m = np.zeros((sequences.shape[0], weights["recurrent_kernel"].shape[0]))
+    outputs = []
+    for t in range(sequences.shape[1]):
+        if cell_name == "ugrnn":
+            m = numpy_ugrnn_step(sequences[:, t], m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
+        else:
+            c, m = numpy_nas_step(sequences[:, t], c, m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
+        outputs.append(m)
+    return np.stack(outputs, axis=1), (c, m)
+
+
 def _random_weights(cell, rng):
     """Give a built cell random weights of scale ~0.5 (so every nonlinearity leaves its linear range)."""
     cell.set_weights([rng.normal(scale=0.5, size=weight.shape).astype("float32") for weight in cell.get_weights()])
@@ -142,15 +155,8 @@ def test_sequences_match_a_numpy_loop_over_time(cell_name, layer_class):
     weights = _random_weights(cell, rng)
     outputs, *final_states = layer(sequences.astype("float32"))
 
-    c = m = np.zeros((3, 4))
-    expected = []
-    for t in range(7):
-        if cell_name == "ugrnn":
-            m = numpy_ugrnn_step(sequences[:, t], m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        else:
-            c, m = numpy_nas_step(sequences[:, t], c, m, weights["kernel"], weights["recurrent_kernel"], weights["bias"])
-        expected.append(m)
-    np.testing.assert_allclose(np.asarray(outputs), np.stack(expected, axis=1), atol=1e-5)
+    expected, (c, m) = numpy_outputs(cell_name, sequences, weights)
+    np.testing.assert_allclose(np.asarray(outputs), expected, atol=1e-5)
     np.testing.assert_allclose(np.asarray(final_states[-1]), m, atol=1e-5)
     if cell_name == "nas":
         np.testing.assert_allclose(np.asarray(final_states[0]), c, atol=1e-5)
@@ -174,6 +180,31 @@ def test_input_projected_rnn_gives_the_same_gradients_as_the_step_by_step_loop()
         gradients.append([g.numpy() for g in tape.gradient(loss, cell.trainable_weights)])
     for slow_gradient, fast_gradient in zip(*gradients):
         np.testing.assert_allclose(fast_gradient, slow_gradient, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell_name", ["ugrnn", "nas"])
+def test_one_cell_in_both_loops_of_one_traced_model(cell_name):
+    """The projected-input path is stateless: one cell object, run by keras.layers.RNN (raw inputs,
+    through the cell's ``call``) and by InputProjectedRNN (projected inputs) in the same compiled
+    graph, gives the numpy loop's outputs in both branches, and the cell's attributes are unchanged."""
+    rng = np.random.default_rng(5)
+    sequences = rng.normal(size=(2, 5, 3)).astype("float32")
+    cell = UGRNNCell(4) if cell_name == "ugrnn" else NASCell(4, use_bias=True)
+    inputs = keras.Input((5, 3))
+    fast = InputProjectedRNN(cell, return_sequences=True)(inputs)
+    slow = keras.layers.RNN(cell, return_sequences=True)(inputs)
+    model = keras.Model(inputs, [fast, slow])
+    weights = _random_weights(cell, rng)
+    attributes = dict(vars(cell))
+    fast_outputs, slow_outputs = model.predict(sequences, verbose=0)  # traced once, both loops in one graph
+
+    expected, _ = numpy_outputs(cell_name, sequences, weights)
+    np.testing.assert_allclose(fast_outputs, expected, atol=1e-5)
+    np.testing.assert_allclose(slow_outputs, expected, atol=1e-5)
+    assert set(vars(cell)) == set(attributes)
+    # After tracing, the cell still takes raw inputs when called on its own.
+    output, _ = cell(sequences[:, 0], cell.get_initial_state(2))
+    np.testing.assert_allclose(np.asarray(output), np.asarray(fast_outputs[:, 0]), atol=1e-5)
 
 
 def test_input_projected_rnn_refuses_other_cells():

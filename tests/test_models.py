@@ -100,13 +100,21 @@ def test_step_model_one_token_at_a_time_gives_the_full_models_logits(cell):
     np.testing.assert_allclose(np.stack(logits_per_step, axis=1), np.asarray(model(TOKENS)), atol=1e-5)
 
 
-def test_step_model_shares_the_models_weights():
+def test_step_model_has_its_own_cells_and_copies_the_weights():
     model = build_model("ugrnn", 1, VOCAB_SIZE, UNITS)
     step = StepModel(model)
+    model_cells = [layer.cell for layer in recurrent_layers(model)]
+    assert all(mine is not theirs for mine, theirs in zip(step.cells, model_cells))
+    assert {id(v) for v in step.weights}.isdisjoint(id(v) for v in model.weights)
     before, *_ = step.predict_on_batch([TOKENS[:, :1], *step.zero_states(3)])
     model.get_layer("logits").bias.assign(np.full(VOCAB_SIZE, 3.0, dtype="float32"))
+    unchanged, *_ = step.predict_on_batch([TOKENS[:, :1], *step.zero_states(3)])
+    np.testing.assert_array_equal(unchanged, before)  # a snapshot, not a view of the model's weights
+    step.copy_weights(model)
     after, *_ = step.predict_on_batch([TOKENS[:, :1], *step.zero_states(3)])
     np.testing.assert_allclose(after, before + 3.0, atol=1e-5)
+    with pytest.raises(ValueError, match="2 recurrent layers, this step model 1"):
+        step.copy_weights(build_model("ugrnn", 2, VOCAB_SIZE, UNITS))
 
 
 @pytest.mark.parametrize("cell", ["lstm", "nas", "ugrnn"])

@@ -17,6 +17,7 @@ import pytest
 from musiclib import sequences
 from musiclib.sequences import Vocabulary
 from musiclib.train import (
+    BEST_MODEL_FILE,
     COMPLETE_FILE,
     FINAL_MODEL_FILE,
     RESUME_FILE,
@@ -93,11 +94,22 @@ def test_defaults_are_the_papers_recipe():
         (dict(decay_rate=1.5), r"--decay_rate must be in \(0, 1\]"),
         (dict(grad_clip=float("nan")), r"--grad_clip must be a positive number"),
         (dict(batching="shuffled"), r"--batching 'shuffled' is not one of paper"),
+        (dict(patience=-1), r"--patience must be a non-negative integer, got -1"),
+        (dict(min_delta=-0.1), r"--min_delta must be a non-negative number \(nats per note\)"),
+        (dict(validations_per_epoch=0), r"--validations_per_epoch must be a positive integer, got 0"),
+        (dict(checkpoint_steps=(0, -5)), r"--checkpoint_steps must be non-negative integers"),
     ],
 )
 def test_bad_settings_are_refused_with_the_flag_named(settings, message):
     with pytest.raises(TrainingError, match=message):
         TrainConfig(**settings)
+
+
+def test_checkpoint_steps_are_sorted_without_repeats_and_survive_json():
+    config = TrainConfig(checkpoint_steps=[750, 0, 20, 20, 30])
+    assert config.checkpoint_steps == (0, 20, 30, 750)
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert TrainConfig().patience == 0  # early stopping is off by default: the paper's fixed epochs
 
 
 def test_unknown_saved_settings_are_refused_with_the_source_named():
@@ -132,6 +144,33 @@ def reference_run(control_data, tmp_path_factory):
 
 def _step_losses(history):
     return [entry["loss"] for entry in history["steps"]]
+
+
+def _train_until_ctrl_c(config, variant_data, run_dir, ready=None):
+    """Start ``train`` and press Ctrl-C (KeyboardInterrupt in the main thread) as soon as a resume
+    point exists for which ``ready(early_stopping_state)`` holds (default: any resume point).
+    Returns the early-stopping state of the resume point that triggered it."""
+    resume_point = run_dir / RESUME_FILE
+    seen = {}
+
+    def press_ctrl_c():
+        while True:
+            try:
+                with np.load(resume_point) as saved:
+                    early = json.loads(str(saved["position"]))["early_stopping"]
+            except (FileNotFoundError, OSError, ValueError, KeyError):  # not there yet, or being replaced
+                time.sleep(0.001)
+                continue
+            if ready is None or ready(early):
+                seen.update(early)
+                _thread.interrupt_main()
+                return
+            time.sleep(0.001)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        train(config, variant_data, run_dir, progress=False)
+    return seen
 
 
 @pytest.mark.slow
@@ -187,14 +226,14 @@ def test_step_zero_checkpoint_reproduces_the_first_batch_loss(reference_run, con
 
 @pytest.mark.slow
 def test_final_model_is_the_last_checkpoint_and_takes_any_batch_size(reference_run):
-    final = reference_run.model
+    final = reference_run.final_model
     last = load_checkpoint_model(list_checkpoints(reference_run.run_dir)[-1])
     for final_weights, checkpoint_weights in zip(final.get_weights(), last.get_weights()):
         np.testing.assert_array_equal(final_weights, checkpoint_weights)
     tokens = np.array([[0, 1, 2, 3, 4]] * 3, dtype="int32")
     assert final.predict(tokens, verbose=0).shape == (3, 5, len(reference_run.vocab))
     loaded = load_run(reference_run.run_dir)
-    np.testing.assert_allclose(loaded.model.predict(tokens, verbose=0), final.predict(tokens, verbose=0), atol=1e-6)
+    np.testing.assert_allclose(loaded.final_model.predict(tokens, verbose=0), final.predict(tokens, verbose=0), atol=1e-6)
     assert loaded.config == reference_run.config and loaded.vocab == reference_run.vocab
     assert not (reference_run.run_dir / RESUME_FILE).exists()
 
@@ -252,15 +291,7 @@ def test_same_seed_same_losses_and_a_finished_run_is_reused(reference_run, contr
 @pytest.mark.slow
 def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control_data, tmp_path):
     resume_point = tmp_path / RESUME_FILE
-
-    def press_ctrl_c_after_first_checkpoint():
-        while not resume_point.exists():
-            time.sleep(0.001)
-        _thread.interrupt_main()
-
-    threading.Thread(target=press_ctrl_c_after_first_checkpoint, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    _train_until_ctrl_c(TrainConfig(**TINY), control_data, tmp_path)
     assert not (tmp_path / COMPLETE_FILE).exists()
     with np.load(resume_point) as saved:
         resumed_from = json.loads(str(saved["position"]))["step"]
@@ -292,3 +323,186 @@ def test_the_papers_other_cells_learn_each_variant(cell, variant, songs, essen_s
     epochs = train(config, sequences.prepare_variant(splits, variant), tmp_path, progress=False).history["epochs"]
     assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] - 0.05
     assert epochs[-1]["val_loss"] < epochs[0]["val_loss"] - 0.05
+
+
+@pytest.mark.slow
+def test_validation_loss_is_the_stateful_models_over_the_papers_batches(reference_run, control_data):
+    """One forward pass over whole validation rows scores exactly what the stateful model scores
+    batch after batch with its states carried (the paper's layout), state zeroed first."""
+    import keras
+
+    from musiclib.models import build_model, reset_states
+
+    stateful = build_model("lstm", 1, len(control_data.vocab), 32, batch_size=16, stateful=True)
+    stateful.set_weights(reference_run.final_model.get_weights())
+    stateful.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    reset_states(stateful)
+    batches = paper_batches(control_data.validation, control_data.vocab, 16, 16)
+    inputs, targets = batches.rows()
+    expected = stateful.evaluate(inputs, targets, batch_size=16, verbose=0)
+    assert reference_run.history["epochs"][-1]["val_loss"] == pytest.approx(expected, abs=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------
+# Early stopping, best weights, validation cadence, checkpoint schedule
+# ------------------------------------------------------------------------------------------------
+
+# 20 training songs and a 64-unit model at a high learning rate: the validation loss bottoms out
+# after a few epochs and then rises (the model memorises its 20 songs).
+OVERFIT = dict(num_layers=1, rnn_size=64, batch_size=8, seq_length=16, num_epochs=40, save_every=4, learning_rate=0.02, patience=3)
+
+
+@pytest.fixture(scope="module")
+def overfit_data(essen_slice):
+    melodies = essen_slice.melodies
+    return data.prepare_variant(data.Splits(train=melodies[:20], validation=melodies[200:], test=[]), "control")
+
+
+@pytest.fixture(scope="module")
+def early_stopped_run(overfit_data, tmp_path_factory):
+    return train(TrainConfig(**OVERFIT), overfit_data, tmp_path_factory.mktemp("early"), progress=False)
+
+
+@pytest.mark.slow
+def test_early_stopping_stops_before_the_cap_at_the_patience_after_the_minimum(early_stopped_run):
+    run = early_stopped_run
+    val_losses = [epoch["val_loss"] for epoch in run.history["epochs"]]
+    summary = json.loads((run.run_dir / COMPLETE_FILE).read_text())
+    assert summary == run.summary
+    assert summary["stopped_early"] and summary["stopped_epoch"] == len(val_losses) < OVERFIT["num_epochs"]
+    assert summary["best_epoch"] == 1 + int(np.argmin(val_losses))  # epochs counted from 1
+    assert summary["best_val_loss"] == min(val_losses)
+    assert summary["stopped_epoch"] == summary["best_epoch"] + OVERFIT["patience"]
+    steps_per_epoch = summary["steps"] // summary["stopped_epoch"]
+    assert summary["best_step"] == summary["best_epoch"] * steps_per_epoch
+    assert run.history["epochs"][-1]["train_loss"] < run.history["epochs"][summary["best_epoch"] - 1]["train_loss"]
+
+
+@pytest.mark.slow
+def test_the_best_weights_are_the_minimum_and_the_ones_generation_uses(early_stopped_run, overfit_data):
+    import keras
+
+    from musiclib.generate import generate
+    from musiclib.training_loop import cross_entropy_scorer, mean_cross_entropy, validation_rows
+
+    run = load_run(early_stopped_run.run_dir)
+    batches = paper_batches(overfit_data.validation, overfit_data.vocab, 8, 16)
+    rows = validation_rows(batches.inputs), validation_rows(batches.targets)
+    assert mean_cross_entropy(cross_entropy_scorer(run.model), *rows) == pytest.approx(run.summary["best_val_loss"], abs=1e-5)
+    assert mean_cross_entropy(cross_entropy_scorer(run.final_model), *rows) == pytest.approx(run.summary["val_loss"], abs=1e-5)
+    best_file = keras.saving.load_model(run.run_dir / BEST_MODEL_FILE, safe_mode=True)
+    for mine, saved in zip(run.model.get_weights(), best_file.get_weights()):
+        np.testing.assert_array_equal(mine, saved)
+
+    def songs(weights=None, model=None):
+        if model is not None:
+            return generate(model, "60 62 64 62", n_notes=12, n_songs=4, rng=7, vocab=run.vocab, variant="control")
+        return generate(run, "60 62 64 62", n_notes=12, n_songs=4, rng=7, **({} if weights is None else {"weights": weights}))
+
+    assert songs() == songs(model=best_file)  # best by default
+    assert songs(weights="final") == songs(model=run.final_model)
+    assert songs() != songs(weights="final")
+
+
+@pytest.mark.slow
+def test_a_kill_in_the_middle_of_patience_resumes_to_the_uninterrupted_run(early_stopped_run, overfit_data, tmp_path):
+    resume_point = tmp_path / RESUME_FILE
+    seen = _train_until_ctrl_c(TrainConfig(**OVERFIT), overfit_data, tmp_path, lambda early: early["checks_since_improvement"] >= 1)
+    assert not (tmp_path / COMPLETE_FILE).exists()
+    with np.load(resume_point) as saved:
+        early = json.loads(str(saved["position"]))["early_stopping"]
+        assert "best/embedding/embeddings" in saved and "optimizer/adam/iteration" in saved  # keyed by variable path
+    assert 1 <= seen["checks_since_improvement"] <= early["checks_since_improvement"] < OVERFIT["patience"]
+
+    resumed = train(TrainConfig(**OVERFIT), overfit_data, tmp_path, progress=False)
+    reference = early_stopped_run
+    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
+    assert [e["val_loss"] for e in resumed.history["epochs"]] == pytest.approx(
+        [e["val_loss"] for e in reference.history["epochs"]], abs=1e-6
+    )
+    for key in ("best_epoch", "stopped_epoch", "best_step", "steps", "stopped_early"):
+        assert resumed.summary[key] == reference.summary[key], key
+    for mine, theirs in zip(resumed.model.get_weights(), reference.model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_resume_arrays_are_read_by_key_not_by_position(overfit_data, tmp_path):
+    """A resume file whose arrays are stored in another order resumes the same; one in the old
+    positional layout is refused with the fix named."""
+    config = TrainConfig(**{**OVERFIT, "num_epochs": 2, "patience": 0})
+    reference = train(config, overfit_data, tmp_path / "reference", progress=False)
+    resume_point = tmp_path / "run" / RESUME_FILE
+    _train_until_ctrl_c(config, overfit_data, tmp_path / "run")
+    with np.load(resume_point) as saved:
+        arrays = {key: saved[key] for key in reversed(saved.files)}
+    np.savez(resume_point, **arrays)
+    resumed = train(config, overfit_data, tmp_path / "run", progress=False)
+    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
+
+    positional = {f"weight_{index:04d}": array for index, array in enumerate(arrays.values())}
+    np.savez(resume_point, position=arrays["position"], **positional)
+    (tmp_path / "run" / COMPLETE_FILE).unlink()
+    with pytest.raises(ValueError, match=r"has no array 'weight/embedding/embeddings'.*resume=False / --force"):
+        train(config, overfit_data, tmp_path / "run", progress=False)
+
+
+def test_variable_keys_are_paths_and_repeated_paths_are_numbered():
+    from musiclib.models import build_model, recurrent_layers
+    from musiclib.runfiles import variable_keys
+
+    model = build_model("lstm", 2, 10, 4, batch_size=3, stateful=True)
+    assert variable_keys("weight", model.weights)[:2] == ["weight/embedding/embeddings", "weight/rnn_1/lstm_cell/kernel"]
+    states = [variable for layer in recurrent_layers(model) for variable in layer.states]
+    assert variable_keys("state", states) == [
+        "state/rnn_1/rnn_state#0", "state/rnn_1/rnn_state#1", "state/rnn_2/rnn_state#0", "state/rnn_2/rnn_state#1"
+    ]  # fmt: skip
+    nas = build_model("nas", 2, 10, 4)  # named cells: the same paths in every process
+    assert "weight/rnn_2/nas_cell/kernel" in variable_keys("weight", nas.weights)
+
+
+@pytest.mark.slow
+def test_checkpoint_steps_and_validations_within_an_epoch(control_data, tmp_path):
+    config = TrainConfig(**{**TINY, "num_epochs": 1, "save_every": 1000, "checkpoint_steps": (0, 3, 7, 5000), "validations_per_epoch": 3})
+    run = train(config, control_data, tmp_path, progress=False)
+    last_step = run.history["steps"][-1]["step"]
+    assert [checkpoint.step for checkpoint in list_checkpoints(tmp_path)] == [0, 3, 7, last_step]
+    validations = run.history["validations"]
+    assert [entry["step"] for entry in validations] == [round(last_step * k / 3) for k in (1, 2, 3)]
+    assert validations[-1]["epoch"] == 1.0 and validations[-1]["val_loss"] == run.history["epochs"][0]["val_loss"]
+    assert run.summary["best_val_loss"] == min(entry["val_loss"] for entry in validations)
+
+
+def test_profile_settings_reach_the_train_config(tmp_path):
+    from musiclib import experiments
+
+    text = (experiments.PROFILES_DIR / "quick.toml").read_text()
+    text = text.replace("[train]\n", "[train]\npatience = 5\nmin_delta = 0.002\nvalidations_per_epoch = { db12 = 4 }\n")
+    text = text.replace("[cross_entropy]\n", "[cross_entropy]\ncheckpoint_steps = [0, 20, 30, 750]\n")
+    path = tmp_path / "early.toml"
+    path.write_text(text)
+    profile = experiments.load_profile(path)
+    control = experiments.train_config(profile, experiments.GridPoint("control", "lstm", 2))
+    db12 = experiments.train_config(profile, experiments.GridPoint("db12", "lstm", 2))
+    assert (control.patience, control.min_delta, control.validations_per_epoch) == (5, 0.002, 1)
+    assert db12.validations_per_epoch == 4
+    assert experiments.cross_entropy_config(profile).checkpoint_steps == (0, 20, 30, 750)
+    assert experiments.train_config(experiments.load_profile("quick"), experiments.GridPoint("control", "lstm", 1)).patience == 0
+
+
+@pytest.mark.slow
+def test_generate_command_samples_the_best_weights_unless_told_final(early_stopped_run, tmp_path, capsys):
+    from musiclib.cli import main
+    from musiclib.generate import generate
+
+    chosen = {}
+    for weights in ("best", "final"):
+        output = tmp_path / weights
+        argv = ["generate", "--run_dir", str(early_stopped_run.run_dir), "-n", "12", "--n_songs", "3", "--rng_seed", "5"]
+        assert main([*argv, "--output_uri", str(output), *(["--weights", weights] if weights == "final" else [])]) == 0
+        saved = json.loads((output / "songs.json").read_text())
+        assert saved["weights"] == weights
+        chosen[weights] = saved["songs"]
+        expected = generate(early_stopped_run, "60 62 64 62", n_notes=12, n_songs=3, rng=5, weights=weights)
+        assert saved["songs"] == expected
+    assert chosen["best"] != chosen["final"]
