@@ -33,10 +33,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def control_data(songs: int):
     """The control variant of the hash split of the first ``songs`` Essen melodies (0 = all)."""
-    from musiclib import data
+    from musiclib.corpus import load_corpus
+    from musiclib.sequences import prepare_variant, split_melodies
 
-    corpus = data.load_corpus("essen", max_songs=songs or None, progress=False)
-    return data.prepare_variant(data.split_melodies(corpus.melodies), "control")
+    corpus = load_corpus("essen", max_songs=songs or None, progress=False)
+    return prepare_variant(split_melodies(corpus.melodies), "control")
 
 
 def bare_seconds(variant_data, epochs: int) -> tuple[float, float]:

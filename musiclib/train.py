@@ -112,7 +112,7 @@ def paper_batches(
     ----------
     sequences : list of list of int
         Token sequences (MIDI pitches or intervals in semitones), one per song.
-    vocab : musiclib.data.Vocabulary
+    vocab : musiclib.sequences.Vocabulary
         Maps tokens to ids.
     batch_size : int
         Rows per batch.
@@ -159,7 +159,7 @@ class Run:
         Its directory.
     config : TrainConfig
         Its settings.
-    vocab : musiclib.data.Vocabulary
+    vocab : musiclib.sequences.Vocabulary
         Its vocabulary.
     history : dict
         ``{"epochs": [...], "validations": [...], "steps": [...]}`` as in ``history.json``.
@@ -232,7 +232,7 @@ def train(
     ----------
     config : TrainConfig
         The settings (the paper's by default).
-    data : musiclib.data.VariantData
+    data : musiclib.sequences.VariantData
         The prepared dataset variant (its vocabulary and train / validation sequences).
     run_dir : str or os.PathLike
         The run directory (created if missing).
