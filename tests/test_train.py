@@ -355,7 +355,7 @@ OVERFIT = dict(num_layers=1, rnn_size=64, batch_size=8, seq_length=16, num_epoch
 @pytest.fixture(scope="module")
 def overfit_data(essen_slice):
     melodies = essen_slice.melodies
-    return data.prepare_variant(data.Splits(train=melodies[:20], validation=melodies[200:], test=[]), "control")
+    return sequences.prepare_variant(sequences.Splits(train=melodies[:20], validation=melodies[200:], test=[]), "control")
 
 
 @pytest.fixture(scope="module")
