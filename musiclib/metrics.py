@@ -32,12 +32,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from musiclib.data import LoadReport, Melody
+from musiclib.data import Melody
 
 METRICS = ("CMM", "LM", "CENTR")
 SPAN_NOTES = 12  # paper 1: windows of 12 notes, hop 1
@@ -651,34 +650,6 @@ def compare_to_baseline(
 
 
 # --------------------------------------------------------------------------- dataset baseline
-
-
-def dataset_baseline(
-    source: str | Path = "essen",
-    *,
-    min_notes: int = 12,
-    max_songs: int | None = None,
-    cache_dir: str | Path | None = None,
-    pitch_class: bool = False,
-    rhythm: bool = False,
-    progress: bool = False,
-) -> tuple[pd.DataFrame, LoadReport]:
-    """Metrics of every melody of a corpus: the analogue of the paper's TABLE I (dataset evaluation).
-
-    Loads ``source`` with :func:`musiclib.data.load_corpus` (``"essen"``, another bundled corpus, a
-    folder or a pickle), which drops melodies under ``min_notes`` notes (the paper's baseline scored
-    only songs of 12 notes or more; the report says how many were dropped), and scores the rest
-    with :func:`evaluate`. Returns ``(table, report)``: the per-melody DataFrame and the corpus's
-    :class:`musiclib.data.LoadReport`. Pass the table to :func:`summarize` for mean ± std.
-
-    Raises ValueError for ``min_notes`` < 2 and whatever ``load_corpus`` raises for a bad source.
-    """
-    from musiclib.data import load_corpus  # music21 is heavy: only when a corpus is loaded
-
-    if _positive_int(min_notes, "min_notes") < 2:
-        raise ValueError(f"min_notes must be at least 2 (the metrics need an interval), got {min_notes}")
-    corpus = load_corpus(source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, progress=progress)
-    return evaluate(corpus.melodies, pitch_class=pitch_class, rhythm=rhythm), corpus.report
 
 
 def published_baseline_name(*, pitch_class: bool = False, rhythm: bool = False) -> str | None:

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from musiclib.console import PROGRESS_FILE_VARIABLE, QUIET_ENVIRONMENT
 from musiclib.files import write_text_atomic
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -37,8 +38,9 @@ EXECUTED_FOLDER = "executed"
 RUN_RECORD_JSON = "run_record.json"
 RUN_RECORD_MARKDOWN = "run_record.md"
 KERNEL_ENVIRONMENT = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",  # no TensorFlow C++ logs in the kernel's output
+    **QUIET_ENVIRONMENT,  # no TensorFlow / absl logs from the kernels on the console
     "PYTHONWARNINGS": "ignore",  # no warnings printed into the pages
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # no debugger notice about frozen modules from the kernel
     "TQDM_DISABLE": "1",  # no progress bars in executed notebooks
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
@@ -113,9 +115,10 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
     Reads package metadata only (importing Keras is not needed). Raises ``ProfileError`` (a
     ValueError naming the choices) for an unknown profile.
     """
-    from musiclib import experiments, render
+    from musiclib import render
+    from musiclib.profiles import load_profile
 
-    settings = experiments.load_profile(profile, data_source=data_source)
+    settings = load_profile(profile, data_source=data_source)
     data_settings = settings.data
 
     versions = {}
@@ -168,12 +171,54 @@ def find_notebooks(notebooks_dir: str | os.PathLike, only: list[str] | None = No
     return [by_name[name] for name in wanted]
 
 
+class _ProgressEcho:
+    """Echo the lines the kernel appends to a progress file (:mod:`musiclib.console`) to this
+    console while a ``with`` block runs; yields the file's path."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.path: str | None = None
+
+    def __enter__(self) -> str | None:
+        import tempfile
+        import threading
+
+        if not self.enabled:
+            return None
+        handle, self.path = tempfile.mkstemp(prefix="musiclib-progress-", suffix=".log")
+        os.close(handle)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+        return self.path
+
+    def _follow(self) -> None:
+        with open(self.path, encoding="utf-8") as lines:
+            while True:
+                line = lines.readline()
+                if line:
+                    print(f"  {line.rstrip()}", flush=True)
+                elif self._stop.wait(0.5):
+                    for rest in lines:
+                        print(f"  {rest.rstrip()}", flush=True)
+                    return
+
+    def __exit__(self, *exc_info) -> None:
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+            os.unlink(self.path)
+
+
 class _KernelEnvironment:
     """Set the kernel's environment variables for the duration of a ``with`` block."""
 
+    def __init__(self, **extra: str) -> None:
+        self._variables = {**KERNEL_ENVIRONMENT, **extra}
+
     def __enter__(self):
-        self._saved = {name: os.environ.get(name) for name in KERNEL_ENVIRONMENT}
-        os.environ.update(KERNEL_ENVIRONMENT)
+        self._saved = {name: os.environ.get(name) for name in self._variables}
+        os.environ.update(self._variables)
         return self
 
     def __exit__(self, *exc_info):
@@ -224,12 +269,35 @@ def failed_copy_path(target: str | os.PathLike) -> Path:
     return target.with_name(f"{target.stem}.failed.ipynb")
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_name: str = "python3") -> float:
-    """Execute ``source`` with papermill into ``target`` (renamed into place when done); return seconds.
+def execute_notebook(
+    source: Path, target: Path, parameters: dict, *, kernel_name: str = "python3", progress: bool = False
+) -> float:
+    """Execute a notebook with papermill.
 
-    The kernel runs in the notebook's folder with :data:`KERNEL_ENVIRONMENT` set. On failure the
-    partly executed notebook is kept as ``<target stem>.failed.ipynb`` (for debugging; the book
-    does not show it) and the papermill error propagates.
+    The kernel runs in the notebook's folder with :data:`KERNEL_ENVIRONMENT` set; the executed
+    notebook is written under a temporary name and renamed to ``target`` when done.
+
+    Parameters
+    ----------
+    source, target : pathlib.Path
+        The notebook and where its executed copy goes.
+    parameters : dict
+        Papermill parameters (injected after the cell tagged ``parameters``).
+    kernel_name : str
+    progress : bool
+        Print the kernel's progress lines (one per finished training run) on this console while
+        it runs.
+
+    Returns
+    -------
+    float
+        Wall time in seconds.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        When a cell fails; the partly executed notebook is kept as
+        ``<target stem>.failed.ipynb`` (for debugging; the book does not show it).
     """
     import papermill
 
@@ -237,7 +305,9 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_nam
     temporary = target.with_name(f".{target.stem}.{os.getpid()}.running.ipynb")
     started = time.perf_counter()
     try:
-        with _KernelEnvironment():
+        with _ProgressEcho(progress) as progress_file, _KernelEnvironment(
+            **({PROGRESS_FILE_VARIABLE: progress_file} if progress_file else {})
+        ):
             papermill.execute_notebook(
                 str(source),
                 str(temporary),
@@ -360,7 +430,7 @@ def reproduce(
             print(f"[reproduce] {source.name} (profile {profile}) ...", flush=True)
         started = time.perf_counter()
         try:
-            seconds = execute_notebook(source, target, parameters)
+            seconds = execute_notebook(source, target, parameters, progress=progress)
             results.append(NotebookResult(source.stem, "ok", seconds, str(target)))
         except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
             summary = _error_summary(error)

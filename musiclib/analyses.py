@@ -1,0 +1,442 @@
+"""The analyses of the chapters: learning curves and layer selection (chapter 2), generation with
+the selected models and their metrics (chapter 3), the embeddings of the selected models
+(chapter 4) and the dataset baseline (chapter 1); the checkpoint study of chapter 5 is in
+:mod:`musiclib.cross_entropy`.
+
+Every function takes runs, results or tables and returns a :class:`pandas.DataFrame` (long
+format, one row per observation) or plain Python values; the notebooks only display them.
+Losses are cross-entropies in nats per note (token).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from musiclib.grid import ExperimentData, GridPoint, GridResult, load_data, train_config
+from musiclib.profiles import Profile
+
+# ---------------------------------------------------------------------------------------------
+# Learning curves and layer selection (notebook 02)
+
+
+def learning_curves(result: GridResult) -> pd.DataFrame:
+    """Per-epoch losses of every run, long format.
+
+    Columns: variant, cell, num_layers, epoch, split ("train"/"validation"), loss (nats per token).
+    """
+    rows = [
+        {**_point_columns(point), "epoch": epoch["epoch"], "split": split, "loss": epoch[column]}
+        for point, run in result.runs.items()
+        for epoch in run.history["epochs"]
+        for split, column in (("train", "train_loss"), ("validation", "val_loss"))
+    ]
+    return pd.DataFrame(rows, columns=["variant", "cell", "num_layers", "epoch", "split", "loss"])
+
+
+def step_curves(result: GridResult, *, smoothing_steps: int | None = None) -> pd.DataFrame:
+    """Training loss of every step of every run (as TensorBoard shows it), on an epoch axis.
+
+    Columns: variant, cell, num_layers, step, epoch (step / steps per epoch, fractional), loss
+    (nats per token, running mean over ``smoothing_steps`` steps; default a tenth of an epoch).
+    """
+    frames = []
+    for point, run in result.runs.items():
+        steps = pd.DataFrame(run.history["steps"], columns=["step", "loss"])
+        steps_per_epoch = steps["step"].max() / len(run.history["epochs"])
+        window = smoothing_steps or max(1, round(steps_per_epoch / 10))
+        frame = pd.DataFrame(
+            {
+                "step": steps["step"],
+                "epoch": steps["step"] / steps_per_epoch,
+                "loss": steps["loss"].rolling(window, min_periods=1).mean(),
+            }
+        )
+        for column, value in reversed(_point_columns(point).items()):
+            frame.insert(0, column, value)
+        frames.append(frame)
+    columns = ["variant", "cell", "num_layers", "step", "epoch", "loss"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def final_losses(result: GridResult) -> pd.DataFrame:
+    """Last-epoch training and validation loss (nats per token) per run.
+
+    Columns: variant, cell, num_layers, train_loss, val_loss, seconds (training time).
+    """
+    rows = []
+    for point, run in result.runs.items():
+        epochs = run.history["epochs"]
+        rows.append(
+            {
+                **_point_columns(point),
+                "train_loss": epochs[-1]["train_loss"],
+                "val_loss": epochs[-1]["val_loss"],
+                "seconds": sum(epoch.get("seconds", 0.0) for epoch in epochs),
+            }
+        )
+    return pd.DataFrame(rows, columns=["variant", "cell", "num_layers", "train_loss", "val_loss", "seconds"])
+
+
+def select_layers(result: GridResult) -> pd.DataFrame:
+    """The layer count with the lowest final validation loss per (variant, cell).
+
+    The final model is the one we generate from, so its last-epoch validation loss decides
+    (the paper chose by eye from training-loss curves; it had no validation split). Columns:
+    variant, cell, num_layers, val_loss, paper_num_layers (the paper's choice, from
+    ``musiclib.published``; NaN for pairs it did not study).
+    """
+    from musiclib import published
+
+    losses = final_losses(result)
+    if losses.empty:
+        raise ValueError("no finished runs to select from")
+    best = losses.loc[losses.groupby(["variant", "cell"], sort=False)["val_loss"].idxmin()]
+    paper = published.table("chosen_layers").rename(columns={"num_layers": "paper_num_layers"})
+    selected = best[["variant", "cell", "num_layers", "val_loss"]].merge(paper, on=["variant", "cell"], how="left")
+    return selected.reset_index(drop=True)
+
+
+def selected_runs(result: GridResult, selection: pd.DataFrame) -> dict[tuple[str, str], Any]:
+    """(variant, cell) -> the selected ``train.Run``."""
+    return {
+        (row.variant, row.cell): result.runs[GridPoint(row.variant, row.cell, int(row.num_layers))]
+        for row in selection.itertuples()
+    }
+
+
+def baseline_comparison(data: ExperimentData, selection: pd.DataFrame) -> pd.DataFrame:
+    """Validation loss (nats per token) of each selected model next to unigram and bigram.
+
+    Columns: variant, cell, num_layers, val_loss, unigram, bigram, beats_bigram.
+    """
+    from musiclib.ngram import baseline_losses
+
+    baselines = pd.DataFrame(
+        [{"variant": variant, **baseline_losses(data.variants[variant])} for variant in selection["variant"].unique()]
+    )
+    table = selection[["variant", "cell", "num_layers", "val_loss"]].merge(baselines, on="variant")
+    table["beats_bigram"] = table["val_loss"] < table["bigram"]
+    return table
+
+
+def _point_columns(point: GridPoint) -> dict[str, Any]:
+    return {"variant": point.variant, "cell": point.cell, "num_layers": point.num_layers}
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation with the selected models (notebook 03)
+
+
+def generate_for_selected(
+    profile: Profile, runs: Mapping[tuple[str, str], Any], *, seed: int = 0
+) -> dict[tuple[str, str], list[list[int]]]:
+    """``n_songs`` songs of ``n_notes`` generated notes (plus the paper's seed) per model.
+
+    ``runs``: (variant, cell) -> ``train.Run`` (see :func:`selected_runs`). Seeds are
+    ``generate.PAPER_SEEDS`` per variant; sampling is the paper's roulette wheel; ``seed``
+    makes it reproducible. Returns MIDI pitch lists per (variant, cell).
+    """
+    from musiclib.generate import PAPER_SEEDS, generate
+
+    return {
+        (variant, cell): generate(
+            run,
+            PAPER_SEEDS[variant],
+            n_notes=profile.generation.n_notes,
+            n_songs=profile.generation.n_songs,
+            rng=np.random.default_rng([seed, index]),
+        )
+        for index, ((variant, cell), run) in enumerate(runs.items())
+    }
+
+
+def song_metrics(songs: Mapping[tuple[str, str], list[list[int]]]) -> pd.DataFrame:
+    """Per-song metrics: columns variant, cell, song (index within its model), CMM, LM, CENTR."""
+    from musiclib.metrics import evaluate
+
+    tables = []
+    for (variant, cell), melodies in songs.items():
+        table = evaluate(melodies).reset_index(drop=True)
+        table.insert(0, "song", range(len(table)))
+        table.insert(0, "cell", cell)
+        table.insert(0, "variant", variant)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def metrics_summary(per_song: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sample std (ddof=1) of each metric per model, long like the paper's TABLE III.
+
+    Columns: metric, variant, cell, mean, std, n.
+    """
+    from musiclib.metrics import METRICS, summarize
+
+    rows = []
+    for metric in METRICS:
+        for (variant, cell), table in per_song.groupby(["variant", "cell"], sort=False):
+            summary = summarize(table[list(METRICS)])
+            rows.append({"metric": metric, "variant": variant, "cell": cell, **summary.loc[metric].to_dict()})
+    return pd.DataFrame(rows)[["metric", "variant", "cell", "mean", "std", "n"]]
+
+
+def most_representative_songs(
+    per_song: pd.DataFrame, songs: Mapping[tuple[str, str], list[list[int]]]
+) -> pd.DataFrame:
+    """The most representative song of each model (closest to its metrics' mean, as the paper).
+
+    Columns: variant, cell, song, CMM, LM, CENTR, pitches (the MIDI pitch list).
+    """
+    from musiclib.metrics import METRICS, most_representative
+
+    rows = []
+    for (variant, cell), table in per_song.groupby(["variant", "cell"], sort=False):
+        table = table.reset_index(drop=True)
+        index = most_representative(table[list(METRICS)])
+        row = table.loc[index]
+        rows.append(
+            {
+                "variant": variant,
+                "cell": cell,
+                "song": int(row["song"]),
+                **{metric: row[metric] for metric in METRICS},
+                "pitches": list(songs[(variant, cell)][int(row["song"])]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def dataset_metrics(data: ExperimentData) -> pd.DataFrame:
+    """Metrics (CMM, LM, CENTR) of every training melody: the dataset baseline of TABLE I."""
+    from musiclib.metrics import evaluate
+
+    return evaluate(data.splits.train)
+
+
+def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Bootstrap comparison of every model's songs with the dataset (``metrics.compare_to_baseline``).
+
+    Columns: variant, cell, metric, mean, baseline_mean, difference, ci_low, ci_high (95 %
+    interval of the difference of means), excludes_zero, n, baseline_n.
+    """
+    from musiclib.metrics import compare_to_baseline
+
+    tables = []
+    for (variant, cell), table in per_song.groupby(["variant", "cell"], sort=False):
+        comparison = compare_to_baseline(table, dataset_table, seed=seed).reset_index()
+        comparison.insert(0, "cell", cell)
+        comparison.insert(0, "variant", variant)
+        tables.append(comparison)
+    return pd.concat(tables, ignore_index=True)
+
+
+def dataset_baseline(
+    source: str | Path = "essen",
+    *,
+    min_notes: int = 12,
+    max_songs: int | None = None,
+    cache_dir: str | Path | None = None,
+    pitch_class: bool = False,
+    rhythm: bool = False,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, Any]:
+    """Metrics of every melody of a corpus: the analogue of the paper's TABLE I.
+
+    Parameters
+    ----------
+    source : str or path
+        ``"essen"``, another bundled corpus, a folder or a pickle (see
+        :func:`musiclib.data.load_corpus`).
+    min_notes : int
+        Melodies with fewer notes are dropped (the paper scored only songs of 12 notes or more).
+    max_songs : int, optional
+        At most this many melodies.
+    cache_dir : path, optional
+        The parse cache.
+    pitch_class, rhythm : bool
+        The variants of the metrics (see :func:`musiclib.metrics.evaluate`).
+    progress : bool
+        Show a progress bar while parsing.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per kept melody, columns CMM, LM, CENTR; :func:`musiclib.metrics.summarize`
+        gives mean and standard deviation.
+    report : musiclib.data.LoadReport
+        What was read, dropped and kept.
+
+    Raises
+    ------
+    ValueError
+        For ``min_notes`` < 2 (the metrics need an interval), and whatever
+        :func:`musiclib.data.load_corpus` raises for a bad source.
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020sequence`, TABLE I.
+    """
+    from musiclib.data import load_corpus  # music21 is heavy: only when a corpus is loaded
+    from musiclib.metrics import evaluate
+
+    if isinstance(min_notes, bool) or not isinstance(min_notes, int) or min_notes < 2:
+        raise ValueError(f"min_notes must be at least 2 (the metrics need an interval), got {min_notes!r}")
+    corpus = load_corpus(source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, progress=progress)
+    return evaluate(corpus.melodies, pitch_class=pitch_class, rhythm=rhythm), corpus.report
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated songs against the data (notebook 03)
+
+
+def closest_to_data(summary: pd.DataFrame, dataset_table: pd.DataFrame) -> tuple[str, str]:
+    """The model whose songs lie closest to the training melodies on all metrics together.
+
+    The distance of model :math:`m` is the sum over the metrics :math:`k` of the absolute
+    difference of means in standard deviations of the data,
+
+    .. math::
+
+        d_m = \\sum_k \\frac{|\\bar x_{m,k} - \\bar y_k|}{s_{y,k}},
+
+    where :math:`\\bar y_k` and :math:`s_{y,k}` are the mean and sample standard deviation of
+    metric :math:`k` over the training melodies.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`metrics_summary` of the generated songs (columns metric, variant, cell, mean).
+    dataset_table : pandas.DataFrame
+        :func:`dataset_metrics`: one row per training melody, a column per metric.
+
+    Returns
+    -------
+    tuple of str
+        ``(variant, cell)`` of the closest model.
+    """
+    means = summary.pivot_table(index=["variant", "cell"], columns="metric", values="mean", sort=False)
+    metrics = [metric for metric in dataset_table.columns if metric in means.columns]
+    distance = (means[metrics] - dataset_table[metrics].mean()).abs().div(dataset_table[metrics].std()).sum(axis=1)
+    return distance.idxmin()
+
+
+# ---------------------------------------------------------------------------------------------
+# The embeddings of the selected models (notebook 04)
+
+
+def embedding_models(result: GridResult, selection: pd.DataFrame, cell: str = "lstm") -> dict[str, Any]:
+    """The selected run of one cell for every variant, as paper 2 studied the LSTM models.
+
+    Parameters
+    ----------
+    result : GridResult
+    selection : pandas.DataFrame
+        :func:`select_layers` of ``result``.
+    cell : str
+        The cell to study; when the grid has no such cell, its first cell is used.
+
+    Returns
+    -------
+    dict of str to musiclib.train.Run
+        Variant -> the selected run.
+    """
+    cells = list(dict.fromkeys(selection["cell"]))
+    chosen_cell = cell if cell in cells else cells[0]
+    return {variant: run for (variant, model_cell), run in selected_runs(result, selection).items() if model_cell == chosen_cell}
+
+
+def octave_tokens(tokens: Sequence[int], variant: str) -> list[int]:
+    """The tokens a t-SNE map highlights: the octaves of C (control, DB12) or whole octaves
+    (interval: 0, +-12, +-24 semitones).
+
+    Parameters
+    ----------
+    tokens : sequence of int
+        The vocabulary's tokens (MIDI pitches, or intervals in semitones).
+    variant : str
+
+    Returns
+    -------
+    list of int
+    """
+    return [int(token) for token in tokens if int(token) % 12 == 0]
+
+
+def neighbour_table(vectors: np.ndarray, tokens: Sequence[int], variant: str, *, k: int = 12) -> pd.DataFrame | None:
+    """Our nearest neighbours of paper 2's query token beside the paper's, rank by rank.
+
+    The query (middle C, or the interval +3) and the paper's neighbours with their cosine
+    distances come from :func:`musiclib.published.table` ``("paper2_neighbours")``.
+
+    Parameters
+    ----------
+    vectors : numpy.ndarray
+        The embedding matrix, one row per token.
+    tokens : sequence of int
+        ``tokens[i]`` is the token of ``vectors[i]``.
+    variant : str
+    k : int
+        Neighbours listed.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns rank, paper (cosine), paper distance, ours (cosine), ours distance,
+        ours (Euclidean), Euclidean distance; None when the query is not in ``tokens``.
+    """
+    from musiclib import published
+    from musiclib.data import token_label
+    from musiclib.embeddings import nearest_neighbours
+
+    paper = published.table("paper2_neighbours")
+    paper = paper[paper["variant"] == variant].reset_index(drop=True)
+    query = int(paper["query_token"].iloc[0])
+    if query not in list(tokens):
+        return None
+    ours = {
+        distance: nearest_neighbours(vectors, tokens, query, k=k, distance=distance, variant=variant)
+        for distance in ("cosine", "euclidean")
+    }
+    rows = max(k, len(paper))
+
+    def column(frame: pd.DataFrame, name: str, default: Any = "") -> list:
+        return [frame[name].iloc[i] if i < len(frame) else default for i in range(rows)]
+
+    return pd.DataFrame({
+        "rank": range(1, rows + 1),
+        "paper (cosine)": [token_label(int(t), variant) if t != "" else "" for t in column(paper, "neighbour_token")],
+        "paper distance": column(paper, "cosine_distance", np.nan),
+        "ours (cosine)": column(ours["cosine"], "label"),
+        "ours distance": column(ours["cosine"], "distance", np.nan),
+        "ours (Euclidean)": column(ours["euclidean"], "label"),
+        "Euclidean distance": column(ours["euclidean"], "distance", np.nan),
+    })
+
+
+def neighbour_query(variant: str) -> int:
+    """Paper 2's query token for ``variant`` (MIDI 60 for control and DB12, +3 for interval)."""
+    from musiclib import published
+
+    paper = published.table("paper2_neighbours")
+    return int(paper.loc[paper["variant"] == variant, "query_token"].iloc[0])
+
+
+def projector_folders(runs: Mapping[str, Any]) -> dict[str, Path | None]:
+    """The TensorBoard projector folder of every run (None when training wrote none).
+
+    Parameters
+    ----------
+    runs : mapping of str to musiclib.train.Run
+
+    Returns
+    -------
+    dict of str to pathlib.Path or None
+    """
+    folders = {}
+    for variant, run in runs.items():
+        configs = sorted(Path(run.run_dir, "tensorboard").rglob("projector_config.pbtxt"))
+        folders[variant] = configs[0].parent if configs else None
+    return folders

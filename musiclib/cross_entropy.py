@@ -1,0 +1,116 @@
+"""The checkpoint study of paper 3 (chapter 5): does a lower training loss make better melodies?
+
+One model is trained with frequent checkpoints (:func:`run_cross_entropy_study`); songs are
+generated from every checkpoint with the same seed and random stream and scored with the
+tonality metrics and two plain measures of randomness (:func:`checkpoint_study`); Spearman rank
+correlations relate the checkpoint loss to each measure (:func:`rank_correlations`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from musiclib.grid import ExperimentData, GridPoint, load_data, train_config
+from musiclib.profiles import Profile
+
+CROSS_ENTROPY_DIR = "cross_entropy"
+
+
+
+def cross_entropy_config(profile: Profile):
+    """The ``train.TrainConfig`` of the checkpoint study (the grid recipe, paper 3's overrides)."""
+    study = profile.cross_entropy
+    config = train_config(profile, GridPoint(study.variant, study.cell, study.num_layers))
+    return replace(
+        config, batch_size=study.batch_size, num_epochs=study.num_epochs, save_every=study.save_every
+    )
+
+
+def cross_entropy_run_dir(runs_dir: str | Path, profile: Profile) -> Path:
+    """``runs_dir/<profile>/cross_entropy/<cell>-<layers>``."""
+    study = profile.cross_entropy
+    return Path(runs_dir) / profile.name / CROSS_ENTROPY_DIR / f"{study.cell}-{study.num_layers}"
+
+
+def run_cross_entropy_study(
+    profile: Profile, runs_dir: str | Path, *, data: ExperimentData | None = None, progress: bool = False
+):
+    """Train (or reuse) the study's model with frequent checkpoints; returns its ``train.Run``."""
+    from musiclib.train import train
+
+    data = data or load_data(profile, progress=progress)
+    variant_data = data.variants[profile.cross_entropy.variant]
+    return train(cross_entropy_config(profile), variant_data, cross_entropy_run_dir(runs_dir, profile), progress=progress)
+
+
+def pitch_entropy(pitches: Sequence[int]) -> float:
+    """Shannon entropy (nats) of a melody's pitch distribution: 0 for one repeated pitch,
+    ln(n) for n equally used pitches. A measure of randomness."""
+    _, counts = np.unique(np.asarray(pitches), return_counts=True)
+    probabilities = counts / counts.sum()
+    return float(-(probabilities * np.log(probabilities)).sum())
+
+
+def pitch_range(pitches: Sequence[int]) -> int:
+    """Highest minus lowest pitch of a melody, in semitones."""
+    return int(max(pitches) - min(pitches))
+
+
+CHECKPOINT_MEASURES = ("CMM", "LM", "CENTR", "pitch_entropy", "pitch_range")
+
+
+def checkpoint_study(run, profile: Profile, *, seed: int = 0) -> tuple[pd.DataFrame, dict[int, list[list[int]]]]:
+    """Songs from every checkpoint of ``run`` with the same seed, and their measures.
+
+    For each checkpoint (``train.list_checkpoints``), ``songs_per_checkpoint`` songs of
+    ``n_notes`` notes are generated from the paper's seed with the same random stream. Returns
+    (table, songs): table columns step, loss (training cross-entropy of the checkpoint, nats
+    per token) and the mean over its songs of ``CHECKPOINT_MEASURES``; songs by step.
+    """
+    from musiclib.generate import PAPER_SEEDS, generate
+    from musiclib.metrics import evaluate
+    from musiclib.train import list_checkpoints, load_checkpoint_model
+
+    variant = profile.cross_entropy.variant
+    checkpoints = list_checkpoints(run.run_dir)
+    if not checkpoints:
+        raise ValueError(f"run {run.run_dir} has no checkpoints; lower cross_entropy.save_every in the profile")
+    rows, songs_by_step = [], {}
+    for checkpoint in checkpoints:
+        songs = generate(
+            load_checkpoint_model(checkpoint),
+            PAPER_SEEDS[variant],
+            n_notes=profile.generation.n_notes,
+            n_songs=profile.generation.songs_per_checkpoint,
+            rng=np.random.default_rng(seed),
+            vocab=run.vocab,
+            variant=variant,
+        )
+        measures = evaluate(songs)
+        measures["pitch_entropy"] = [pitch_entropy(song) for song in songs]
+        measures["pitch_range"] = [pitch_range(song) for song in songs]
+        rows.append({"step": checkpoint.step, "loss": checkpoint.loss, **measures[list(CHECKPOINT_MEASURES)].mean().to_dict()})
+        songs_by_step[checkpoint.step] = songs
+    return pd.DataFrame(rows), songs_by_step
+
+
+def rank_correlations(table: pd.DataFrame, *, against: str = "loss") -> pd.DataFrame:
+    """Spearman rank correlation of ``against`` with each of ``CHECKPOINT_MEASURES``.
+
+    Columns: measure, spearman_rho, p_value, n. NaN where a measure is constant.
+    """
+    from scipy.stats import spearmanr
+
+    rows = []
+    for measure in CHECKPOINT_MEASURES:
+        if table[measure].nunique() < 2 or table[against].nunique() < 2:
+            rho, p_value = float("nan"), float("nan")
+        else:
+            rho, p_value = spearmanr(table[against], table[measure])
+        rows.append({"measure": measure, "spearman_rho": float(rho), "p_value": float(p_value), "n": len(table)})
+    return pd.DataFrame(rows)
