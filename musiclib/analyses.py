@@ -26,7 +26,15 @@ from musiclib.profiles import Profile
 def learning_curves(result: GridResult) -> pd.DataFrame:
     """Per-epoch losses of every run, long format.
 
-    Columns: variant, cell, num_layers, epoch, split ("train"/"validation"), loss (nats per token).
+    Parameters
+    ----------
+    result : musiclib.grid.GridResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, num_layers, epoch, split ("train" or "validation"), loss
+        (cross-entropy in nats per token).
     """
     rows = [
         {**_point_columns(point), "epoch": epoch["epoch"], "split": split, "loss": epoch[column]}
@@ -40,8 +48,17 @@ def learning_curves(result: GridResult) -> pd.DataFrame:
 def step_curves(result: GridResult, *, smoothing_steps: int | None = None) -> pd.DataFrame:
     """Training loss of every step of every run (as TensorBoard shows it), on an epoch axis.
 
-    Columns: variant, cell, num_layers, step, epoch (step / steps per epoch, fractional), loss
-    (nats per token, running mean over ``smoothing_steps`` steps; default a tenth of an epoch).
+    Parameters
+    ----------
+    result : musiclib.grid.GridResult
+    smoothing_steps : int, optional
+        Width of the running mean, in steps (default: a tenth of an epoch).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, num_layers, step, epoch (step / steps per epoch, fractional), loss
+        (nats per token, running mean).
     """
     frames = []
     for point, run in result.runs.items():
@@ -63,9 +80,17 @@ def step_curves(result: GridResult, *, smoothing_steps: int | None = None) -> pd
 
 
 def final_losses(result: GridResult) -> pd.DataFrame:
-    """Last-epoch training and validation loss (nats per token) per run.
+    """Last-epoch training and validation loss per run.
 
-    Columns: variant, cell, num_layers, train_loss, val_loss, seconds (training time).
+    Parameters
+    ----------
+    result : musiclib.grid.GridResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, num_layers, train_loss, val_loss (nats per token), seconds
+        (training time).
     """
     rows = []
     for point, run in result.runs.items():
@@ -84,10 +109,27 @@ def final_losses(result: GridResult) -> pd.DataFrame:
 def select_layers(result: GridResult) -> pd.DataFrame:
     """The layer count with the lowest final validation loss per (variant, cell).
 
-    The final model is the one we generate from, so its last-epoch validation loss decides
-    (the paper chose by eye from training-loss curves; it had no validation split). Columns:
-    variant, cell, num_layers, val_loss, paper_num_layers (the paper's choice, from
-    ``musiclib.published``; NaN for pairs it did not study).
+    The final model is the one we generate from, so its last-epoch validation loss decides (the
+    paper chose by eye from training-loss curves; it had no validation split).
+
+    Parameters
+    ----------
+    result : musiclib.grid.GridResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, num_layers, val_loss, paper_num_layers (the paper's choice, from
+        :mod:`musiclib.published`; NaN for pairs it did not study).
+
+    Raises
+    ------
+    ValueError
+        When no run finished.
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020sequence`, section IV.
     """
     from musiclib import published
 
@@ -101,7 +143,18 @@ def select_layers(result: GridResult) -> pd.DataFrame:
 
 
 def selected_runs(result: GridResult, selection: pd.DataFrame) -> dict[tuple[str, str], Any]:
-    """(variant, cell) -> the selected ``train.Run``."""
+    """The selected run of every (variant, cell).
+
+    Parameters
+    ----------
+    result : musiclib.grid.GridResult
+    selection : pandas.DataFrame
+        :func:`select_layers` of ``result``.
+
+    Returns
+    -------
+    dict of (str, str) to musiclib.train.Run
+    """
     return {
         (row.variant, row.cell): result.runs[GridPoint(row.variant, row.cell, int(row.num_layers))]
         for row in selection.itertuples()
@@ -109,9 +162,23 @@ def selected_runs(result: GridResult, selection: pd.DataFrame) -> dict[tuple[str
 
 
 def baseline_comparison(data: ExperimentData, selection: pd.DataFrame) -> pd.DataFrame:
-    """Validation loss (nats per token) of each selected model next to unigram and bigram.
+    """Validation loss of each selected model next to unigram and bigram models.
 
-    Columns: variant, cell, num_layers, val_loss, unigram, bigram, beats_bigram.
+    The n-gram models are fitted on the same training sequences with add-one smoothing
+    (:func:`musiclib.ngram.baseline_losses`); a network that cannot beat the bigram has learned no
+    more than which note tends to follow which.
+
+    Parameters
+    ----------
+    data : musiclib.grid.ExperimentData
+    selection : pandas.DataFrame
+        :func:`select_layers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, num_layers, val_loss, unigram, bigram (nats per token),
+        beats_bigram.
     """
     from musiclib.ngram import baseline_losses
 
@@ -134,11 +201,29 @@ def _point_columns(point: GridPoint) -> dict[str, Any]:
 def generate_for_selected(
     profile: Profile, runs: Mapping[tuple[str, str], Any], *, seed: int = 0
 ) -> dict[tuple[str, str], list[list[int]]]:
-    """``n_songs`` songs of ``n_notes`` generated notes (plus the paper's seed) per model.
+    """Songs from every selected model, as the paper generated them.
 
-    ``runs``: (variant, cell) -> ``train.Run`` (see :func:`selected_runs`). Seeds are
-    ``generate.PAPER_SEEDS`` per variant; sampling is the paper's roulette wheel; ``seed``
-    makes it reproducible. Returns MIDI pitch lists per (variant, cell).
+    Each song starts with the paper's seed (:data:`musiclib.generate.PAPER_SEEDS`; C4 D4 E4 D4)
+    and continues with ``n_notes`` notes sampled one at a time from the softmax (the "roulette
+    wheel").
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+        ``[generation] n_songs`` and ``n_notes``.
+    runs : mapping of (str, str) to musiclib.train.Run
+        (variant, cell) -> run (:func:`selected_runs`).
+    seed : int
+        Makes the sampling reproducible (one random stream per model).
+
+    Returns
+    -------
+    dict of (str, str) to list of list of int
+        MIDI pitches of every song, per model.
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020sequence`, section IV.
     """
     from musiclib.generate import PAPER_SEEDS, generate
 
@@ -155,7 +240,19 @@ def generate_for_selected(
 
 
 def song_metrics(songs: Mapping[tuple[str, str], list[list[int]]]) -> pd.DataFrame:
-    """Per-song metrics: columns variant, cell, song (index within its model), CMM, LM, CENTR."""
+    """The tonality metrics of every generated song.
+
+    Parameters
+    ----------
+    songs : mapping of (str, str) to list of list of int
+        :func:`generate_for_selected`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, song (index within its model), CMM (semitones), LM, CENTR
+        (:func:`musiclib.metrics.evaluate`).
+    """
     from musiclib.metrics import evaluate
 
     tables = []
@@ -169,9 +266,25 @@ def song_metrics(songs: Mapping[tuple[str, str], list[list[int]]]) -> pd.DataFra
 
 
 def metrics_summary(per_song: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample std (ddof=1) of each metric per model, long like the paper's TABLE III.
+    """Mean and sample standard deviation of each metric per model, long like TABLE III.
 
-    Columns: metric, variant, cell, mean, std, n.
+    .. math::
+
+        \bar x = \frac{1}{n}\sum_i x_i, \qquad s = \sqrt{\frac{1}{n-1}\sum_i (x_i - \bar x)^2}
+
+    Parameters
+    ----------
+    per_song : pandas.DataFrame
+        :func:`song_metrics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns metric, variant, cell, mean, std, n.
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020sequence`, TABLE III.
     """
     from musiclib.metrics import METRICS, summarize
 
@@ -186,9 +299,22 @@ def metrics_summary(per_song: pd.DataFrame) -> pd.DataFrame:
 def most_representative_songs(
     per_song: pd.DataFrame, songs: Mapping[tuple[str, str], list[list[int]]]
 ) -> pd.DataFrame:
-    """The most representative song of each model (closest to its metrics' mean, as the paper).
+    """The most representative song of each model, as TABLE IV.
 
-    Columns: variant, cell, song, CMM, LM, CENTR, pitches (the MIDI pitch list).
+    The song whose metrics lie closest to its model's means
+    (:func:`musiclib.metrics.most_representative`).
+
+    Parameters
+    ----------
+    per_song : pandas.DataFrame
+        :func:`song_metrics`.
+    songs : mapping of (str, str) to list of list of int
+        :func:`generate_for_selected`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, song, CMM, LM, CENTR, pitches (the MIDI pitch list).
     """
     from musiclib.metrics import METRICS, most_representative
 
@@ -210,17 +336,43 @@ def most_representative_songs(
 
 
 def dataset_metrics(data: ExperimentData) -> pd.DataFrame:
-    """Metrics (CMM, LM, CENTR) of every training melody: the dataset baseline of TABLE I."""
+    """Metrics of every training melody: the dataset baseline of TABLE I.
+
+    Parameters
+    ----------
+    data : musiclib.grid.ExperimentData
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per training melody, columns CMM (semitones), LM, CENTR.
+    """
     from musiclib.metrics import evaluate
 
     return evaluate(data.splits.train)
 
 
 def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Bootstrap comparison of every model's songs with the dataset (``metrics.compare_to_baseline``).
+    """Bootstrap comparison of every model's songs with the training melodies.
 
-    Columns: variant, cell, metric, mean, baseline_mean, difference, ci_low, ci_high (95 %
-    interval of the difference of means), excludes_zero, n, baseline_n.
+    For each model and metric, the difference of means :math:`\bar x - \bar y` with a 95 %
+    bootstrap confidence interval, songs and melodies resampled independently
+    (:func:`musiclib.metrics.compare_to_baseline`).
+
+    Parameters
+    ----------
+    per_song : pandas.DataFrame
+        :func:`song_metrics`.
+    dataset_table : pandas.DataFrame
+        :func:`dataset_metrics`.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, cell, metric, mean, baseline_mean, difference, ci_low, ci_high,
+        excludes_zero, n, baseline_n.
     """
     from musiclib.metrics import compare_to_baseline
 
@@ -414,6 +566,35 @@ def neighbour_table(vectors: np.ndarray, tokens: Sequence[int], variant: str, *,
         "ours (Euclidean)": column(ours["euclidean"], "label"),
         "Euclidean distance": column(ours["euclidean"], "distance", np.nan),
     })
+
+
+def relation_clustering(runs: Mapping[str, Any], *, k: int = 5, seed: int = 0) -> pd.DataFrame:
+    """How often each run's nearest neighbours are an octave, a fifth or a step away, against chance.
+
+    :func:`musiclib.embeddings.relation_clustering` of every run's embedding.
+
+    Parameters
+    ----------
+    runs : mapping of str to musiclib.train.Run
+        Variant -> run (:func:`embedding_models`).
+    k : int
+        Nearest neighbours (cosine) per token.
+    seed : int
+        Seed of the permutation test.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``dataset`` (the variant), then those of
+        :func:`musiclib.embeddings.relation_clustering`.
+    """
+    from musiclib import embeddings
+
+    tables = {
+        variant: embeddings.relation_clustering(embeddings.embedding_matrix(run), run.vocab.tokens, k=k, seed=seed)
+        for variant, run in runs.items()
+    }
+    return pd.concat(tables, names=["dataset"]).reset_index(level=0).reset_index(drop=True)
 
 
 def neighbour_query(variant: str) -> int:

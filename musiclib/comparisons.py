@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from musiclib import published
-from musiclib.grid import GridPoint
+from musiclib.grid import GridPoint, grid_points
 from musiclib.profiles import Profile
 
 TOY_SONGS = ((60, 62, 64, 62), (67, 65, 65, 69))  # two of the toy songs of the paper's data-flow figure
@@ -189,14 +189,12 @@ def dataset_baseline_table(dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.
     })
 
 
-def training_settings_table(profile: Profile, n_runs: int) -> pd.DataFrame:
+def training_settings_table(profile: Profile) -> pd.DataFrame:
     """Chapter 2: the profile's grid and training recipe next to the paper's.
 
     Parameters
     ----------
     profile : Profile
-    n_runs : int
-        Runs in the grid.
 
     Returns
     -------
@@ -205,7 +203,7 @@ def training_settings_table(profile: Profile, n_runs: int) -> pd.DataFrame:
     """
     recipe, value = profile.train, published.value
     return pd.DataFrame([
-        ("runs", n_runs, value("experiments")),
+        ("runs", len(grid_points(profile)), value("experiments")),
         ("layer counts", ", ".join(map(str, profile.grid.layers)), ", ".join(map(str, value("layers_tried")))),
         ("units per layer (= embedding size)", recipe.rnn_size, value("embedding_size")),
         ("batch size x sequence length (notes)", f"{recipe.batch_size} x {recipe.seq_length}",
@@ -402,3 +400,35 @@ def clustering_table(clustering: pd.DataFrame) -> pd.DataFrame:
     return clustering.rename(columns={
         "observed_rate": "observed", "chance_rate": "chance", "ratio": "observed / chance", "p_value": "p-value",
     })[["dataset", "relation", "observed", "chance", "observed / chance", "p-value"]]
+
+
+def checkpoint_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5: the checkpoint study's table with units in the column names.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy.checkpoint_study`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return table.rename(columns={
+        "loss": "loss (nats/note)", "pitch_entropy": "pitch entropy (nats)", "pitch_range": "pitch range (semitones)",
+    })
+
+
+def correlation_table(correlations: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5: Spearman correlations with readable column names.
+
+    Parameters
+    ----------
+    correlations : pandas.DataFrame
+        :func:`musiclib.cross_entropy.rank_correlations`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return correlations.rename(columns={"spearman_rho": "Spearman rho", "p_value": "p-value", "n": "checkpoints"})

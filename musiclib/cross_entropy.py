@@ -23,7 +23,18 @@ CROSS_ENTROPY_DIR = "cross_entropy"
 
 
 def cross_entropy_config(profile: Profile):
-    """The ``train.TrainConfig`` of the checkpoint study (the grid recipe, paper 3's overrides)."""
+    """The training settings of the checkpoint study.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+
+    Returns
+    -------
+    musiclib.train.TrainConfig
+        The grid's recipe for the study's model, with ``[cross_entropy]`` batch size, epochs and
+        checkpoint interval.
+    """
     study = profile.cross_entropy
     config = train_config(profile, GridPoint(study.variant, study.cell, study.num_layers))
     return replace(
@@ -32,7 +43,17 @@ def cross_entropy_config(profile: Profile):
 
 
 def cross_entropy_run_dir(runs_dir: str | Path, profile: Profile) -> Path:
-    """``runs_dir/<profile>/cross_entropy/<cell>-<layers>``."""
+    """The study's run folder: ``runs_dir/<profile>/cross_entropy/<cell>-<layers>``.
+
+    Parameters
+    ----------
+    runs_dir : path
+    profile : musiclib.profiles.Profile
+
+    Returns
+    -------
+    pathlib.Path
+    """
     study = profile.cross_entropy
     return Path(runs_dir) / profile.name / CROSS_ENTROPY_DIR / f"{study.cell}-{study.num_layers}"
 
@@ -40,7 +61,25 @@ def cross_entropy_run_dir(runs_dir: str | Path, profile: Profile) -> Path:
 def run_cross_entropy_study(
     profile: Profile, runs_dir: str | Path, *, data: ExperimentData | None = None, progress: bool = False
 ):
-    """Train (or reuse) the study's model with frequent checkpoints; returns its ``train.Run``."""
+    """Train (or reuse) the study's model with frequent checkpoints.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+    runs_dir : path
+    data : musiclib.grid.ExperimentData, optional
+        Default: :func:`musiclib.grid.load_data` of the profile.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    musiclib.train.Run
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020crossentropy`
+    """
     from musiclib.train import train
 
     data = data or load_data(profile, progress=progress)
@@ -49,15 +88,43 @@ def run_cross_entropy_study(
 
 
 def pitch_entropy(pitches: Sequence[int]) -> float:
-    """Shannon entropy (nats) of a melody's pitch distribution: 0 for one repeated pitch,
-    ln(n) for n equally used pitches. A measure of randomness."""
+    """Shannon entropy of a melody's pitch distribution, a measure of randomness.
+
+    .. math::
+
+        H = -\sum_p \hat P(p) \ln \hat P(p),
+
+    where :math:`\hat P(p)` is the share of the melody's notes with pitch :math:`p`: 0 for one
+    repeated pitch, :math:`\ln n` for :math:`n` equally used pitches.
+
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI pitches.
+
+    Returns
+    -------
+    float
+        Nats.
+    """
     _, counts = np.unique(np.asarray(pitches), return_counts=True)
     probabilities = counts / counts.sum()
     return float(-(probabilities * np.log(probabilities)).sum())
 
 
 def pitch_range(pitches: Sequence[int]) -> int:
-    """Highest minus lowest pitch of a melody, in semitones."""
+    """Highest minus lowest pitch of a melody.
+
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI pitches.
+
+    Returns
+    -------
+    int
+        Semitones.
+    """
     return int(max(pitches) - min(pitches))
 
 
@@ -65,12 +132,35 @@ CHECKPOINT_MEASURES = ("CMM", "LM", "CENTR", "pitch_entropy", "pitch_range")
 
 
 def checkpoint_study(run, profile: Profile, *, seed: int = 0) -> tuple[pd.DataFrame, dict[int, list[list[int]]]]:
-    """Songs from every checkpoint of ``run`` with the same seed, and their measures.
+    """Songs from every checkpoint of a run with the same seed, and their measures.
 
-    For each checkpoint (``train.list_checkpoints``), ``songs_per_checkpoint`` songs of
-    ``n_notes`` notes are generated from the paper's seed with the same random stream. Returns
-    (table, songs): table columns step, loss (training cross-entropy of the checkpoint, nats
-    per token) and the mean over its songs of ``CHECKPOINT_MEASURES``; songs by step.
+    For each checkpoint (:func:`musiclib.train.list_checkpoints`), ``songs_per_checkpoint`` songs
+    of ``n_notes`` notes are generated from the paper's seed with the same random stream, so that
+    only the weights differ.
+
+    Parameters
+    ----------
+    run : musiclib.train.Run
+        :func:`run_cross_entropy_study`.
+    profile : musiclib.profiles.Profile
+    seed : int
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns step, loss (training cross-entropy of the checkpoint, nats per token) and the mean
+        over its songs of each of :data:`CHECKPOINT_MEASURES`.
+    songs : dict of int to list of list of int
+        The songs (MIDI pitches) by step.
+
+    Raises
+    ------
+    ValueError
+        When the run has no checkpoints (lower ``[cross_entropy] save_every``).
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020crossentropy`
     """
     from musiclib.generate import PAPER_SEEDS, generate
     from musiclib.metrics import evaluate
@@ -100,9 +190,28 @@ def checkpoint_study(run, profile: Profile, *, seed: int = 0) -> tuple[pd.DataFr
 
 
 def rank_correlations(table: pd.DataFrame, *, against: str = "loss") -> pd.DataFrame:
-    """Spearman rank correlation of ``against`` with each of ``CHECKPOINT_MEASURES``.
+    """Spearman rank correlation of the checkpoint loss with each measure.
 
-    Columns: measure, spearman_rho, p_value, n. NaN where a measure is constant.
+    .. math::
+
+        \rho = 1 - \frac{6 \sum_i d_i^2}{n (n^2 - 1)}
+
+    for :math:`n` checkpoints without ties, :math:`d_i` the difference of the ranks of checkpoint
+    :math:`i` (scipy's :func:`scipy.stats.spearmanr`, which handles ties). A positive
+    :math:`\rho` means the measure falls as the loss falls.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`checkpoint_study`.
+    against : str
+        The column the measures are correlated with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns measure, spearman_rho, p_value, n; NaN where a measure or ``against`` is
+        constant.
     """
     from scipy.stats import spearmanr
 
@@ -114,3 +223,20 @@ def rank_correlations(table: pd.DataFrame, *, against: str = "loss") -> pd.DataF
             rho, p_value = spearmanr(table[against], table[measure])
         rows.append({"measure": measure, "spearman_rho": float(rho), "p_value": float(p_value), "n": len(table)})
     return pd.DataFrame(rows)
+
+
+def listening_steps(table: pd.DataFrame) -> list[tuple[int, float]]:
+    """The first, a middle and the last checkpoint, as the paper's "melody evolution" figure.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`checkpoint_study`.
+
+    Returns
+    -------
+    list of (int, float)
+        ``(step, training loss in nats per note)`` of each, in training order, without repeats.
+    """
+    picked = sorted({0, len(table) // 2, len(table) - 1})
+    return [(int(table["step"].iloc[i]), float(table["loss"].iloc[i])) for i in picked]

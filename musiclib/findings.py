@@ -87,6 +87,105 @@ def melody_description(melody: Any) -> str:
     )
 
 
+def generation_intro(profile: Any, selection: pd.DataFrame) -> str:
+    """Chapter 3: how many songs of how many notes from which models.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`.
+
+    Returns
+    -------
+    str
+    """
+    labels = [GridPoint(row.variant, row.cell, int(row.num_layers)).label for row in selection.itertuples()]
+    return (
+        f"{profile.generation.n_songs} songs of {profile.generation.n_notes} generated notes (after the seed) from "
+        f"each of {len(labels)} models: " + "; ".join(labels) + "."
+    )
+
+
+def song_title(song: Any, selection: pd.DataFrame) -> str:
+    """The title of a most representative song: its model, number and metrics.
+
+    Parameters
+    ----------
+    song : namedtuple
+        A row of :func:`musiclib.analyses.most_representative_songs` (``itertuples``).
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`, for the model's layer count.
+
+    Returns
+    -------
+    str
+    """
+    layers = selection.set_index(["variant", "cell"]).loc[(song.variant, song.cell), "num_layers"]
+    return (
+        f"{GridPoint(song.variant, song.cell, int(layers)).label}, song {song.song}: "
+        f"CMM {song.CMM:.2f}, LM {song.LM:.2f}, CENTR {song.CENTR:.2f}"
+    )
+
+
+def query_label(variant: str) -> str:
+    """Paper 2's query token of ``variant`` as a label (``C4``, ``+3``).
+
+    Parameters
+    ----------
+    variant : str
+
+    Returns
+    -------
+    str
+    """
+    from musiclib.analyses import neighbour_query
+    from musiclib.data import token_label
+
+    return token_label(neighbour_query(variant), variant)
+
+
+def projector_help(folders: dict) -> str:
+    """Chapter 4: where the TensorBoard projector files are and how to open them.
+
+    Parameters
+    ----------
+    folders : dict of str to pathlib.Path or None
+        :func:`musiclib.analyses.projector_folders`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"- {variant}: `{folder}`" if folder is not None else f"- {variant}: no projector file found"
+        for variant, folder in folders.items()
+    ]
+    return "\n".join(lines) + "\n\nthen run `tensorboard --logdir <folder>` and open the *Projector* tab."
+
+
+def checkpoint_intro(profile: Any, table: pd.DataFrame) -> str:
+    """Chapter 5: the study's model, training and how many songs per checkpoint.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy.checkpoint_study`.
+
+    Returns
+    -------
+    str
+    """
+    study, generation = profile.cross_entropy, profile.generation
+    return (
+        f"A {study.num_layers}-layer {study.cell} on the {study.variant} dataset, batch {study.batch_size}, "
+        f"{_plural(study.num_epochs, 'epoch')}, a checkpoint every {study.save_every} steps: "
+        f"{_plural(len(table), 'checkpoint')}, {generation.songs_per_checkpoint} songs of {generation.n_notes} "
+        "notes from each."
+    )
+
+
 def grid_status(result: Any, losses: pd.DataFrame) -> str:
     """Chapter 2: how many runs finished, their training time, how many failed.
 

@@ -376,7 +376,7 @@ def _scores(songs: _Songs, *, span: int, hop_16th: int, pitch_class: bool, rhyth
 def conjunct_melodic_motion(pitches: Sequence[int]) -> float:
     """Conjunct melodic motion (CMM) of one melody, in semitones.
 
-    CMM = sum_i |p[i+1] - p[i]| / (n - 1) for MIDI pitches p[0..n-1]: the mean size of the melodic
+    ``CMM = sum_i |p[i+1] - p[i]| / (n - 1)`` for MIDI pitches ``p[0..n-1]``: the mean size of the melodic
     steps (Tymoczko 2011, "conjunct melodic motion": tonal melodies move by short steps). Range
     [0, 127]; lower = more conjunct (stepwise). Durations do not enter, so paper 4's rhythm-aware
     CMM is this same number.
