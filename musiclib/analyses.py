@@ -266,7 +266,7 @@ def song_metrics(songs: Mapping[tuple[str, str], list[list[int]]]) -> pd.DataFra
 
 
 def metrics_summary(per_song: pd.DataFrame) -> pd.DataFrame:
-    """Mean and sample standard deviation of each metric per model, long like TABLE III.
+    r"""Mean and sample standard deviation of each metric per model, long like TABLE III.
 
     .. math::
 
@@ -353,7 +353,7 @@ def dataset_metrics(data: ExperimentData) -> pd.DataFrame:
 
 
 def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    """Bootstrap comparison of every model's songs with the training melodies.
+    r"""Bootstrap comparison of every model's songs with the training melodies.
 
     For each model and metric, the difference of means :math:`\bar x - \bar y` with a 95 %
     bootstrap confidence interval, songs and melodies resampled independently
@@ -445,16 +445,16 @@ def dataset_baseline(
 
 
 def closest_to_data(summary: pd.DataFrame, dataset_table: pd.DataFrame) -> tuple[str, str]:
-    """The model whose songs lie closest to the training melodies on all metrics together.
+    r"""The model whose songs lie closest to the training melodies on all metrics together.
 
     The distance of model :math:`m` is the sum over the metrics :math:`k` of the absolute
     difference of means in standard deviations of the data,
 
     .. math::
 
-        d_m = \\sum_k \\frac{|\\bar x_{m,k} - \\bar y_k|}{s_{y,k}},
+        d_m = \sum_k \frac{|\bar x_{m,k} - \bar y_k|}{s_{y,k}},
 
-    where :math:`\\bar y_k` and :math:`s_{y,k}` are the mean and sample standard deviation of
+    where :math:`\bar y_k` and :math:`s_{y,k}` are the mean and sample standard deviation of
     metric :math:`k` over the training melodies.
 
     Parameters

@@ -88,7 +88,7 @@ def run_cross_entropy_study(
 
 
 def pitch_entropy(pitches: Sequence[int]) -> float:
-    """Shannon entropy of a melody's pitch distribution, a measure of randomness.
+    r"""Shannon entropy of a melody's pitch distribution, a measure of randomness.
 
     .. math::
 
@@ -190,7 +190,7 @@ def checkpoint_study(run, profile: Profile, *, seed: int = 0) -> tuple[pd.DataFr
 
 
 def rank_correlations(table: pd.DataFrame, *, against: str = "loss") -> pd.DataFrame:
-    """Spearman rank correlation of the checkpoint loss with each measure.
+    r"""Spearman rank correlation of the checkpoint loss with each measure.
 
     .. math::
 

@@ -51,12 +51,27 @@ VERSIONED_PACKAGES = (
 
 
 class ReproduceError(ValueError):
-    """Bad arguments to :func:`reproduce` (missing notebooks folder, unknown notebook name)."""
+    """Bad arguments to :func:`reproduce`: a missing notebooks folder or an unknown notebook name.
+    """
 
 
 @dataclass
 class NotebookResult:
-    """How one notebook went: ``status`` is "ok" or "failed"; ``seconds`` is its wall time."""
+    """How one notebook went.
+
+    Attributes
+    ----------
+    name : str
+        The notebook's stem (``01_data``).
+    status : str
+        ``"ok"`` or ``"failed"``.
+    seconds : float
+        Wall time.
+    output : str
+        The executed notebook's path.
+    error : str or None
+        Why it failed (the cell and the exception).
+    """
 
     name: str
     status: str
@@ -67,7 +82,25 @@ class NotebookResult:
 
 @dataclass
 class Reproduction:
-    """The outcome of :func:`reproduce`."""
+    """The outcome of :func:`reproduce`.
+
+    Attributes
+    ----------
+    profile : str
+    notebooks : list of NotebookResult
+    environment : dict
+        :func:`environment_info`.
+    record_path : pathlib.Path
+        ``run_record.json``.
+    book_index : pathlib.Path or None
+        The built book's ``index.html``.
+    build_seconds : float or None
+    build_error : str or None
+    build_warnings : list of str
+        The ``WARNING:`` lines of the book build.
+    failed : list of str
+        Names of the notebooks that failed.
+    """
 
     profile: str
     notebooks: list[NotebookResult]
@@ -108,12 +141,27 @@ def _fluidsynth_version() -> str | None:
 
 
 def environment_info(profile: str, data_source: str | None = None) -> dict:
-    """The environment a build ran in: the profile (name, description, data), date (UTC),
-    platform, CPU count, Python, the Keras backend, versions of the packages that compute or
-    render numbers, and audio support.
+    """The environment a build ran in.
 
-    Reads package metadata only (importing Keras is not needed). Raises ``ProfileError`` (a
-    ValueError naming the choices) for an unknown profile.
+    Reads package metadata only (importing Keras is not needed).
+
+    Parameters
+    ----------
+    profile : str
+        A profile name or ``.toml`` path.
+    data_source : str, optional
+        Replaces the profile's data source.
+
+    Returns
+    -------
+    dict
+        The profile (name, description, data), date (UTC), platform, CPU count, Python, the Keras
+        backend, versions of the packages that compute or render numbers, and audio support.
+
+    Raises
+    ------
+    musiclib.profiles.ProfileError
+        For an unknown profile.
     """
     from musiclib import render
     from musiclib.profiles import load_profile
@@ -147,10 +195,22 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
 
 
 def find_notebooks(notebooks_dir: str | os.PathLike, only: list[str] | None = None) -> list[Path]:
-    """The notebooks to execute (``NN_name.ipynb`` in ``notebooks_dir``, in name order).
+    """The notebooks to execute: ``NN_name.ipynb`` in ``notebooks_dir``, in name order.
 
-    ``only``: names (``"01_data"`` or ``"01_data.ipynb"``) to keep. Raises ReproduceError for a
-    missing folder, an empty folder or an unknown name.
+    Parameters
+    ----------
+    notebooks_dir : path
+    only : list of str, optional
+        Names (``"01_data"`` or ``"01_data.ipynb"``) to keep.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Raises
+    ------
+    ReproduceError
+        For a missing folder, an empty folder or an unknown name.
     """
     folder = Path(notebooks_dir)
     if not folder.is_dir():
@@ -264,7 +324,18 @@ def _hide_parameter_cells(path: Path) -> None:
 
 
 def failed_copy_path(target: str | os.PathLike) -> Path:
-    """Where :func:`execute_notebook` keeps the partly executed copy of a notebook that failed."""
+    """Where :func:`execute_notebook` keeps the partly executed copy of a notebook that failed.
+
+    Parameters
+    ----------
+    target : path
+        The executed notebook's path.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<target stem>.failed.ipynb`` beside ``target``.
+    """
     target = Path(target)
     return target.with_name(f"{target.stem}.failed.ipynb")
 
@@ -358,7 +429,20 @@ def _duration(seconds: float) -> str:
 
 
 def write_run_record(executed_dir: Path, environment: dict, results: list[NotebookResult]) -> Path:
-    """Write ``run_record.json`` and ``run_record.md`` into ``executed_dir``; return the JSON path."""
+    """Write the run record as ``run_record.json`` and ``run_record.md`` (included by the book).
+
+    Parameters
+    ----------
+    executed_dir : pathlib.Path
+    environment : dict
+        :func:`environment_info`.
+    results : list of NotebookResult
+
+    Returns
+    -------
+    pathlib.Path
+        The JSON file.
+    """
     executed_dir.mkdir(parents=True, exist_ok=True)
     record = {
         "environment": environment,
@@ -372,11 +456,23 @@ def write_run_record(executed_dir: Path, environment: dict, results: list[Notebo
 
 
 def build_book(book_root: str | os.PathLike = ".") -> tuple[Path, list[str]]:
-    """Build the HTML book with Jupyter Book 1.x (``_config.yml``/``_toc.yml`` in ``book_root``).
+    """Build the HTML book with Jupyter Book 1.x (``_config.yml`` and ``_toc.yml`` in ``book_root``).
 
-    Returns ``book_root/_build/html/index.html`` and the build's warnings (e.g. a chapter whose
-    notebook was never executed, stderr output removed from a page). Raises RuntimeError with the
-    end of the build log when the build fails.
+    Parameters
+    ----------
+    book_root : path
+
+    Returns
+    -------
+    index : pathlib.Path
+        ``book_root/_build/html/index.html``.
+    warnings : list of str
+        The build's ``WARNING:`` lines (e.g. a chapter whose notebook was never executed).
+
+    Raises
+    ------
+    RuntimeError
+        With the end of the build log, when the build fails.
     """
     book_root = Path(book_root).resolve()
     # the jupyter-book command of this interpreter (jupyter_book has no __main__ module)
@@ -403,15 +499,37 @@ def reproduce(
     build: bool = True,
     progress: bool = True,
 ) -> Reproduction:
-    """Execute the notebooks with ``profile`` (smoke, quick, paper or a .toml path) and build the book.
+    """Execute the notebooks with a profile, record the run and build the book.
 
-    Paths are relative to the current folder (the repository root for ``make reproduce``).
-    Each notebook gets the papermill parameters ``profile``, ``data_source`` (None = the
-    profile's), ``runs_dir`` (absolute) and ``seed``, and is written to ``book_dir/executed/``.
-    ``only`` limits the run to some notebooks (names like ``"01_data"``). ``build=False`` skips
-    the Jupyter Book build (the book's root is the folder above ``book_dir``). ``progress``
-    prints one line per notebook. Returns a :class:`Reproduction`; check ``.ok``.
-    Raises ReproduceError for a missing notebooks folder or an unknown notebook name.
+    Each notebook gets the papermill parameters ``profile``, ``data_source``, ``runs_dir``
+    (absolute) and ``seed`` and is written to ``book_dir/executed/``. Paths are relative to the
+    current folder (the repository root for ``make reproduce``). While a notebook trains, its
+    progress lines (one per finished run) are printed here.
+
+    Parameters
+    ----------
+    profile : str
+        ``smoke``, ``quick``, ``paper`` or a ``.toml`` path.
+    notebooks_dir, book_dir, runs_dir : path
+    data_source : str, optional
+        Replaces the profile's data source.
+    seed : int
+    only : list of str, optional
+        Run only these notebooks (names like ``"01_data"``).
+    build : bool
+        Build the book (its root is the folder above ``book_dir``).
+    progress : bool
+        Print one line per notebook and the kernels' progress lines.
+
+    Returns
+    -------
+    Reproduction
+        Check :attr:`Reproduction.ok`.
+
+    Raises
+    ------
+    ReproduceError
+        For a missing notebooks folder or an unknown notebook name.
     """
     notebooks = find_notebooks(notebooks_dir, only)
     executed_dir = Path(book_dir) / EXECUTED_FOLDER
