@@ -12,11 +12,11 @@ Modules, from the bottom up (imports only run downwards):
   embedding statistics
 - ``musiclib.render``: MIDI / MusicXML / SVG / audio; ``musiclib.published``: the papers' tables
 - ``musiclib.profiles``: profile settings; ``musiclib.grid``: the grid of training runs and executors
-- ``musiclib.analyses``, ``musiclib.cross_entropy``: the chapters' analyses and the checkpoint study
+- ``musiclib.analyses``, ``musiclib.embedding_study``, ``musiclib.cross_entropy``: the chapters' analyses
 - ``musiclib.comparisons``, ``musiclib.findings``, ``musiclib.figures``: tables beside the paper's,
   "What we found" sentences, figures
 - ``musiclib.console``, ``musiclib.notebook``: quiet logging, progress lines, notebook set-up
-- ``musiclib.reproduce``, ``musiclib.cli``: ``python -m musiclib ...``
+- ``musiclib.run_record``, ``musiclib.reproduce``, ``musiclib.cli``: ``python -m musiclib ...``
 
 Importing ``musiclib`` is cheap: Keras is only imported by the modules that need it.
 """

@@ -229,12 +229,12 @@ def plot_embedding_map(points: np.ndarray, labels: Sequence[str], *, title: str,
 
 def plot_embedding_maps(runs: Mapping[str, Any], *, seed: int = 0, ax: Any = None):
     """The t-SNE map of every run's embedding, side by side; octave-related tokens in red
-    (:func:`musiclib.analyses.octave_tokens`).
+    (:func:`musiclib.embedding_study.octave_tokens`).
 
     Parameters
     ----------
     runs : mapping of str to musiclib.train.Run
-        Variant -> run (:func:`musiclib.analyses.embedding_models`).
+        Variant -> run (:func:`musiclib.embedding_study.embedding_models`).
     seed : int
         Seed of t-SNE.
     ax : sequence of Axes, optional
@@ -248,7 +248,7 @@ def plot_embedding_maps(runs: Mapping[str, Any], *, seed: int = 0, ax: Any = Non
     ----------
     :cite:t:`vandermaaten2008tsne`
     """
-    from musiclib.analyses import octave_tokens
+    from musiclib.embedding_study import octave_tokens
     from musiclib.data import token_label
     from musiclib.embeddings import embedding_matrix, tsne_2d
     from musiclib.grid import GridPoint

@@ -139,7 +139,7 @@ def query_label(variant: str) -> str:
     -------
     str
     """
-    from musiclib.analyses import neighbour_query
+    from musiclib.embedding_study import neighbour_query
     from musiclib.data import token_label
 
     return token_label(neighbour_query(variant), variant)
@@ -151,7 +151,7 @@ def projector_help(folders: dict) -> str:
     Parameters
     ----------
     folders : dict of str to pathlib.Path or None
-        :func:`musiclib.analyses.projector_folders`.
+        :func:`musiclib.embedding_study.projector_folders`.
 
     Returns
     -------

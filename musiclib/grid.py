@@ -17,9 +17,10 @@ Each run is one task; finished runs are only loaded, and the driver reads the ru
 the workers wrote (models never travel between processes). All of the execution strategy is in
 :func:`_execute`.
 
-Every finished run is reported as one line on the ``musiclib.grid`` logger (INFO), e.g.
-``run 3/9 trained: control lstm, 1 layer (validation loss 2.871 nats/note, 41 s)``; the
-command line and :func:`musiclib.notebook.setup` route it to the console.
+Every run trained is reported as one line on the ``musiclib.grid`` logger (INFO), e.g.
+``run 3/9 trained: control lstm, 1 layer (validation loss 2.871 nats/note, 41 s)``, and runs
+already finished as one line in all; the command line and :func:`musiclib.notebook.setup` route
+these lines to the console.
 """
 
 from __future__ import annotations
@@ -242,12 +243,13 @@ def run_grid(
     ]
     finished = [task for task in tasks if (task[3] / COMPLETE_FILE).exists()]
     pending = [task for task in tasks if not (task[3] / COMPLETE_FILE).exists()]
-    reporter = _Reporter(len(tasks))
     outcomes = [  # finished runs are checked against their settings and data, then loaded
-        (point, reporter(point, *_outcome(train, config, variant_data, directory, progress=False), "reused"))
+        (point, _outcome(train, config, variant_data, directory, progress=False))
         for point, config, variant_data, directory in finished
     ]
-    outcomes += _execute(pending, executor, profile.grid.workers, reporter)
+    if finished:
+        log.info("%d of %d runs already finished: reused", len(finished), len(tasks))
+    outcomes += _execute(pending, executor, profile.grid.workers, _Reporter(len(finished), len(tasks)))
     result = GridResult()
     outcome_of = dict(outcomes)
     for point in points:  # in the profile's order
@@ -262,10 +264,10 @@ def run_grid(
 class _Reporter:
     """Log one line per finished run (``run 3/9 trained: ...``) and pass the outcome through."""
 
-    def __init__(self, total: int) -> None:
-        self.total, self.done = total, 0
+    def __init__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
 
-    def __call__(self, point: GridPoint, run: Any, error: str | None, verb: str = "trained") -> tuple[Any, str | None]:
+    def __call__(self, point: GridPoint, run: Any, error: str | None) -> tuple[Any, str | None]:
         self.done += 1
         where = f"run {self.done}/{self.total}"
         if error is not None:
@@ -273,7 +275,7 @@ class _Reporter:
         else:
             epochs = run.history["epochs"]
             seconds = sum(epoch.get("seconds", 0.0) for epoch in epochs)
-            log.info("%s %s: %s (validation loss %.3f nats/note, %.0f s)", where, verb, point.label,
+            log.info("%s trained: %s (validation loss %.3f nats/note, %.0f s)", where, point.label,
                      epochs[-1]["val_loss"], seconds)
         return run, error
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib import analyses, comparisons, cross_entropy, findings, published
+from musiclib import analyses, comparisons, cross_entropy, findings
 
 
 def test_randomness_measures_by_hand():
@@ -85,23 +85,6 @@ def test_closest_to_data_weighs_metrics_by_the_datas_spread():
         ("CMM", "control", "nas", 3.0), ("LM", "control", "nas", 1.1),  # CMM 0.7 std away
     ])
     assert analyses.closest_to_data(summary, dataset) == ("control", "nas")
-
-
-def test_octave_tokens_are_the_cs_or_whole_octaves():
-    assert analyses.octave_tokens([48, 55, 60, 61, 72], "control") == [48, 60, 72]
-    assert analyses.octave_tokens([-12, -3, 0, 3, 12, 24], "interval") == [-12, 0, 12, 24]
-
-
-def test_neighbour_table_aligns_ours_with_the_papers_ranks():
-    tokens = list(range(50, 75))
-    vectors = np.random.default_rng(0).normal(size=(len(tokens), 4))
-    table = analyses.neighbour_table(vectors, tokens, "control", k=5)
-    paper = published.table("paper2_neighbours").query("variant == 'control'")
-    assert len(table) == max(5, len(paper))
-    assert table["rank"].tolist() == list(range(1, len(table) + 1))
-    assert table["paper distance"].iloc[0] == paper["cosine_distance"].iloc[0]
-    assert table["ours (cosine)"].iloc[5:].eq("").all()  # only 5 of ours
-    assert analyses.neighbour_table(vectors, list(range(70, 95)), "control") is None  # no middle C
 
 
 def test_listening_steps_are_first_middle_last_without_repeats():

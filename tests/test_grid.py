@@ -53,18 +53,23 @@ def test_rerun_reuses_finished_runs_and_a_failure_keeps_the_others(tiny):
     blocked = run_dir(runs_dir, profile, broken)
     blocked.parent.mkdir(parents=True, exist_ok=True)
     blocked.write_text("a file where the run directory should be")
+    fresh = GridPoint("control", "ugrnn", 3)
     again = run_grid(
-        profile, runs_dir, data=data, points=[*result.runs, broken], executor=ThreadPoolExecutor(1)
+        profile, runs_dir, data=data, points=[*result.runs, broken, fresh], executor=ThreadPoolExecutor(1)
     )
     assert list(again.failed) == [broken]
+    assert list(again.runs) == [*result.runs, fresh]
     assert "lstm-3" in again.failed[broken]
     for point, run in result.runs.items():
         assert again.runs[point].history == run.history  # loaded, not retrained
     grid_log.removeHandler(handler)
     grid_log.setLevel(logging.NOTSET)
-    # one progress line per run: the finished ones reused, then the broken one
-    assert [line.split(":")[0] for line in lines] == [f"run {i}/5 reused" for i in range(1, 5)] + ["run 5/5 failed"]
-    assert "validation loss" in lines[0] and "nats/note" in lines[0]
+    # one line for the finished runs, then one per run trained or failed
+    assert lines[0] == "4 of 6 runs already finished: reused"
+    assert lines[1].startswith("run 5/6 failed: control lstm, 3 layers: ")
+    validation_loss = again.runs[fresh].history["epochs"][-1]["val_loss"]
+    assert lines[2].startswith(f"run 6/6 trained: control ugrnn, 3 layers (validation loss {validation_loss:.3f} nats/note, ")
+    assert len(lines) == 3
 
 
 @pytest.mark.slow
@@ -77,5 +82,5 @@ def test_grid_command_reuses_the_runs_and_prints_the_selection(tiny, capsys):
     captured = capsys.readouterr()
     printed = captured.out
     assert "paper_num_layers" in printed and "val_loss" in printed
-    assert captured.err.count("[musiclib] run ") == len(result.runs)  # progress lines on stderr
+    assert f"[musiclib] {len(result.runs)} of {len(result.runs)} runs already finished" in captured.err
     assert printed.count("control") == len(result.runs) + 2  # one line per run, one per selected pair
