@@ -8,6 +8,7 @@ correlations relate the checkpoint loss to each measure (:func:`rank_correlation
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -19,6 +20,8 @@ from musiclib.grid import ExperimentData, GridPoint, load_data, train_config
 from musiclib.profiles import Profile
 
 CROSS_ENTROPY_DIR = "cross_entropy"
+
+log = logging.getLogger(__name__)
 
 
 
@@ -84,7 +87,12 @@ def run_cross_entropy_study(
 
     data = data or load_data(profile, progress=progress)
     variant_data = data.variants[profile.cross_entropy.variant]
-    return train(cross_entropy_config(profile), variant_data, cross_entropy_run_dir(runs_dir, profile), progress=progress)
+    run = train(cross_entropy_config(profile), variant_data, cross_entropy_run_dir(runs_dir, profile), progress=progress)
+    study, epochs = profile.cross_entropy, run.history["epochs"]
+    log.info("checkpoint study run ready: %s %s, %d layers (training loss %.3f nats/note, %.0f s of training)",
+             study.variant, study.cell, study.num_layers, epochs[-1]["train_loss"],
+             sum(epoch.get("seconds", 0.0) for epoch in epochs))
+    return run
 
 
 def pitch_entropy(pitches: Sequence[int]) -> float:
