@@ -6,7 +6,9 @@ temporary folder and runs ``reproduce(profile="smoke")`` there once, with a temp
 so the test never touches the ``book/executed`` or ``runs`` of the working tree.
 """
 
+import contextlib
 import functools
+import io
 import http.server
 import json
 import shutil
@@ -50,9 +52,12 @@ def built_book(tmp_path_factory):
     shutil.copy(ROOT / "_config.yml", root)
     shutil.copy(ROOT / "_toc.yml", root)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns(reproduce.EXECUTED_FOLDER))
-    outcome = reproduce.reproduce(
-        "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs", progress=False
-    )
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        outcome = reproduce.reproduce(
+            "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs"
+        )
+    (root / "console.txt").write_text(console.getvalue())
     return root, outcome
 
 
@@ -77,6 +82,24 @@ def test_every_notebook_executes_with_the_smoke_profile(built_book):
         assert "'smoke'" in parameters[0].source or '"smoke"' in parameters[0].source
     assert not list((root / "book" / "executed").glob("*.failed.ipynb"))
     assert not list((root / "book" / "executed").glob(".*"))  # no temporary files left
+
+
+def test_the_console_shows_one_line_per_training_run_and_nothing_else(built_book):
+    root, outcome = built_book
+    lines = (root / "console.txt").read_text().splitlines()
+    trained = [line for line in lines if "[musiclib] run " in line]
+    assert len(trained) == 9 and trained[0].startswith("  [musiclib] run 1/9 trained: control lstm, 1 layer")
+    assert all(line.startswith(("[reproduce] ", "  [musiclib] ")) for line in lines), lines
+    assert not [line for line in lines if "warning" in line.lower() or "tensorflow" in line.lower()]
+
+
+def test_the_api_page_documents_the_modules(built_book):
+    root, outcome = built_book
+    page = (root / "_build" / "html" / "book" / "api.html").read_text()
+    for name in ("musiclib.grid.run_grid", "musiclib.findings.layer_findings", "musiclib.figures.plot_learning_curves"):
+        assert f'id="{name}"' in page, name
+    assert "MathJax" in page or "mathjax" in page  # formulas typeset
+    assert not [warning for warning in outcome.build_warnings if "api" in warning]
 
 
 def test_the_run_record_names_the_environment_and_every_notebook(built_book):
