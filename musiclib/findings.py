@@ -302,7 +302,7 @@ def embedding_findings(clustering: pd.DataFrame) -> str:
     ----------
     clustering : pandas.DataFrame
         :func:`musiclib.embeddings.relation_clustering` per variant, concatenated with a
-        ``dataset`` column (columns dataset, relation, observed_rate, chance_rate, p_value).
+        ``dataset`` column (columns dataset, relation, k, observed_rate, chance_rate, p_value).
 
     Returns
     -------
@@ -317,7 +317,8 @@ def embedding_findings(clustering: pd.DataFrame) -> str:
             f"({row.observed_rate:.0%} vs {row.chance_rate:.0%}, p = {row.p_value:.3f})"
             for row in rows.itertuples()
         ]
-        lines.append(f"**{variant}**: among each token's 5 nearest neighbours, " + "; ".join(parts) + ".")
+        k = int(rows["k"].iloc[0]) if "k" in rows else 5
+        lines.append(f"**{variant}**: among each token's {k} nearest neighbours, " + "; ".join(parts) + ".")
     lines.append(
         "The paper showed neighbour lists and let the reader judge; the permutation test turns the question into a "
         "number, with the chance rate measured rather than assumed."
