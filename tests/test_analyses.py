@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib import analyses, comparisons, cross_entropy, findings
+from musiclib import analyses, comparisons, cross_entropy, findings, published
 
 
 def test_randomness_measures_by_hand():
@@ -164,3 +164,49 @@ def test_figures_draw_into_given_axes_or_make_their_own(essen_slice):
     fig, ax = figures.plot_embedding_map(np.zeros((2, 2)), ["C4", "D4"], title="t", highlight=["C4"])
     assert [text.get_color() for text in ax.texts] == ["red", "black"]
     plt.close("all")
+
+
+def _comparison(rows):
+    """compare_models_to_dataset-like rows: (variant, cell, metric, excludes_zero, half width)."""
+    return pd.DataFrame(
+        [{"variant": v, "cell": c, "metric": m, "excludes_zero": e, "ci_low": -h, "ci_high": h} for v, c, m, e, h in rows]
+    )
+
+
+def test_generation_findings_name_the_smoothest_closest_and_differing_models():
+    summary = _summary([("CMM", "control", "lstm", 2.5), ("CMM", "db12", "nas", 1.5)])
+    dataset = pd.DataFrame({"CMM": [2.0, 2.4]})
+    comparison = _comparison([
+        ("control", "lstm", "CMM", True, 0.2), ("control", "lstm", "LM", True, 0.4),
+        ("db12", "nas", "CMM", False, 0.4), ("db12", "nas", "LM", False, 0.6),
+    ])
+    text = findings.generation_findings(summary, dataset, comparison, ("db12", "nas"), 10)
+    assert "(lowest CMM, 1.50 semitones) come from the db12 nas model; the training melodies average 2.20" in text
+    assert "all three metrics together (in standard deviations of the data): db12 nas." in text
+    assert "on none of the three metrics (bootstrap, 95 %): db12 nas; on all three: control lstm." in text
+    assert "about ± 0.30 (CMM), 0.50 (LM) wide" in text  # median half-widths
+
+
+def test_checkpoint_findings_call_melodies_less_random_only_with_a_significant_entropy_drop():
+    table = pd.DataFrame({"step": [0, 5, 10], "loss": [4.0, 3.0, 2.0], "pitch_entropy": [3.0, 2.5, 2.0],
+                          "pitch_range": [30, 20, 10], "CMM": [9.0, 6.0, 3.0], "LM": [5.0, 3.0, 2.0], "CENTR": [0.1, 0.2, 0.3]})
+    correlations = cross_entropy.rank_correlations(table)
+    text = findings.checkpoint_findings(table, correlations)
+    assert "went from 4.00 to 2.00 nats per note" in text
+    assert ("less random melodies here" in text) == bool(correlations.set_index("measure").loc["pitch_entropy", "p_value"] < 0.05)
+    assert "CENTR is higher at lower loss" in text
+
+
+def test_table_i_comparison_and_the_baseline_table_put_ours_beside_the_paper(essen_slice):
+    from musiclib.metrics import evaluate
+
+    dataset = evaluate(essen_slice.melodies)
+    comparison = comparisons.table_i_comparison(dataset)
+    paper = published.table("table_i").set_index("metric")
+    assert list(comparison.index) == list(paper.index)
+    assert comparison.loc["CMM", "diff_mean"] == pytest.approx(dataset["CMM"].mean() - paper.loc["CMM", "mean"])
+    assert (comparison["n"] == len(dataset)).all()
+    table = comparisons.dataset_baseline_table(dataset, seed=0)
+    low, high = (float(x) for x in table.iloc[0]["ours, 95% CI of the mean"].strip("[]").split(", "))
+    assert low < dataset["CMM"].mean() < high
+    assert table.iloc[0]["paper (TABLE I)"] == f"{paper.loc['CMM', 'mean']:.2f} ± {paper.loc['CMM', 'std']:.2f}"
