@@ -57,6 +57,8 @@ def plot_corpus_overview(melodies: Sequence[Any], ax: Any = None):
     """
     import matplotlib.pyplot as plt
 
+    from musiclib.data import note_name
+
     if ax is None:
         fig = plt.figure(figsize=(9, 6.4))
         ax = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 2), fig.add_subplot(2, 1, 2)]
@@ -69,8 +71,6 @@ def plot_corpus_overview(melodies: Sequence[Any], ax: Any = None):
     steps_ax.bar(*np.unique(steps, return_counts=True), width=0.9, color="tab:orange")
     steps_ax.set(xlabel="interval to the next note (semitones)", ylabel="intervals", title="Steps", yscale="log")
     pitches_ax.bar(*np.unique(pitches, return_counts=True), width=0.9, color="tab:green")
-    from musiclib.data import note_name
-
     ticks = [pitch for pitch in range(int(pitches.min()), int(pitches.max()) + 1) if pitch % 12 == 0]
     pitches_ax.set_xticks(ticks, [note_name(pitch) for pitch in ticks])
     pitches_ax.set(xlabel="pitch (MIDI number, C notes labelled)", ylabel="notes", title="Pitches")

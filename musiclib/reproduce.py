@@ -322,7 +322,9 @@ def build_book(book_root: str | os.PathLike = ".") -> tuple[Path, list[str]]:
     # the jupyter-book command of this interpreter (jupyter_book has no __main__ module)
     launcher = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
     command = [sys.executable, "-c", launcher, "build", str(book_root)]
-    finished = subprocess.run(command, capture_output=True, text=True, cwd=book_root)
+    # the API page imports musiclib (TensorFlow among it): keep TensorFlow's and absl's logs out of the build log
+    environment = {**os.environ, **QUIET_ENVIRONMENT}
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=book_root, env=environment)
     index = book_root / "_build" / "html" / "index.html"
     if finished.returncode != 0 or not index.is_file():
         log = (finished.stdout + finished.stderr).strip()[-3000:]
