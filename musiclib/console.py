@@ -31,7 +31,7 @@ def quiet_tensorflow() -> None:
     """Silence TensorFlow, absl and Python warnings in this process and the processes it starts.
 
     Sets the environment variables of :data:`QUIET_ENVIRONMENT` (without overriding values the
-    user set), ignores Python warnings (also in child processes, through ``PYTHONWARNINGS``),
+    user set), ignores Python warnings (also in child processes, through the environment),
     and lowers absl's and TensorFlow's Python loggers to errors. Safe to call more than once.
     """
     for name, value in QUIET_ENVIRONMENT.items():

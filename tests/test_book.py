@@ -37,6 +37,7 @@ PAGE_CONTENT = {
     "04_embeddings": {"tables": 1, "figures": 1, "scores": 0, "players": 0},
     "05_cross_entropy": {"tables": 1, "figures": 1, "scores": 1, "players": 1},
 }
+MATHJAX_CDN_PATH = "npm/mathjax@3"
 pytestmark = pytest.mark.slow
 
 
@@ -209,6 +210,8 @@ def _open(browser, url):
     page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
     page.on("response", lambda response: problems.append(f"HTTP {response.status}: {response.url}")
             if response.status >= 400 else None)
+    # MathJax (for the API page's formulas) comes from its CDN, which a test machine may not reach
+    page.route(f"**/{MATHJAX_CDN_PATH}/**", lambda route: route.fulfill(status=200, body="", content_type="text/javascript"))
     page.goto(url)
     page.wait_for_load_state("networkidle")
     return page, problems
@@ -255,7 +258,7 @@ def test_intro_reproducibility_and_references_pages_render(browser, served_book,
     for name in NOTEBOOKS:
         assert any(name in link for link in navigation), name
     for path, heading in (("book/reproducibility.html", "Differences from the paper"),
-                          ("book/references.html", "References")):
+                          ("book/references.html", "References"), ("book/api.html", "API reference")):
         other, other_problems = _open(browser, f"{served_book}/{path}")
         assert other.get_by_role("heading", name=heading).count() >= 1
         assert other.locator("article table").count() >= (2 if "reproducibility" in path else 0)
