@@ -26,7 +26,27 @@ _COMMANDS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command and return its exit status."""
+    """Run one command of the command line.
+
+    TensorFlow, absl and Python warnings are silenced before any command imports TensorFlow,
+    and musiclib's progress lines (one per finished training run) go to standard error
+    (:mod:`musiclib.console`).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``python -m musiclib`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 1 when a command reports failures (failed runs or
+        notebooks), 2 for bad arguments or input (the message is printed on standard error).
+    """
+    from musiclib.console import quiet_tensorflow, show_progress
+
+    quiet_tensorflow()
+    show_progress()
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -61,8 +81,9 @@ def _add_evaluate(commands) -> None:
 
 def _evaluate(args) -> int:
     from musiclib import metrics, tables
+    from musiclib.analyses import dataset_baseline
 
-    table, report = metrics.dataset_baseline(
+    table, report = dataset_baseline(
         args.dataset, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
         pitch_class=args.pitch_class, rhythm=args.rhythm, progress=True,
     )
@@ -357,14 +378,16 @@ def _add_grid(commands) -> None:
 
 
 def _grid(args) -> int:
-    from musiclib import experiments
+    from musiclib.analyses import final_losses, select_layers
+    from musiclib.grid import run_grid
+    from musiclib.profiles import load_profile
 
-    profile = experiments.load_profile(args.profile, data_source=args.data_source)
-    result = experiments.run_grid(profile, args.runs_dir, progress=True)
+    profile = load_profile(args.profile, data_source=args.data_source)
+    result = run_grid(profile, args.runs_dir, progress=True)
     if result.runs:
-        print(experiments.final_losses(result).to_string(index=False, float_format="%.3f"))
+        print(final_losses(result).to_string(index=False, float_format="%.3f"))
         print()
-        print(experiments.select_layers(result).to_string(index=False, float_format="%.3f"))
+        print(select_layers(result).to_string(index=False, float_format="%.3f"))
     for point, error in result.failed.items():
         print(f"error: run {point.label} failed: {error}", file=sys.stderr)
     return 1 if result.failed else 0

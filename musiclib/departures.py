@@ -29,7 +29,7 @@ def departures(profile) -> pd.DataFrame:
 
     Parameters
     ----------
-    profile : musiclib.experiments.Profile
+    profile : musiclib.profiles.Profile
         The profile the book is built with.
 
     Returns

@@ -7,10 +7,10 @@ distance as the TensorBoard projector did, and answers "do octaves and fifths cl
 a number and a p-value instead of by eye.
 
 Relations between two tokens a and b are read from their difference in semitones, which
-works for pitches and for intervals alike: an *octave* relation is |a - b| a non-zero multiple
+works for pitches and for intervals alike: an *octave* relation is ``|a - b|`` a non-zero multiple
 of 12 (for intervals: two steps that land on the same pitch class); a *fifth* relation is
-|a - b| mod 12 in {5, 7} (a fifth up or down, i.e. a fifth or a fourth, any octave apart); a
-*step* relation is |a - b| in {1, 2} (a semitone or a whole tone: neighbours on the keyboard).
+``|a - b| mod 12`` in {5, 7} (a fifth up or down, i.e. a fifth or a fourth, any octave apart); a
+*step* relation is ``|a - b|`` in {1, 2} (a semitone or a whole tone: neighbours on the keyboard).
 """
 
 from __future__ import annotations

@@ -32,17 +32,12 @@ concatenated; windows are index ranges into the concatenation), so :func:`evalua
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from musiclib.checks import positive_int
 from musiclib.windows import centr, cmm, grid_windows, lm, melody_songs, note_windows, one_song, scores
-
-if TYPE_CHECKING:
-    from musiclib.corpus import LoadReport
 
 METRICS = ("CMM", "LM", "CENTR")
 SPAN_NOTES = 12  # paper 1: windows of 12 notes, hop 1
@@ -445,35 +440,3 @@ def most_representative(table: pd.DataFrame) -> int:
     """
     values = metric_columns(table, "table").to_numpy()
     return int(np.argmin(np.linalg.norm(values - values.mean(axis=0), axis=1)))
-
-
-# --------------------------------------------------------------------------- dataset baseline
-
-
-def dataset_baseline(
-    source: str | Path = "essen",
-    *,
-    min_notes: int = 12,
-    max_songs: int | None = None,
-    cache_dir: str | Path | None = None,
-    pitch_class: bool = False,
-    rhythm: bool = False,
-    progress: bool = False,
-) -> tuple[pd.DataFrame, LoadReport]:
-    """Metrics of every melody of a corpus: the analogue of the paper's TABLE I (dataset evaluation).
-
-    Loads ``source`` with :func:`musiclib.corpus.load_corpus` (``"essen"``, another bundled corpus, a
-    folder or a pickle), which drops melodies under ``min_notes`` notes (the paper's baseline scored
-    only songs of 12 notes or more; the report says how many were dropped), and scores the rest
-    with :func:`evaluate`. Returns ``(table, report)``: the per-melody DataFrame and the corpus's
-    :class:`musiclib.corpus.LoadReport`. Pass the table to :func:`summarize` for mean ± std.
-
-    Raises ValueError for ``min_notes`` < 2 and whatever ``load_corpus`` raises for a bad source.
-    """
-    from musiclib.corpus import load_corpus  # music21 is heavy: only when a corpus is loaded
-
-    if positive_int(min_notes, "min_notes") < 2:
-        raise ValueError(f"min_notes must be at least 2 (the metrics need an interval), got {min_notes}")
-    corpus = load_corpus(source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, progress=progress)
-    return evaluate(corpus.melodies, pitch_class=pitch_class, rhythm=rhythm), corpus.report
-

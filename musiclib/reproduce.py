@@ -18,54 +18,62 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
-import shutil
 import subprocess
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from importlib import metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from musiclib.console import PROGRESS_FILE_VARIABLE, QUIET_ENVIRONMENT
 from musiclib.files import write_text_atomic
+from musiclib.run_record import (  # noqa: F401 -- RUN_RECORD_MARKDOWN: the name the tests and the book use
+    RUN_RECORD_MARKDOWN,
+    NotebookResult,
+    environment_info,
+    format_duration,
+    write_run_record,
+)
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 EXECUTED_FOLDER = "executed"
-RUN_RECORD_JSON = "run_record.json"
-RUN_RECORD_MARKDOWN = "run_record.md"
 KERNEL_ENVIRONMENT = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",  # no TensorFlow C++ logs in the kernel's output
+    **QUIET_ENVIRONMENT,  # no TensorFlow / absl logs from the kernels on the console
     "PYTHONWARNINGS": "ignore",  # no warnings printed into the pages
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # no debugger notice about frozen modules from the kernel
     "TQDM_DISABLE": "1",  # no progress bars in executed notebooks
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
-VERSIONED_PACKAGES = (
-    "musiclib", "keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "numpy", "pandas",
-    "scipy", "scikit-learn", "music21", "matplotlib", "verovio", "papermill", "jupyter-book",
-)  # fmt: skip
+# The kernel logs only errors (no "running over TCP without encryption" warning on the console).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 class ReproduceError(ValueError):
-    """Bad arguments to :func:`reproduce` (missing notebooks folder, unknown notebook name)."""
-
-
-@dataclass
-class NotebookResult:
-    """How one notebook went: ``status`` is "ok" or "failed"; ``seconds`` is its wall time."""
-
-    name: str
-    status: str
-    seconds: float
-    output: str
-    error: str | None = None
+    """Bad arguments to :func:`reproduce`: a missing notebooks folder or an unknown notebook name."""
 
 
 @dataclass
 class Reproduction:
-    """The outcome of :func:`reproduce`."""
+    """The outcome of :func:`reproduce`.
+
+    Attributes
+    ----------
+    profile : str
+    notebooks : list of NotebookResult
+    environment : dict
+        :func:`environment_info`.
+    record_path : pathlib.Path
+        ``run_record.json``.
+    book_index : pathlib.Path or None
+        The built book's ``index.html``.
+    build_seconds : float or None
+    build_error : str or None
+    build_warnings : list of str
+        The ``WARNING:`` lines of the book build.
+    failed : list of str
+        Names of the notebooks that failed.
+    """
 
     profile: str
     notebooks: list[NotebookResult]
@@ -86,68 +94,23 @@ class Reproduction:
         return not self.failed and self.build_error is None
 
 
-def _keras_backend() -> str:
-    """The Keras backend the kernels will use: $KERAS_BACKEND, else ~/.keras/keras.json, else tensorflow."""
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
-    try:
-        return json.loads(config.read_text())["backend"]
-    except (OSError, ValueError, KeyError):
-        return "tensorflow"
-
-
-def _fluidsynth_version() -> str | None:
-    if shutil.which("fluidsynth") is None:
-        return None
-    finished = subprocess.run(["fluidsynth", "--version"], capture_output=True, text=True)
-    first_line = finished.stdout.strip().splitlines()[:1]
-    return first_line[0] if first_line else "unknown"
-
-
-def environment_info(profile: str, data_source: str | None = None) -> dict:
-    """The environment a build ran in: the profile (name, description, data), date (UTC),
-    platform, CPU count, Python, the Keras backend, versions of the packages that compute or
-    render numbers, and audio support.
-
-    Reads package metadata only (importing Keras is not needed). Raises ``ProfileError`` (a
-    ValueError naming the choices) for an unknown profile.
-    """
-    from musiclib import experiments, render
-
-    settings = experiments.load_profile(profile, data_source=data_source)
-    data_settings = settings.data
-
-    versions = {}
-    for package in VERSIONED_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return {
-        "profile": settings.name,
-        "profile_description": settings.description,
-        "data": f"{data_settings.source}, "
-        + (f"first {data_settings.max_songs} melodies" if data_settings.max_songs else "all melodies")
-        + f" with at least {data_settings.min_notes} notes",
-        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "keras_backend": _keras_backend(),
-        "packages": versions,
-        "fluidsynth": _fluidsynth_version(),
-        "soundfont": str(render.find_soundfont()) if render.audio_available() else None,
-    }
-
-
 def find_notebooks(notebooks_dir: str | os.PathLike, only: list[str] | None = None) -> list[Path]:
-    """The notebooks to execute (``NN_name.ipynb`` in ``notebooks_dir``, in name order).
+    """The notebooks to execute: ``NN_name.ipynb`` in ``notebooks_dir``, in name order.
 
-    ``only``: names (``"01_data"`` or ``"01_data.ipynb"``) to keep. Raises ReproduceError for a
-    missing folder, an empty folder or an unknown name.
+    Parameters
+    ----------
+    notebooks_dir : path
+    only : list of str, optional
+        Names (``"01_data"`` or ``"01_data.ipynb"``) to keep.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Raises
+    ------
+    ReproduceError
+        For a missing folder, an empty folder or an unknown name.
     """
     folder = Path(notebooks_dir)
     if not folder.is_dir():
@@ -168,12 +131,54 @@ def find_notebooks(notebooks_dir: str | os.PathLike, only: list[str] | None = No
     return [by_name[name] for name in wanted]
 
 
+class _ProgressEcho:
+    """Echo the lines the kernel appends to a progress file (:mod:`musiclib.console`) to this
+    console while a ``with`` block runs; yields the file's path."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.path: str | None = None
+
+    def __enter__(self) -> str | None:
+        import tempfile
+        import threading
+
+        if not self.enabled:
+            return None
+        handle, self.path = tempfile.mkstemp(prefix="musiclib-progress-", suffix=".log")
+        os.close(handle)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+        return self.path
+
+    def _follow(self) -> None:
+        with open(self.path, encoding="utf-8") as lines:
+            while True:
+                line = lines.readline()
+                if line:
+                    print(f"  {line.rstrip()}", flush=True)
+                elif self._stop.wait(0.5):
+                    for rest in lines:
+                        print(f"  {rest.rstrip()}", flush=True)
+                    return
+
+    def __exit__(self, *exc_info) -> None:
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+            os.unlink(self.path)
+
+
 class _KernelEnvironment:
     """Set the kernel's environment variables for the duration of a ``with`` block."""
 
+    def __init__(self, **extra: str) -> None:
+        self._variables = {**KERNEL_ENVIRONMENT, **extra}
+
     def __enter__(self):
-        self._saved = {name: os.environ.get(name) for name in KERNEL_ENVIRONMENT}
-        os.environ.update(KERNEL_ENVIRONMENT)
+        self._saved = {name: os.environ.get(name) for name in self._variables}
+        os.environ.update(self._variables)
         return self
 
     def __exit__(self, *exc_info):
@@ -219,17 +224,51 @@ def _hide_parameter_cells(path: Path) -> None:
 
 
 def failed_copy_path(target: str | os.PathLike) -> Path:
-    """Where :func:`execute_notebook` keeps the partly executed copy of a notebook that failed."""
+    """Where :func:`execute_notebook` keeps the partly executed copy of a notebook that failed.
+
+    Parameters
+    ----------
+    target : path
+        The executed notebook's path.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<target stem>.failed.ipynb`` beside ``target``.
+    """
     target = Path(target)
     return target.with_name(f"{target.stem}.failed.ipynb")
 
 
-def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_name: str = "python3") -> float:
-    """Execute ``source`` with papermill into ``target`` (renamed into place when done); return seconds.
+def execute_notebook(
+    source: Path, target: Path, parameters: dict, *, kernel_name: str = "python3", progress: bool = False
+) -> float:
+    """Execute a notebook with papermill.
 
-    The kernel runs in the notebook's folder with :data:`KERNEL_ENVIRONMENT` set. On failure the
-    partly executed notebook is kept as ``<target stem>.failed.ipynb`` (for debugging; the book
-    does not show it) and the papermill error propagates.
+    The kernel runs in the notebook's folder with :data:`KERNEL_ENVIRONMENT` set; the executed
+    notebook is written under a temporary name and renamed to ``target`` when done.
+
+    Parameters
+    ----------
+    source, target : pathlib.Path
+        The notebook and where its executed copy goes.
+    parameters : dict
+        Papermill parameters (injected after the cell tagged ``parameters``).
+    kernel_name : str
+    progress : bool
+        Print the kernel's progress lines (one per finished training run) on this console while
+        it runs.
+
+    Returns
+    -------
+    float
+        Wall time in seconds.
+
+    Raises
+    ------
+    papermill.PapermillExecutionError
+        When a cell fails; the partly executed notebook is kept as
+        ``<target stem>.failed.ipynb`` (for debugging; the book does not show it).
     """
     import papermill
 
@@ -237,7 +276,9 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_nam
     temporary = target.with_name(f".{target.stem}.{os.getpid()}.running.ipynb")
     started = time.perf_counter()
     try:
-        with _KernelEnvironment():
+        with _ProgressEcho(progress) as progress_file, _KernelEnvironment(
+            **({PROGRESS_FILE_VARIABLE: progress_file} if progress_file else {})
+        ):
             papermill.execute_notebook(
                 str(source),
                 str(temporary),
@@ -246,6 +287,7 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_nam
                 cwd=str(source.parent),
                 progress_bar=False,
                 log_output=False,
+                extra_arguments=KERNEL_ARGUMENTS,
             )
     except BaseException:
         if temporary.exists():
@@ -257,62 +299,32 @@ def execute_notebook(source: Path, target: Path, parameters: dict, *, kernel_nam
     return time.perf_counter() - started
 
 
-def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
-    """The run record as the Markdown that the reproducibility page includes."""
-    packages = environment["packages"]
-    rows = [
-        ("Profile", f"`{environment['profile']}`: {environment['profile_description']}"),
-        ("Data", environment["data"]),
-        ("Built", environment["date_utc"]),
-        ("Platform", environment["platform"]),
-        ("CPU", f"{environment['cpu_count']} logical cores ({environment['processor']})"),
-        ("Python", environment["python"]),
-        ("Keras backend", environment["keras_backend"]),
-        ("Packages", ", ".join(f"{name} {version}" for name, version in packages.items())),
-        ("Audio", environment["fluidsynth"] or "off (FluidSynth not installed)"),
-    ]
-    lines = ["| Setting | Value |", "|---|---|", *[f"| {key} | {value} |" for key, value in rows], ""]
-    lines += ["| Notebook | Status | Wall time |", "|---|---|---|"]
-    for result in results:
-        status = "ran" if result.status == "ok" else f"**failed**: {result.error}"
-        lines.append(f"| {result.name} | {status} | {_duration(result.seconds)} |")
-    total = sum(result.seconds for result in results)
-    lines.append(f"| **all notebooks** | | **{_duration(total)}** |")
-    return "\n".join(lines) + "\n"
-
-
-def _duration(seconds: float) -> str:
-    """``75.3`` -> ``"1 min 15 s"``."""
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
-
-
-def write_run_record(executed_dir: Path, environment: dict, results: list[NotebookResult]) -> Path:
-    """Write ``run_record.json`` and ``run_record.md`` into ``executed_dir``; return the JSON path."""
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    record = {
-        "environment": environment,
-        "notebooks": [asdict(result) for result in results],
-        "total_seconds": sum(result.seconds for result in results),
-    }
-    json_path = executed_dir / RUN_RECORD_JSON
-    write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")
-    write_text_atomic(executed_dir / RUN_RECORD_MARKDOWN, _markdown_record(environment, results))
-    return json_path
-
-
 def build_book(book_root: str | os.PathLike = ".") -> tuple[Path, list[str]]:
-    """Build the HTML book with Jupyter Book 1.x (``_config.yml``/``_toc.yml`` in ``book_root``).
+    """Build the HTML book with Jupyter Book 1.x (``_config.yml`` and ``_toc.yml`` in ``book_root``).
 
-    Returns ``book_root/_build/html/index.html`` and the build's warnings (e.g. a chapter whose
-    notebook was never executed, stderr output removed from a page). Raises RuntimeError with the
-    end of the build log when the build fails.
+    Parameters
+    ----------
+    book_root : path
+
+    Returns
+    -------
+    index : pathlib.Path
+        ``book_root/_build/html/index.html``.
+    warnings : list of str
+        The build's ``WARNING:`` lines (e.g. a chapter whose notebook was never executed).
+
+    Raises
+    ------
+    RuntimeError
+        With the end of the build log, when the build fails.
     """
     book_root = Path(book_root).resolve()
     # the jupyter-book command of this interpreter (jupyter_book has no __main__ module)
     launcher = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
     command = [sys.executable, "-c", launcher, "build", str(book_root)]
-    finished = subprocess.run(command, capture_output=True, text=True, cwd=book_root)
+    # the API page imports musiclib (TensorFlow among it): keep TensorFlow's and absl's logs out of the build log
+    environment = {**os.environ, **QUIET_ENVIRONMENT}
+    finished = subprocess.run(command, capture_output=True, text=True, cwd=book_root, env=environment)
     index = book_root / "_build" / "html" / "index.html"
     if finished.returncode != 0 or not index.is_file():
         log = (finished.stdout + finished.stderr).strip()[-3000:]
@@ -333,15 +345,37 @@ def reproduce(
     build: bool = True,
     progress: bool = True,
 ) -> Reproduction:
-    """Execute the notebooks with ``profile`` (smoke, quick, paper or a .toml path) and build the book.
+    """Execute the notebooks with a profile, record the run and build the book.
 
-    Paths are relative to the current folder (the repository root for ``make reproduce``).
-    Each notebook gets the papermill parameters ``profile``, ``data_source`` (None = the
-    profile's), ``runs_dir`` (absolute) and ``seed``, and is written to ``book_dir/executed/``.
-    ``only`` limits the run to some notebooks (names like ``"01_data"``). ``build=False`` skips
-    the Jupyter Book build (the book's root is the folder above ``book_dir``). ``progress``
-    prints one line per notebook. Returns a :class:`Reproduction`; check ``.ok``.
-    Raises ReproduceError for a missing notebooks folder or an unknown notebook name.
+    Each notebook gets the papermill parameters ``profile``, ``data_source``, ``runs_dir``
+    (absolute) and ``seed`` and is written to ``book_dir/executed/``. Paths are relative to the
+    current folder (the repository root for ``make reproduce``). While a notebook trains, its
+    progress lines (one per finished run) are printed here.
+
+    Parameters
+    ----------
+    profile : str
+        ``smoke``, ``quick``, ``paper`` or a ``.toml`` path.
+    notebooks_dir, book_dir, runs_dir : path
+    data_source : str, optional
+        Replaces the profile's data source.
+    seed : int
+    only : list of str, optional
+        Run only these notebooks (names like ``"01_data"``).
+    build : bool
+        Build the book (its root is the folder above ``book_dir``).
+    progress : bool
+        Print one line per notebook and the kernels' progress lines.
+
+    Returns
+    -------
+    Reproduction
+        Check :attr:`Reproduction.ok`.
+
+    Raises
+    ------
+    ReproduceError
+        For a missing notebooks folder or an unknown notebook name.
     """
     notebooks = find_notebooks(notebooks_dir, only)
     executed_dir = Path(book_dir) / EXECUTED_FOLDER
@@ -360,7 +394,7 @@ def reproduce(
             print(f"[reproduce] {source.name} (profile {profile}) ...", flush=True)
         started = time.perf_counter()
         try:
-            seconds = execute_notebook(source, target, parameters)
+            seconds = execute_notebook(source, target, parameters, progress=progress)
             results.append(NotebookResult(source.stem, "ok", seconds, str(target)))
         except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
             summary = _error_summary(error)
@@ -369,7 +403,7 @@ def reproduce(
             results.append(NotebookResult(source.stem, "failed", time.perf_counter() - started, str(target), summary))
         if progress:
             last = results[-1]
-            print(f"[reproduce] {source.name}: {last.status} in {_duration(last.seconds)}"
+            print(f"[reproduce] {source.name}: {last.status} in {format_duration(last.seconds)}"
                   + (f" -- {last.error}" if last.error else ""), flush=True)
     record_path = write_run_record(executed_dir, environment, results)
     outcome = Reproduction(str(profile), results, environment, record_path)
@@ -389,6 +423,6 @@ def reproduce(
         write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")
         if progress:
             warnings = f", {len(outcome.build_warnings)} warnings" if outcome.build_warnings else ""
-            print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {_duration(outcome.build_seconds)}{warnings}",
+            print(f"[reproduce] book: {outcome.book_index or 'FAILED'} in {format_duration(outcome.build_seconds)}{warnings}",
                   flush=True)
     return outcome

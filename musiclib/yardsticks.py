@@ -67,7 +67,7 @@ def held_out_table(
 
     Parameters
     ----------
-    data : musiclib.experiments.ExperimentData
+    data : musiclib.grid.ExperimentData
         The profile's prepared variants (``data.variants[variant]``).
     selection : pandas.DataFrame
         Columns variant, cell, num_layers (e.g. ``select_layers(result)``).
@@ -117,7 +117,7 @@ def selection_rules(result) -> pd.DataFrame:
 
     Parameters
     ----------
-    result : musiclib.experiments.GridResult
+    result : musiclib.grid.GridResult
         The finished grid.
 
     Returns
@@ -133,7 +133,7 @@ def selection_rules(result) -> pd.DataFrame:
     split); the lowest final training loss is that rule made explicit. It favours the model that
     fits the training songs best, overfitting included.
     """
-    from musiclib.experiments import final_losses, select_layers
+    from musiclib.analyses import final_losses, select_layers
 
     ours = select_layers(result).rename(
         columns={"num_layers": "ours_num_layers", "val_loss": "ours_val_loss", "paper_num_layers": "published_num_layers"}

@@ -22,13 +22,73 @@ def essen_slice():
     return load_corpus("essen", max_songs=ESSEN_SLICE_SONGS, progress=False)
 
 
+TINY_PROFILE = """
+description = "test: two tiny control models per cell"
+
+[data]
+source = "essen"
+max_songs = 40
+min_notes = 12
+
+[grid]
+variants = ["control"]
+cells = ["lstm", "ugrnn"]
+layers = [1, 2]
+workers = 2
+
+[train]
+rnn_size = 8
+batch_size = 4
+seq_length = 10
+learning_rate = 0.01
+decay_rate = 0.97
+grad_clip = 5.0
+save_every = 1000
+seed = 0
+num_epochs = { control = 1 }
+
+[generation]
+n_songs = 6
+n_notes = 10
+songs_per_checkpoint = 4
+
+[cross_entropy]
+variant = "control"
+cell = "lstm"
+num_layers = 1
+batch_size = 4
+num_epochs = 1
+save_every = 10
+"""
+
+
+def write_profile(tmp_path, text, name="tiny"):
+    """Write a profile file ``<name>.toml`` into ``tmp_path``; return its path."""
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """The tiny profile trained once: (profile, runs_dir, data, grid result)."""
+    from musiclib.grid import load_data, run_grid
+    from musiclib.profiles import load_profile
+
+    root = tmp_path_factory.mktemp("grid")
+    profile = load_profile(write_profile(root, TINY_PROFILE))
+    data = load_data(profile)
+    result = run_grid(profile, root / "runs", data=data)
+    return profile, root / "runs", data, result
+
+
 @pytest.fixture(scope="session")
 def tiny_control_profile():
     """The smoke profile shrunk to 4 tiny control runs (lstm / ugrnn x 1 / 2 layers of 8 units) on
     40 songs, 4 songs x 8 notes per selected model; one replicate seed of the LSTM."""
     from dataclasses import replace
 
-    from musiclib.experiments import ReplicateSettings, load_profile
+    from musiclib.profiles import ReplicateSettings, load_profile
 
     smoke = load_profile("smoke")
     return replace(
@@ -45,8 +105,8 @@ def tiny_control_profile():
 @pytest.fixture(scope="session")
 def tiny_control_grid(tiny_control_profile, tmp_path_factory):
     """``tiny_control_profile`` trained once: (profile, runs_dir, data, grid result)."""
-    from musiclib import experiments
+    from musiclib.grid import load_data, run_grid
 
     runs_dir = tmp_path_factory.mktemp("tiny-control-runs")
-    data = experiments.load_data(tiny_control_profile)
-    return tiny_control_profile, runs_dir, data, experiments.run_grid(tiny_control_profile, runs_dir, data=data)
+    data = load_data(tiny_control_profile)
+    return tiny_control_profile, runs_dir, data, run_grid(tiny_control_profile, runs_dir, data=data)

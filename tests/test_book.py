@@ -6,7 +6,9 @@ temporary folder and runs ``reproduce(profile="smoke")`` there once, with a temp
 so the test never touches the ``book/executed`` or ``runs`` of the working tree.
 """
 
+import contextlib
 import functools
+import io
 import http.server
 import json
 import shutil
@@ -35,6 +37,7 @@ PAGE_CONTENT = {
     "04_embeddings": {"tables": 1, "figures": 1, "scores": 0, "players": 0},
     "05_cross_entropy": {"tables": 1, "figures": 1, "scores": 1, "players": 1},
 }
+MATHJAX_CDN_PATH = "npm/mathjax@3"
 pytestmark = pytest.mark.slow
 
 
@@ -50,9 +53,12 @@ def built_book(tmp_path_factory):
     shutil.copy(ROOT / "_config.yml", root)
     shutil.copy(ROOT / "_toc.yml", root)
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns(reproduce.EXECUTED_FOLDER))
-    outcome = reproduce.reproduce(
-        "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs", progress=False
-    )
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        outcome = reproduce.reproduce(
+            "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs"
+        )
+    (root / "console.txt").write_text(console.getvalue())
     return root, outcome
 
 
@@ -79,6 +85,26 @@ def test_every_notebook_executes_with_the_smoke_profile(built_book):
     assert not list((root / "book" / "executed").glob(".*"))  # no temporary files left
 
 
+def test_the_console_shows_one_line_per_training_run_and_nothing_else(built_book):
+    root, outcome = built_book
+    lines = (root / "console.txt").read_text().splitlines()
+    trained = [line for line in lines if "[musiclib] run " in line]
+    assert len(trained) == 9 and trained[0].startswith("  [musiclib] run 1/9 trained: control lstm, 1 layer")
+    assert all(line.startswith(("[reproduce] ", "  [musiclib] ")) for line in lines), lines
+    noise = [line for line in lines if "tensorflow" in line.lower() or "warning" in line.lower() and "[reproduce] book:" not in line]
+    assert not noise
+    assert not outcome.build_warnings
+
+
+def test_the_api_page_documents_the_modules(built_book):
+    root, outcome = built_book
+    page = (root / "_build" / "html" / "book" / "api.html").read_text()
+    for name in ("musiclib.grid.run_grid", "musiclib.findings.layer_findings", "musiclib.figures.plot_learning_curves"):
+        assert f'id="{name}"' in page, name
+    assert "MathJax" in page or "mathjax" in page  # formulas typeset
+    assert not [warning for warning in outcome.build_warnings if "api" in warning]
+
+
 def test_the_run_record_names_the_environment_and_every_notebook(built_book):
     root, outcome = built_book
     record = json.loads(outcome.record_path.read_text())
@@ -103,6 +129,8 @@ def test_the_book_builds_every_page_without_warnings_or_tracebacks(built_book):
         page = root / "_build" / "html" / f"{name}.html"
         assert page.is_file(), name
         text = page.read_text()
+        if name == "book/api":  # documents the functions that deal with warnings: words, not warnings
+            continue
         for marker in ("Traceback", "Warning:", "WARNING", "DeprecationWarning"):
             assert marker not in text, (name, marker)
 
@@ -184,6 +212,8 @@ def _open(browser, url):
     page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
     page.on("response", lambda response: problems.append(f"HTTP {response.status}: {response.url}")
             if response.status >= 400 else None)
+    # MathJax (for the API page's formulas) comes from its CDN, which a test machine may not reach
+    page.route(f"**/{MATHJAX_CDN_PATH}/**", lambda route: route.fulfill(status=200, body="", content_type="text/javascript"))
     page.goto(url)
     page.wait_for_load_state("networkidle")
     return page, problems
@@ -230,7 +260,7 @@ def test_intro_reproducibility_and_references_pages_render(browser, served_book,
     for name in NOTEBOOKS:
         assert any(name in link for link in navigation), name
     for path, heading in (("book/reproducibility.html", "Differences from the paper"),
-                          ("book/references.html", "References")):
+                          ("book/references.html", "References"), ("book/api.html", "API reference")):
         other, other_problems = _open(browser, f"{served_book}/{path}")
         assert other.get_by_role("heading", name=heading).count() >= 1
         assert other.locator("article table").count() >= (2 if "reproducibility" in path else 0)

@@ -3,7 +3,7 @@
 import pytest
 
 from musiclib import published
-from musiclib.experiments import load_profile
+from musiclib.profiles import load_profile
 from musiclib.departures import COLUMNS, departures, departures_markdown, write_departures
 
 ALWAYS = {"data", "layer selection", "Adam updates per batch", "initializers", "interval decoding"}

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib import experiments
-from musiclib.experiments import ProfileError, ReplicateSettings, load_profile
+from musiclib import analyses, grid, profiles
+from musiclib.profiles import ProfileError, ReplicateSettings, load_profile
 from musiclib.replicates import (
     cell_contrasts,
     hierarchical_interval,
@@ -79,7 +79,7 @@ def test_contrast_table_on_known_cells():
 
 
 def test_replicates_section_is_checked(tmp_path):
-    text = (experiments.PROFILES_DIR / "smoke.toml").read_text() + '\n[replicates]\nseeds = [1]\ncells = ["gru"]\n'
+    text = (profiles.PROFILES_DIR / "smoke.toml").read_text() + '\n[replicates]\nseeds = [1]\ncells = ["gru"]\n'
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(ProfileError, match="replicates.cells"):
@@ -90,15 +90,15 @@ def test_replicates_section_is_checked(tmp_path):
 @pytest.mark.slow
 def test_replicates_train_through_the_grid(tiny_control_grid):
     profile, runs_dir, data, result = tiny_control_grid
-    selection = experiments.select_layers(result)
-    lstm = experiments.GridPoint("control", "lstm", int(selection.set_index("cell").loc["lstm", "num_layers"]))
+    selection = analyses.select_layers(result)
+    lstm = grid.GridPoint("control", "lstm", int(selection.set_index("cell").loc["lstm", "num_layers"]))
     assert replicate_points(profile, selection) == [lstm]
     replicates = train_replicates(profile, runs_dir, selection, data=data)
     assert sorted(replicates) == [0, 1]
     folder = f"{lstm.cell}-{lstm.num_layers}"
     assert (runs_dir / "tiny-control" / "replicates" / "seed-1" / "control" / folder / "complete.json").is_file()
     first, second = (replicates[seed].runs[lstm] for seed in (0, 1))
-    assert first.run_dir == experiments.run_dir(runs_dir, profile, lstm)
+    assert first.run_dir == grid.run_dir(runs_dir, profile, lstm)
     assert not np.allclose(first.model.get_layer("logits").get_weights()[0], second.model.get_layer("logits").get_weights()[0])
     per_song = replicate_song_metrics(profile, replicates, selection)
     assert per_song.groupby("training_seed").size().tolist() == [4, 4]

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from musiclib import experiments
-from musiclib.experiments import GridPoint, GridResult
+from musiclib import analyses
+from musiclib.grid import GridPoint, GridResult
 from musiclib.scoring import score_keras
 from musiclib.yardsticks import HELD_OUT_COLUMNS, held_out_table, selection_rules, yardstick_scores
 
@@ -37,8 +37,8 @@ def test_selection_rules_by_hand():
 @pytest.mark.slow
 def test_held_out_table_scores_models_and_yardsticks_on_the_same_test_notes(tiny_control_grid):
     profile, runs_dir, data, result = tiny_control_grid
-    selection = experiments.select_layers(result)
-    runs = experiments.selected_runs(result, selection)
+    selection = analyses.select_layers(result)
+    runs = analyses.selected_runs(result, selection)
     table = held_out_table(data, selection, runs, max_order=3)
     assert list(table.columns) == HELD_OUT_COLUMNS
     assert len(table) == 2

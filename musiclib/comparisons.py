@@ -1,0 +1,434 @@
+"""The tables the chapters show: our numbers next to the paper's, ready for display.
+
+Each function takes results (:mod:`musiclib.grid`, :mod:`musiclib.analyses`) and returns a
+:class:`pandas.DataFrame` with readable column names; paper values come from
+:mod:`musiclib.published`, never typed in. The notebooks pass them to ``show_table`` with the
+caption that :func:`musiclib.published.citation` gives.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from musiclib import published
+from musiclib.grid import GridPoint, grid_points
+from musiclib.profiles import Profile
+
+TOY_SONGS = ((60, 62, 64, 62), (67, 65, 65, 69))  # two of the toy songs of the paper's data-flow figure
+VARIANT_ORDER = ("control", "interval", "db12")
+
+
+def _yes_no(flags) -> np.ndarray:
+    return np.where(flags, "yes", "no")
+
+
+def _mean_std(means, stds) -> list[str]:
+    return [f"{m:.2f} ± {s:.2f}" if pd.notna(m) else "" for m, s in zip(means, stds)]
+
+
+def corpus_table(data: Any) -> pd.DataFrame:
+    """Chapter 1: what was read, dropped and kept, and the split sizes next to the paper's.
+
+    Parameters
+    ----------
+    data : musiclib.grid.ExperimentData
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns "", "this book", "paper".
+    """
+    report, splits = data.corpus.report, data.splits
+    return pd.DataFrame(
+        [
+            ("files read", report.files_read, ""),
+            ("melodies read", report.melodies_read, ""),
+            ("unreadable files or tunes skipped", len(report.skipped_files), ""),
+            ("polyphonic inputs reduced to their top voice", report.top_voice_taken, ""),
+            *[(f"dropped: {reason}", count, "") for reason, count in sorted(report.dropped.items())],
+            (f"kept (at least {report.min_notes} notes)", report.kept, ""),
+            ("training melodies", len(splits.train), f"{published.value('train_midi_files'):,} MIDI files"),
+            ("validation melodies", len(splits.validation), f"{published.value('validation_midi_files'):,} MIDI files (not used)"),
+            ("test melodies", len(splits.test), f"{published.value('evaluation_midi_files'):,} MIDI files (not used)"),
+        ],
+        columns=["", "this book", "paper"],
+    )
+
+
+def toy_variant_table() -> pd.DataFrame:
+    """Chapter 1: two toy songs (:data:`TOY_SONGS`) in the three variants.
+
+    All 12 DB12 versions of the first song, one version of the others.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns variant, melody, shift (the DB12 transposition in semitones), tokens, read as.
+    """
+    from musiclib.sequences import VARIANTS, Melody, token_label, variant_sequences
+
+    toy = [Melody(f"toy {number}", pitches, [4] * len(pitches)) for number, pitches in enumerate(TOY_SONGS, start=1)]
+    rows = []
+    for variant in VARIANTS:
+        for index, sequence in enumerate(variant_sequences(toy, variant)):
+            song = toy[index // 12] if variant == "db12" else toy[index]
+            if variant == "db12" and song is not toy[0]:
+                continue
+            rows.append({
+                "variant": variant,
+                "melody": song.id,
+                "shift": f"{sequence[0] - song.pitches[0]:+d}" if variant == "db12" else "",
+                "tokens": " ".join(str(token) for token in sequence),
+                "read as": " ".join(token_label(token, variant) for token in sequence),
+            })
+    return pd.DataFrame(rows)
+
+
+def example_melody(melodies, *, min_notes: int = 20, max_notes: int = 40):
+    """A short melody that uses many pitches: the one with most distinct pitches among those of
+    ``min_notes`` to ``max_notes`` notes (the first such, in the given order).
+
+    Parameters
+    ----------
+    melodies : sequence of musiclib.sequences.Melody
+    min_notes, max_notes : int
+
+    Returns
+    -------
+    musiclib.sequences.Melody
+
+    Raises
+    ------
+    ValueError
+        When no melody has between ``min_notes`` and ``max_notes`` notes.
+    """
+    candidates = [melody for melody in melodies if min_notes <= len(melody) <= max_notes]
+    if not candidates:
+        raise ValueError(f"no melody has {min_notes} to {max_notes} notes")
+    return max(candidates, key=lambda melody: len(set(melody.pitches)))
+
+
+def vocabulary_table(data: Any) -> pd.DataFrame:
+    """Chapter 1: vocabulary size, token range, training tokens and unseen-token drops per variant.
+
+    Parameters
+    ----------
+    data : musiclib.grid.ExperimentData
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    from musiclib.sequences import token_label
+
+    rows = []
+    for variant, prepared in data.variants.items():
+        tokens = prepared.vocab.tokens
+        rows.append({
+            "variant": variant,
+            "tokens": len(prepared.vocab),
+            "lowest": token_label(tokens[0], variant),
+            "highest": token_label(tokens[-1], variant),
+            "train sequences": len(prepared.train),
+            "train tokens": sum(len(sequence) for sequence in prepared.train),
+            "dropped": f"{prepared.dropped_unknown['validation']} / {prepared.dropped_unknown['test']}",
+            "paper": published.value("control_vocabulary_size") if variant == "control" else "n/a",
+        })
+    return pd.DataFrame(rows)
+
+
+def table_i_comparison(dataset_table: pd.DataFrame) -> pd.DataFrame:
+    """Our dataset summary next to TABLE I (:func:`musiclib.published.compare`), indexed by metric.
+
+    Parameters
+    ----------
+    dataset_table : pandas.DataFrame
+        One row per training melody, a column per metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns paper_mean, ours_mean, diff_mean, paper_std, ours_std, diff_std, n.
+    """
+    from musiclib.metrics import summarize
+
+    summary = summarize(dataset_table).reset_index()
+    comparison = published.compare("table_i", summary, on=["metric"], columns=["mean", "std"]).set_index("metric")
+    comparison["n"] = summary.set_index("metric").loc[comparison.index, "n"]
+    return comparison
+
+
+def dataset_baseline_table(dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Chapter 1: TABLE I and ours (mean ± std), the difference and a 95 % bootstrap CI of our mean.
+
+    Parameters
+    ----------
+    dataset_table : pandas.DataFrame
+        One row per training melody, a column per metric.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    from musiclib.stats import bootstrap_ci
+
+    comparison = table_i_comparison(dataset_table)
+    intervals = {metric: bootstrap_ci(dataset_table[metric], seed=seed) for metric in comparison.index}
+    return pd.DataFrame({
+        "metric": comparison.index,
+        "paper (TABLE I)": _mean_std(comparison["paper_mean"], comparison["paper_std"]),
+        "ours": _mean_std(comparison["ours_mean"], comparison["ours_std"]),
+        "difference of means": comparison["diff_mean"].to_numpy(),
+        "ours, 95% CI of the mean": [f"[{low:.2f}, {high:.2f}]" for low, high in intervals.values()],
+        "melodies": comparison["n"].to_numpy(),
+    })
+
+
+def training_settings_table(profile: Profile) -> pd.DataFrame:
+    """Chapter 2: the profile's grid and training recipe next to the paper's.
+
+    Parameters
+    ----------
+    profile : Profile
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns setting, this book, paper.
+    """
+    recipe, value = profile.train, published.value
+    return pd.DataFrame([
+        ("runs", len(grid_points(profile)), value("experiments")),
+        ("layer counts", ", ".join(map(str, profile.grid.layers)), ", ".join(map(str, value("layers_tried")))),
+        ("units per layer (= embedding size)", recipe.rnn_size, value("embedding_size")),
+        ("batch size x sequence length (notes)", f"{recipe.batch_size} x {recipe.seq_length}",
+         f"{value('batch_size')} x {value('seq_length')}"),
+        ("epochs (control / interval / DB12)", " / ".join(str(recipe.num_epochs.get(v, "-")) for v in VARIANT_ORDER),
+         " / ".join(str(value("num_epochs")[v]) for v in VARIANT_ORDER)),
+        ("learning rate (decay per epoch)", f"{recipe.learning_rate} (x{recipe.decay_rate})",
+         f"{value('learning_rate')} (x{value('decay_rate')})"),
+        ("gradient norm clipped at", f"{recipe.grad_clip:g}", f"{value('grad_clip'):g}"),
+    ], columns=["setting", "this book", "paper"])
+
+
+def final_loss_table(losses: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: final validation loss, rows (variant, cell), one column per layer count.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    table = losses.pivot_table(index=["variant", "cell"], columns="num_layers", values="val_loss", sort=False)
+    table.columns = [f"{layers} layer{'s' if layers > 1 else ''}" for layers in table.columns]
+    return table.reset_index()
+
+
+def layer_choice_table(selection: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: the paper's layer count, ours, whether they agree, our validation loss.
+
+    Parameters
+    ----------
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "variant": selection["variant"],
+        "cell": selection["cell"],
+        "paper": selection["paper_num_layers"],
+        "ours": selection["num_layers"],
+        "same choice": _yes_no(selection["num_layers"] == selection["paper_num_layers"]),
+        "validation loss of ours": selection["val_loss"],
+    })
+
+
+def published_curve_table(losses: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: the paper's final control-LSTM training losses next to ours, per layer count.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    paper = published.table("control_lstm_learning_curve")[["num_layers", "train_loss"]]
+    ours = losses[(losses["variant"] == "control") & (losses["cell"] == "lstm")][["num_layers", "train_loss", "val_loss"]]
+    table = paper.merge(ours, on="num_layers", how="outer", suffixes=(" (paper)", " (ours)"))
+    table.columns = ["layers", "training loss (paper)", "training loss (ours)", "validation loss (ours)"]
+    return table
+
+
+def yardstick_table(yardstick: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: each selected model's validation loss next to the unigram and bigram models.
+
+    Parameters
+    ----------
+    yardstick : pandas.DataFrame
+        :func:`musiclib.analyses.baseline_comparison`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    table = yardstick.drop(columns="beats_bigram").rename(columns={"num_layers": "layers", "val_loss": "selected model"})
+    table["beats the bigram"] = _yes_no(yardstick["beats_bigram"])
+    return table
+
+
+def table_iii_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: TABLE III (mean ± std per metric and model) next to ours.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`musiclib.analyses.metrics_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    table = published.compare("table_iii", summary, on=["metric", "variant", "cell"], columns=["mean", "std"])
+    return pd.DataFrame({
+        "metric": table["metric"],
+        "dataset": table["variant"],
+        "cell": table["cell"],
+        "paper": _mean_std(table["paper_mean"], table["paper_std"]),
+        "ours": _mean_std(table["ours_mean"], table["ours_std"]),
+        "difference of means": table["diff_mean"],
+    })
+
+
+def table_iv_table(representative: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: the metrics of each model's most representative song, TABLE IV's and ours.
+
+    Parameters
+    ----------
+    representative : pandas.DataFrame
+        :func:`musiclib.analyses.most_representative_songs`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    from musiclib.metrics import METRICS
+
+    table = published.compare("table_iv", representative, on=["variant", "cell"], columns=list(METRICS))
+    return pd.DataFrame({
+        "dataset": table["variant"],
+        "cell": table["cell"],
+        **{f"{metric} paper": table[f"paper_{metric}"] for metric in METRICS},
+        **{f"{metric} ours": table[f"ours_{metric}"] for metric in METRICS},
+    })
+
+
+def dataset_difference_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: per model and metric, songs' mean against the data's, with the 95 % CI.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`musiclib.analyses.compare_models_to_dataset`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "dataset": comparison["variant"],
+        "cell": comparison["cell"],
+        "metric": comparison["metric"],
+        "songs (mean)": comparison["mean"],
+        "training melodies (mean)": comparison["baseline_mean"],
+        "difference": comparison["difference"],
+        "95% CI": [f"[{low:.2f}, {high:.2f}]" for low, high in zip(comparison["ci_low"], comparison["ci_high"])],
+        "differs": _yes_no(comparison["excludes_zero"]),
+    })
+
+
+def embedding_models_table(runs: Mapping[str, Any]) -> pd.DataFrame:
+    """Chapter 4: the models whose embeddings are studied, ours next to paper 2's.
+
+    Parameters
+    ----------
+    runs : mapping of str to musiclib.train.Run
+        :func:`musiclib.analyses.embedding_models`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    paper = published.table("paper2_neighbours").groupby("variant", sort=False)[["cell", "num_layers"]].first()
+    return pd.DataFrame({
+        "dataset": list(runs),
+        "model (paper)": [
+            GridPoint(variant, *paper.loc[variant]).label if variant in paper.index else "" for variant in runs
+        ],
+        "model (ours)": [GridPoint(variant, run.config.model, run.config.num_layers).label for variant, run in runs.items()],
+        "tokens": [len(run.vocab) for run in runs.values()],
+        "embedding size": [run.config.rnn_size for run in runs.values()],
+    })
+
+
+def clustering_table(clustering: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 4: observed and chance rates of each relation among the nearest neighbours.
+
+    Parameters
+    ----------
+    clustering : pandas.DataFrame
+        :func:`musiclib.embeddings.relation_clustering` per variant with a ``dataset`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return clustering.rename(columns={
+        "observed_rate": "observed", "chance_rate": "chance", "ratio": "observed / chance", "p_value": "p-value",
+    })[["dataset", "relation", "observed", "chance", "observed / chance", "p-value"]]
+
+
+def checkpoint_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5: the checkpoint study's table with units in the column names.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return table.rename(columns={
+        "loss": "loss (nats/note)", "pitch_entropy": "pitch entropy (nats)", "pitch_range": "pitch range (semitones)",
+    })
+
+
+def correlation_table(correlations: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5: Spearman correlations with readable column names.
+
+    Parameters
+    ----------
+    correlations : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.rank_correlations`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return correlations.rename(columns={"spearman_rho": "Spearman rho", "p_value": "p-value", "n": "checkpoints"})

@@ -1,0 +1,73 @@
+"""A quiet, informative console: TensorFlow, absl and Python warnings silenced, musiclib's own
+progress lines shown.
+
+:func:`quiet_tensorflow` must run before TensorFlow is imported (TensorFlow reads
+``TF_CPP_MIN_LOG_LEVEL`` once, when its C++ library loads); the command line
+(:mod:`musiclib.cli`) and :func:`musiclib.notebook.setup` call it first thing.
+:func:`show_progress` routes the ``musiclib`` loggers (one line per finished training run, see
+:mod:`musiclib.grid`) to a stream or to the file named by :data:`PROGRESS_FILE_VARIABLE`, which
+``python -m musiclib reproduce`` sets for the notebook kernels and echoes to its console.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from typing import TextIO
+
+PROGRESS_FILE_VARIABLE = "MUSICLIB_PROGRESS_FILE"
+QUIET_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow's C++ logs: errors only
+    "TF_ENABLE_ONEDNN_OPTS": "0",  # no "oneDNN custom operations are on" notice
+    "GRPC_VERBOSITY": "ERROR",
+    "ABSL_MIN_LOG_LEVEL": "3",
+}
+_HANDLER_NAME = "musiclib-progress"
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow, absl and Python warnings in this process and the processes it starts.
+
+    Sets the environment variables of :data:`QUIET_ENVIRONMENT` (without overriding values the
+    user set), ignores Python warnings (also in child processes, through the environment),
+    and lowers absl's and TensorFlow's Python loggers to errors. Safe to call more than once.
+    """
+    for name, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    warnings.filterwarnings("ignore")
+    for name in ("absl", "tensorflow", "h5py", "matplotlib", "numexpr"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:
+        pass
+
+
+def show_progress(stream: TextIO | None = None) -> None:
+    """Print musiclib's progress lines (INFO and above of the ``musiclib`` loggers).
+
+    Parameters
+    ----------
+    stream : file-like, optional
+        Where the lines go. Default: the file named by the environment variable
+        :data:`PROGRESS_FILE_VARIABLE` when it is set (appended to), else standard error.
+    """
+    logger = logging.getLogger("musiclib")
+    for handler in [h for h in logger.handlers if h.get_name() == _HANDLER_NAME]:
+        logger.removeHandler(handler)
+        handler.close()
+    path = os.environ.get(PROGRESS_FILE_VARIABLE)
+    if stream is None and path:
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(logging.Formatter("[musiclib] %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

@@ -1,0 +1,325 @@
+"""The book's figures, in the manner of libfmp's plotting helpers.
+
+Every ``plot_*`` function draws into the axes it is given (``ax``: one
+:class:`matplotlib.axes.Axes`, or a sequence of them for multi-panel figures), creates a figure
+only when none is given, and returns ``(fig, ax)``. Losses are in nats per note, pitches in MIDI
+numbers, intervals in semitones. Matplotlib is imported when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+METRIC_AXIS_LABELS = {
+    "CMM": "CMM (semitones)",
+    "LM": "LM (penalty, 1 = ideal)",
+    "CENTR": "CENTR (fraction of a window)",
+    "pitch_entropy": "pitch entropy (nats)",
+    "pitch_range": "pitch range (semitones)",
+}
+
+
+def _axes(ax: Any, shape: tuple[int, int], figsize: tuple[float, float]) -> tuple[Any, np.ndarray]:
+    """(figure, 2-D array of axes): ``ax`` reshaped to ``shape``, or a new figure of that grid."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, axes = plt.subplots(*shape, figsize=figsize, squeeze=False)
+        return fig, axes
+    axes = np.asarray(ax, dtype=object).reshape(shape)
+    return axes.flat[0].figure, axes
+
+
+def _rows(table: pd.DataFrame, values: Mapping[str, Any]) -> pd.DataFrame:
+    """The rows of ``table`` whose columns equal ``values``."""
+    mask = np.ones(len(table), dtype=bool)
+    for column, value in values.items():
+        mask &= (table[column] == value).to_numpy()
+    return table[mask]
+
+
+def plot_corpus_overview(melodies: Sequence[Any], ax: Any = None):
+    """Melody lengths, intervals between consecutive notes (log scale) and pitches of a corpus.
+
+    Parameters
+    ----------
+    melodies : sequence of musiclib.sequences.Melody
+    ax : sequence of 3 Axes, optional
+        Lengths, steps, pitches (default: a new figure, pitches across the bottom).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    ax : list of Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from musiclib.sequences import note_name
+
+    if ax is None:
+        fig = plt.figure(figsize=(9, 6.4))
+        ax = [fig.add_subplot(2, 2, 1), fig.add_subplot(2, 2, 2), fig.add_subplot(2, 1, 2)]
+    lengths_ax, steps_ax, pitches_ax = ax
+    fig = lengths_ax.figure
+    pitches = np.concatenate([melody.pitches for melody in melodies])
+    steps = np.concatenate([np.diff(melody.pitches) for melody in melodies])
+    lengths_ax.hist([len(melody) for melody in melodies], bins=30, color="tab:blue")
+    lengths_ax.set(xlabel="notes per melody", ylabel="melodies", title="Melody length")
+    steps_ax.bar(*np.unique(steps, return_counts=True), width=0.9, color="tab:orange")
+    steps_ax.set(xlabel="interval to the next note (semitones)", ylabel="intervals", title="Steps", yscale="log")
+    pitches_ax.bar(*np.unique(pitches, return_counts=True), width=0.9, color="tab:green")
+    ticks = [pitch for pitch in range(int(pitches.min()), int(pitches.max()) + 1) if pitch % 12 == 0]
+    pitches_ax.set_xticks(ticks, [note_name(pitch) for pitch in ticks])
+    pitches_ax.set(xlabel="pitch (MIDI number, C notes labelled)", ylabel="notes", title="Pitches")
+    fig.suptitle(f"{len(melodies)} training melodies, {len(pitches):,} notes")
+    fig.tight_layout()
+    return fig, list(ax)
+
+
+def plot_dataset_metrics(dataset_table: pd.DataFrame, ax: Any = None):
+    """Histograms of the tonality metrics of the training melodies, our mean and TABLE I's.
+
+    Parameters
+    ----------
+    dataset_table : pandas.DataFrame
+        One row per melody, columns CMM, LM, CENTR.
+    ax : sequence of 3 Axes, optional
+
+    Returns
+    -------
+    fig, ax
+    """
+    from musiclib import published
+    from musiclib.metrics import METRICS
+
+    fig, axes = _axes(ax, (1, len(METRICS)), (9.5, 3.3))
+    paper = published.table("table_i").set_index("metric")
+    for axis, metric in zip(axes.flat, METRICS):
+        axis.hist(dataset_table[metric], bins=40, color="tab:gray")
+        axis.axvline(dataset_table[metric].mean(), color="tab:blue", label="our mean")
+        axis.axvline(paper.loc[metric, "mean"], color="tab:red", linestyle="--", label="paper mean (TABLE I)")
+        axis.set(xlabel=METRIC_AXIS_LABELS[metric], ylabel="training melodies")
+    axes.flat[0].legend()
+    fig.suptitle("Tonality metrics of the training melodies")
+    fig.tight_layout()
+    return fig, axes
+
+
+def plot_learning_curves(
+    curves: pd.DataFrame,
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
+    steps: pd.DataFrame | None = None,
+    ax: Any = None,
+):
+    """One panel per (variant, cell) with a line per layer count.
+
+    Validation loss after each epoch (dashed, dots) and training loss, per step from ``steps``
+    when given, else per epoch (solid); unigram and bigram losses as grey horizontal lines.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        :func:`musiclib.analyses.learning_curves`.
+    baselines : mapping, optional
+        Variant -> {"unigram": loss, "bigram": loss} (:func:`musiclib.ngram.baseline_losses`).
+    steps : pandas.DataFrame, optional
+        :func:`musiclib.analyses.step_curves`.
+    ax : array of Axes, optional
+        One row per variant, one column per cell.
+
+    Returns
+    -------
+    fig, ax
+    """
+    import matplotlib.pyplot as plt
+
+    variants = list(dict.fromkeys(curves["variant"]))
+    cells = list(dict.fromkeys(curves["cell"]))
+    layer_counts = [int(layers) for layers in sorted(curves["num_layers"].unique())]
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(layer_counts)))
+    fig, axes = _axes(ax, (len(variants), len(cells)), (4.2 * len(cells), 3.2 * len(variants)))
+    for row, variant in enumerate(variants):
+        for column, cell in enumerate(cells):
+            axis = axes[row][column]
+            for colour, layers in zip(colours, layer_counts):
+                run = {"variant": variant, "cell": cell, "num_layers": layers}
+                epochs = _rows(curves, run)
+                training = _rows(steps, run) if steps is not None else epochs[epochs["split"] == "train"]
+                label = f"{layers} layer{'s' if layers > 1 else ''}"
+                axis.plot(training["epoch"], training["loss"], "-", color=colour, linewidth=1, label=label)
+                validation = epochs[epochs["split"] == "validation"]
+                axis.plot(validation["epoch"], validation["loss"], "--", marker="o", markersize=3, color=colour)
+            for name, style in (("unigram", ":"), ("bigram", "-.")):
+                if baselines and variant in baselines:
+                    axis.axhline(baselines[variant][name], linestyle=style, color="grey", linewidth=1, label=name)
+            axis.set(title=f"{variant} / {cell}", xlabel="epoch", ylabel="cross-entropy (nats/note)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), frameon=False)
+    fig.text(0.5, 0.005, "solid: training loss; dashed with dots: validation loss after each epoch", ha="center")
+    fig.tight_layout(rect=(0, 0.02, 1, 0.96))
+    return fig, axes
+
+
+def plot_generated_metrics(per_song: pd.DataFrame, dataset_table: pd.DataFrame, ax: Any = None):
+    """Box plots of each model's song metrics, TABLE III's means and the training melodies' mean.
+
+    Parameters
+    ----------
+    per_song : pandas.DataFrame
+        :func:`musiclib.analyses.song_metrics`.
+    dataset_table : pandas.DataFrame
+        :func:`musiclib.analyses.dataset_metrics`.
+    ax : sequence of 3 Axes, optional
+
+    Returns
+    -------
+    fig, ax
+    """
+    from musiclib import published
+    from musiclib.metrics import METRICS
+
+    fig, axes = _axes(ax, (1, len(METRICS)), (13, 3.8))
+    paper = published.table("table_iii").set_index(["metric", "variant", "cell"])["mean"]
+    models = list(dict.fromkeys(zip(per_song["variant"], per_song["cell"])))
+    positions = range(1, len(models) + 1)
+    for axis, metric in zip(axes.flat, METRICS):
+        axis.boxplot([_rows(per_song, {"variant": v, "cell": c})[metric] for v, c in models], showfliers=False)
+        axis.scatter(positions, [paper.get((metric, v, c), np.nan) for v, c in models], marker="D", color="tab:red",
+                     zorder=3, label="paper mean (TABLE III)")
+        axis.axhline(dataset_table[metric].mean(), color="tab:gray", linestyle="--", label="training melodies (mean)")
+        axis.set_xticks(list(positions), [f"{v}\n{c}" for v, c in models], fontsize=7)
+        axis.set_ylabel(METRIC_AXIS_LABELS[metric])
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Our generated songs (boxes: quartiles) against the paper's means")
+    fig.tight_layout()
+    return fig, axes
+
+
+def plot_embedding_map(points: np.ndarray, labels: Sequence[str], *, title: str, highlight: Sequence[str] = (), ax: Any = None):
+    """Scatter of a 2-D projection (t-SNE) with each point labelled; ``highlight`` labels in red.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        ``[n, 2]`` coordinates.
+    labels : sequence of str
+        One label per point (note name or interval).
+    title : str
+    highlight : sequence of str
+        Labels drawn in red.
+    ax : Axes, optional
+
+    Returns
+    -------
+    fig, ax
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 6))
+    ax.scatter(points[:, 0], points[:, 1], s=10, color="lightsteelblue")
+    for (x, y), label in zip(points, labels):
+        ax.annotate(label, (x, y), fontsize=7, color="red" if label in highlight else "black", ha="center")
+    ax.set(title=title, xlabel="t-SNE 1", ylabel="t-SNE 2")
+    return ax.figure, ax
+
+
+def plot_embedding_maps(runs: Mapping[str, Any], *, seed: int = 0, ax: Any = None):
+    """The t-SNE map of every run's embedding, side by side; octave-related tokens in red
+    (:func:`musiclib.embedding_study.octave_tokens`).
+
+    Parameters
+    ----------
+    runs : mapping of str to musiclib.train.Run
+        Variant -> run (:func:`musiclib.embedding_study.embedding_models`).
+    seed : int
+        Seed of t-SNE.
+    ax : sequence of Axes, optional
+        One per run.
+
+    Returns
+    -------
+    fig, ax
+
+    References
+    ----------
+    :cite:t:`vandermaaten2008tsne`
+    """
+    from musiclib.embedding_study import octave_tokens
+    from musiclib.sequences import token_label
+    from musiclib.embeddings import embedding_matrix, tsne_2d
+    from musiclib.grid import GridPoint
+
+    fig, axes = _axes(ax, (1, len(runs)), (6 * len(runs), 5.6))
+    for axis, (variant, run) in zip(axes.flat, runs.items()):
+        tokens = run.vocab.tokens
+        plot_embedding_map(
+            tsne_2d(embedding_matrix(run), seed=seed),
+            [token_label(token, variant) for token in tokens],
+            title=GridPoint(variant, run.config.model, run.config.num_layers).label,
+            highlight=[token_label(token, variant) for token in octave_tokens(tokens, variant)],
+            ax=axis,
+        )
+    fig.tight_layout()
+    return fig, axes
+
+
+def plot_training_loss(run: Any, table: pd.DataFrame, ax: Any = None):
+    """The checkpoint study's training loss per step, its checkpoints and paper 3's checkpoints.
+
+    Parameters
+    ----------
+    run : musiclib.train.Run
+        The study's run (its ``history["steps"]``).
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.checkpoint_study` (step, loss).
+    ax : Axes, optional
+
+    Returns
+    -------
+    fig, ax
+    """
+    import matplotlib.pyplot as plt
+
+    from musiclib import published
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+    paper = published.table("paper3_checkpoints")
+    steps = pd.DataFrame(run.history["steps"], columns=["step", "loss"])
+    ax.plot(steps["step"] + 1, steps["loss"], color="tab:blue", linewidth=0.8, label="ours, every step")
+    ax.scatter(table["step"] + 1, table["loss"], color="tab:blue", zorder=3, label="ours, checkpoints")
+    ax.scatter(paper["step"] + 1, paper["train_loss"], marker="D", color="tab:red", zorder=3,
+               label="paper, Fig. 13 checkpoints")
+    ax.set(xscale="log", xlabel="training step + 1 (log scale)", ylabel="training loss (nats/note)")
+    ax.legend()
+    ax.figure.tight_layout()
+    return ax.figure, ax
+
+
+def plot_checkpoint_measures(table: pd.DataFrame, ax: Any = None):
+    """Each measure of the generated songs against the checkpoint's training loss (high to low).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
+    ax : sequence of Axes, optional
+        One per measure of :data:`musiclib.cross_entropy_runs.CHECKPOINT_MEASURES`.
+
+    Returns
+    -------
+    fig, ax
+    """
+    from musiclib.cross_entropy_runs import CHECKPOINT_MEASURES
+
+    fig, axes = _axes(ax, (1, len(CHECKPOINT_MEASURES)), (3.4 * len(CHECKPOINT_MEASURES), 3.2))
+    for axis, measure in zip(axes.flat, CHECKPOINT_MEASURES):
+        axis.plot(table["loss"], table[measure], "o-", markersize=4)
+        axis.set(xlabel="checkpoint loss (nats/note)", ylabel=METRIC_AXIS_LABELS[measure])
+        axis.invert_xaxis()
+    fig.tight_layout()
+    return fig, axes

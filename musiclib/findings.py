@@ -1,0 +1,395 @@
+"""The "What we found" sentences of the chapters, computed from result tables.
+
+Every function takes the tables the analyses return (:mod:`musiclib.analyses`,
+:mod:`musiclib.cross_entropy`) and returns Markdown: a bulleted list whose numbers and wording
+(smaller or larger, more or less often than chance) follow from the tables, so that the text of
+the book stays true whatever profile or data it is built with. Paper values come from
+:mod:`musiclib.published`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pandas as pd
+
+from musiclib import published
+from musiclib.grid import GridPoint
+
+SIGNIFICANCE = 0.05  # the level of every "significant" in the findings
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def data_findings(data: Any, table_i: pd.DataFrame, profile_name: str) -> str:
+    """Chapter 1: corpus size, vocabulary and the dataset baseline against TABLE I.
+
+    Parameters
+    ----------
+    data : musiclib.grid.ExperimentData
+        The profile's melodies and prepared variants.
+    table_i : pandas.DataFrame
+        :func:`musiclib.published.compare` of our dataset summary with ``"table_i"``, indexed by
+        metric, with a ``diff_mean`` column (ours minus the paper's).
+    profile_name : str
+
+    Returns
+    -------
+    str
+        Markdown bullets.
+    """
+    train = data.splits.train
+    notes = sum(len(melody) for melody in train)
+    lines = [
+        f"The corpus gives {len(train)} training melodies ({notes:,} notes) with the **{profile_name}** profile; "
+        f"the paper trained on {published.value('train_midi_files'):,} MIDI files."
+    ]
+    if "control" in data.variants:
+        lines.append(
+            f"The control vocabulary holds {len(data.variants['control'].vocab)} pitches against the paper's "
+            f"{published.value('control_vocabulary_size')}: folk melodies stay in a narrower range than MuseScore uploads."
+        )
+    difference = table_i["diff_mean"]
+    lines.append(
+        f"Against the paper's TABLE I, our training melodies move by {'smaller' if difference['CMM'] < 0 else 'larger'} "
+        f"steps (CMM {difference['CMM']:+.2f} semitones), keep {'closer to' if difference['LM'] < 0 else 'further from'} "
+        f"5 to 8 different pitches per 12-note window (LM {difference['LM']:+.2f}; 1 is ideal) and dwell "
+        f"{'less' if difference['CENTR'] < 0 else 'more'} on repeated notes (CENTR {difference['CENTR']:+.2f}). "
+        "These values are the reference for the generated melodies of the next chapters."
+    )
+    return _bullets(lines)
+
+
+def melody_description(melody: Any) -> str:
+    """One sentence on a melody: its length, range, intervals and DB12 transpositions.
+
+    Parameters
+    ----------
+    melody : musiclib.sequences.Melody
+
+    Returns
+    -------
+    str
+    """
+    from musiclib.sequences import db12_shifts, note_name, to_intervals, token_label
+
+    steps = " ".join(token_label(step, "interval") for step in to_intervals(melody.pitches))
+    shifts = ", ".join(f"{shift:+d}" for shift in db12_shifts(melody.pitches))
+    return (
+        f"{len(melody)} notes, from {note_name(min(melody.pitches))} to {note_name(max(melody.pitches))}. "
+        f"Its intervals (semitones): {steps}. DB12 transposes it by {shifts} semitones."
+    )
+
+
+def generation_intro(profile: Any, selection: pd.DataFrame) -> str:
+    """Chapter 3: how many songs of how many notes from which models.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`.
+
+    Returns
+    -------
+    str
+    """
+    labels = [GridPoint(row.variant, row.cell, int(row.num_layers)).label for row in selection.itertuples()]
+    return (
+        f"{profile.generation.n_songs} songs of {profile.generation.n_notes} generated notes (after the seed) from "
+        f"each of {len(labels)} models: " + "; ".join(labels) + "."
+    )
+
+
+def song_title(song: Any, selection: pd.DataFrame) -> str:
+    """The title of a most representative song: its model, number and metrics.
+
+    Parameters
+    ----------
+    song : namedtuple
+        A row of :func:`musiclib.analyses.most_representative_songs` (``itertuples``).
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`, for the model's layer count.
+
+    Returns
+    -------
+    str
+    """
+    layers = selection.set_index(["variant", "cell"]).loc[(song.variant, song.cell), "num_layers"]
+    return (
+        f"{GridPoint(song.variant, song.cell, int(layers)).label}, song {song.song}: "
+        f"CMM {song.CMM:.2f}, LM {song.LM:.2f}, CENTR {song.CENTR:.2f}"
+    )
+
+
+def query_label(variant: str) -> str:
+    """Paper 2's query token of ``variant`` as a label (``C4``, ``+3``).
+
+    Parameters
+    ----------
+    variant : str
+
+    Returns
+    -------
+    str
+    """
+    from musiclib.embedding_study import neighbour_query
+    from musiclib.sequences import token_label
+
+    return token_label(neighbour_query(variant), variant)
+
+
+def projector_help(folders: dict) -> str:
+    """Chapter 4: where the TensorBoard projector files are and how to open them.
+
+    Parameters
+    ----------
+    folders : dict of str to pathlib.Path or None
+        :func:`musiclib.embedding_study.projector_folders`.
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"- {variant}: `{folder}`" if folder is not None else f"- {variant}: no projector file found"
+        for variant, folder in folders.items()
+    ]
+    return "\n".join(lines) + "\n\nthen run `tensorboard --logdir <folder>` and open the *Projector* tab."
+
+
+def checkpoint_intro(profile: Any, table: pd.DataFrame) -> str:
+    """Chapter 5: the study's model, training and how many songs per checkpoint.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
+
+    Returns
+    -------
+    str
+    """
+    study, generation = profile.cross_entropy, profile.generation
+    return (
+        f"A {study.num_layers}-layer {study.cell} on the {study.variant} dataset, batch {study.batch_size}, "
+        f"{_plural(study.num_epochs, 'epoch')}, a checkpoint every {study.save_every} steps: "
+        f"{_plural(len(table), 'checkpoint')}, {generation.songs_per_checkpoint} songs of {generation.n_notes} "
+        "notes from each."
+    )
+
+
+def grid_status(result: Any, losses: pd.DataFrame) -> str:
+    """Chapter 2: how many runs finished, their training time, how many failed.
+
+    Parameters
+    ----------
+    result : musiclib.grid.GridResult
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses` of ``result`` (a ``seconds`` column).
+
+    Returns
+    -------
+    str
+    """
+    status = f"{len(result.runs)} runs finished ({losses['seconds'].sum() / 60:.1f} minutes of training in total)"
+    if result.failed:
+        status += f"; {len(result.failed)} failed: " + "; ".join(
+            f"{point.label} ({error})" for point, error in result.failed.items()
+        )
+    return status + "."
+
+
+def layer_findings(selection: pd.DataFrame, yardstick: pd.DataFrame, losses: pd.DataFrame, profile_name: str) -> str:
+    """Chapter 2: agreement with the paper's layer counts, the bigram yardstick, the best run.
+
+    Parameters
+    ----------
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`.
+    yardstick : pandas.DataFrame
+        :func:`musiclib.analyses.baseline_comparison` (a ``beats_bigram`` column).
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses`.
+    profile_name : str
+
+    Returns
+    -------
+    str
+    """
+    agree = int((selection["num_layers"] == selection["paper_num_layers"]).sum())
+    beaten = int(yardstick["beats_bigram"].sum())
+    counts = selection.groupby("num_layers").size().sort_index()
+    best = losses.loc[losses["val_loss"].idxmin()]
+    best_point = GridPoint(best["variant"], best["cell"], int(best["num_layers"]))
+    lines = [
+        f"Selecting by validation loss, our choice matches the paper's layer count for {agree} of the "
+        f"{len(selection)} dataset-cell pairs; the selected layer counts are "
+        + ", ".join(f"{layers} ({_plural(count, 'pair')})" for layers, count in counts.items()) + ".",
+        f"{beaten} of the {len(yardstick)} selected models predict the next note better than the bigram model "
+        "(lower validation cross-entropy)"
+        + ("." if beaten == len(yardstick) else "; the others have not yet learned more than which note tends to follow which."),
+        f"The lowest validation loss overall is {best['val_loss']:.3f} nats per note ({best_point.label}).",
+    ]
+    if profile_name != "paper":
+        lines.append(
+            f"With the **{profile_name}** profile the models are small and briefly trained, so deeper stacks have had "
+            "little time to pay off: the paper's choices of 3 to 5 layers came from 300 epochs of 128-unit models."
+        )
+    return _bullets(lines)
+
+
+def generation_findings(
+    summary: pd.DataFrame, dataset_table: pd.DataFrame, comparison: pd.DataFrame, closest: tuple[str, str], n_songs: int
+) -> str:
+    """Chapter 3: the smoothest model, the closest to the data, which differ from the data.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`musiclib.analyses.metrics_summary` of the generated songs.
+    dataset_table : pandas.DataFrame
+        :func:`musiclib.analyses.dataset_metrics`.
+    comparison : pandas.DataFrame
+        :func:`musiclib.analyses.compare_models_to_dataset` (``excludes_zero``, ``ci_low``,
+        ``ci_high`` columns).
+    closest : tuple of str
+        :func:`musiclib.analyses.closest_to_data`.
+    n_songs : int
+        Songs per model.
+
+    Returns
+    -------
+    str
+    """
+    cmm = summary[summary["metric"] == "CMM"].set_index(["variant", "cell"])["mean"]
+    smoothest = cmm.idxmin()
+    paper_cmm = published.table("table_iii").query("metric == 'CMM'")
+    paper_smoothest = paper_cmm.loc[paper_cmm["mean"].idxmin()]
+    differs = comparison.groupby(["variant", "cell"], sort=False)["excludes_zero"].sum()
+    n_metrics = comparison["metric"].nunique()
+    half_widths = ((comparison["ci_high"] - comparison["ci_low"]) / 2).groupby(comparison["metric"], sort=False).median()
+
+    def models(count: int) -> str:
+        return ", ".join(f"{v} {c}" for (v, c), n in differs.items() if n == count) or "none"
+
+    return _bullets([
+        f"The smoothest melodies (lowest CMM, {cmm[smoothest]:.2f} semitones) come from the {smoothest[0]} "
+        f"{smoothest[1]} model; the training melodies average {dataset_table['CMM'].mean():.2f}. The paper's smoothest was "
+        f"{paper_smoothest['variant']} {paper_smoothest['cell']} ({paper_smoothest['mean']:.2f}).",
+        f"Closest to the training melodies on all three metrics together (in standard deviations of the data): "
+        f"{closest[0]} {closest[1]}.",
+        f"Models whose songs differ from the data on none of the three metrics (bootstrap, 95 %): {models(0)}; "
+        f"on all three: {models(n_metrics)}.",
+        f"The paper reported means without intervals. With {n_songs} songs per model, our 95 % intervals for a "
+        "model's difference from the data are about ± "
+        + ", ".join(f"{half:.2f} ({metric})" for metric, half in half_widths.items())
+        + " wide (median half-widths): differences in TABLE III smaller than that cannot be told apart from sampling noise.",
+    ])
+
+
+def embedding_findings(clustering: pd.DataFrame) -> str:
+    """Chapter 4: per variant, whether octaves, fifths and steps cluster more often than chance.
+
+    Parameters
+    ----------
+    clustering : pandas.DataFrame
+        :func:`musiclib.embeddings.relation_clustering` per variant, concatenated with a
+        ``dataset`` column (columns dataset, relation, k, observed_rate, chance_rate, p_value).
+
+    Returns
+    -------
+    str
+        A relation counts as clustering when its one-sided permutation p-value is below
+        :data:`SIGNIFICANCE`.
+    """
+    lines = []
+    for variant, rows in clustering.groupby("dataset", sort=False):
+        parts = [
+            f"{row.relation}s {'more often than chance' if row.p_value < SIGNIFICANCE else 'not more often than chance'} "
+            f"({row.observed_rate:.0%} vs {row.chance_rate:.0%}, p = {row.p_value:.3f})"
+            for row in rows.itertuples()
+        ]
+        k = int(rows["k"].iloc[0]) if "k" in rows else 5
+        lines.append(f"**{variant}**: among each token's {k} nearest neighbours, " + "; ".join(parts) + ".")
+    lines.append(
+        "The paper showed neighbour lists and let the reader judge; the permutation test turns the question into a "
+        "number, with the chance rate measured rather than assumed."
+    )
+    return _bullets(lines)
+
+
+def describe_trend(measure: str, table: pd.DataFrame, correlations: pd.DataFrame, unit: str = "") -> str:
+    """How one measure moved along training, e.g. ``pitch_entropy is lower at lower loss (ρ = +0.90, ...)``.
+
+    A positive Spearman :math:`\\rho` between the checkpoint loss and the measure means the
+    measure falls as the loss falls.
+
+    Parameters
+    ----------
+    measure : str
+        A column of ``table`` and a ``measure`` of ``correlations``.
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.checkpoint_study`, one row per checkpoint, in training order.
+    correlations : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.rank_correlations` of ``table``.
+    unit : str
+        Appended to the first and last values.
+
+    Returns
+    -------
+    str
+    """
+    row = correlations.set_index("measure").loc[measure]
+    if pd.isna(row["spearman_rho"]):
+        return f"{measure} did not change"
+    trend = "lower" if row["spearman_rho"] > 0 else "higher"
+    significance = "" if row["p_value"] < SIGNIFICANCE else ", not significant at 5 %"
+    first, last = table[measure].iloc[0], table[measure].iloc[-1]
+    return (
+        f"{measure} is {trend} at lower loss (ρ = {row['spearman_rho']:+.2f}, p = {row['p_value']:.3f}{significance}; "
+        f"{first:.2f} → {last:.2f}{' ' + unit if unit else ''})"
+    )
+
+
+def checkpoint_findings(table: pd.DataFrame, correlations: pd.DataFrame) -> str:
+    """Chapter 5: the loss along training, randomness and tonality against the loss.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
+    correlations : pandas.DataFrame
+        :func:`musiclib.cross_entropy_runs.rank_correlations`.
+
+    Returns
+    -------
+    str
+        "Less random" needs a positive, significant correlation of the loss with the pitch
+        entropy.
+    """
+    entropy = correlations.set_index("measure").loc["pitch_entropy"]
+    less_random = entropy["spearman_rho"] > 0 and entropy["p_value"] < SIGNIFICANCE
+    paper = published.table("paper3_checkpoints")["train_loss"]
+
+    def trend(measure: str, unit: str = "") -> str:
+        return describe_trend(measure, table, correlations, unit)
+
+    return _bullets([
+        f"From the first to the last checkpoint the training loss went from {table['loss'].iloc[0]:.2f} to "
+        f"{table['loss'].iloc[-1]:.2f} nats per note (the paper's run: {paper.iloc[0]:.2f} → {paper.iloc[-1]:.2f}).",
+        f"Randomness: {trend('pitch_entropy', 'nats')}; {trend('pitch_range', 'semitones')}.",
+        f"Tonality: {trend('CMM', 'semitones')}; {trend('LM')}; {trend('CENTR')}.",
+        ("As the paper saw by eye, a lower cross-entropy comes with less random melodies here (lower pitch entropy)."
+         if less_random else
+         "In this run a lower cross-entropy does not measurably make the melodies less random (pitch entropy); the "
+         "paper saw that change by eye over a much longer run.")
+        + " Whether it also brings longer-range consistency is beyond these note-level measures.",
+    ])

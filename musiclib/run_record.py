@@ -1,0 +1,196 @@
+"""The run record of a reproduction: the environment it ran in and how each notebook went.
+
+:func:`write_run_record` writes it as JSON and as the Markdown table that the book's
+reproducibility page includes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from musiclib.files import write_text_atomic
+
+RUN_RECORD_JSON = "run_record.json"
+RUN_RECORD_MARKDOWN = "run_record.md"
+VERSIONED_PACKAGES = (
+    "musiclib", "keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "numpy", "pandas",
+    "scipy", "scikit-learn", "music21", "matplotlib", "verovio", "papermill", "jupyter-book",
+)  # fmt: skip
+
+
+@dataclass
+class NotebookResult:
+    """How one notebook went.
+
+    Attributes
+    ----------
+    name : str
+        The notebook's stem (``01_data``).
+    status : str
+        ``"ok"`` or ``"failed"``.
+    seconds : float
+        Wall time.
+    output : str
+        The executed notebook's path.
+    error : str or None
+        Why it failed (the cell and the exception).
+    """
+
+    name: str
+    status: str
+    seconds: float
+    output: str
+    error: str | None = None
+
+
+
+def _keras_backend() -> str:
+    """The Keras backend the kernels will use: $KERAS_BACKEND, else ~/.keras/keras.json, else tensorflow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text())["backend"]
+    except (OSError, ValueError, KeyError):
+        return "tensorflow"
+
+
+
+def _fluidsynth_version() -> str | None:
+    if shutil.which("fluidsynth") is None:
+        return None
+    finished = subprocess.run(["fluidsynth", "--version"], capture_output=True, text=True)
+    first_line = finished.stdout.strip().splitlines()[:1]
+    return first_line[0] if first_line else "unknown"
+
+
+
+def environment_info(profile: str, data_source: str | None = None) -> dict:
+    """The environment a build ran in.
+
+    Reads package metadata only (importing Keras is not needed).
+
+    Parameters
+    ----------
+    profile : str
+        A profile name or ``.toml`` path.
+    data_source : str, optional
+        Replaces the profile's data source.
+
+    Returns
+    -------
+    dict
+        The profile (name, description, data), date (UTC), platform, CPU count, Python, the Keras
+        backend, versions of the packages that compute or render numbers, and audio support.
+
+    Raises
+    ------
+    musiclib.profiles.ProfileError
+        For an unknown profile.
+    """
+    from musiclib import render
+    from musiclib.profiles import load_profile
+
+    settings = load_profile(profile, data_source=data_source)
+    data_settings = settings.data
+
+    versions = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "profile": settings.name,
+        "profile_description": settings.description,
+        "data": f"{data_settings.source}, "
+        + (f"first {data_settings.max_songs} melodies" if data_settings.max_songs else "all melodies")
+        + f" with at least {data_settings.min_notes} notes",
+        "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "keras_backend": _keras_backend(),
+        "packages": versions,
+        "fluidsynth": _fluidsynth_version(),
+        "soundfont": str(render.find_soundfont()) if render.audio_available() else None,
+    }
+
+
+
+def format_duration(seconds: float) -> str:
+    """A wall time for people: ``75.3`` -> ``"1 min 15 s"``.
+
+    Parameters
+    ----------
+    seconds : float
+
+    Returns
+    -------
+    str
+    """
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+
+def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
+    """The run record as the Markdown that the reproducibility page includes."""
+    packages = environment["packages"]
+    rows = [
+        ("Profile", f"`{environment['profile']}`: {environment['profile_description']}"),
+        ("Data", environment["data"]),
+        ("Built", environment["date_utc"]),
+        ("Platform", environment["platform"]),
+        ("CPU", f"{environment['cpu_count']} logical cores ({environment['processor']})"),
+        ("Python", environment["python"]),
+        ("Keras backend", environment["keras_backend"]),
+        ("Packages", ", ".join(f"{name} {version}" for name, version in packages.items())),
+        ("Audio", environment["fluidsynth"] or "off (FluidSynth not installed)"),
+    ]
+    lines = ["| Setting | Value |", "|---|---|", *[f"| {key} | {value} |" for key, value in rows], ""]
+    lines += ["| Notebook | Status | Wall time |", "|---|---|---|"]
+    for result in results:
+        status = "ran" if result.status == "ok" else f"**failed**: {result.error}"
+        lines.append(f"| {result.name} | {status} | {format_duration(result.seconds)} |")
+    total = sum(result.seconds for result in results)
+    lines.append(f"| **all notebooks** | | **{format_duration(total)}** |")
+    return "\n".join(lines) + "\n"
+
+
+
+def write_run_record(executed_dir: Path, environment: dict, results: list[NotebookResult]) -> Path:
+    """Write the run record as ``run_record.json`` and ``run_record.md`` (included by the book).
+
+    Parameters
+    ----------
+    executed_dir : pathlib.Path
+    environment : dict
+        :func:`environment_info`.
+    results : list of NotebookResult
+
+    Returns
+    -------
+    pathlib.Path
+        The JSON file.
+    """
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    record = {
+        "environment": environment,
+        "notebooks": [asdict(result) for result in results],
+        "total_seconds": sum(result.seconds for result in results),
+    }
+    json_path = executed_dir / RUN_RECORD_JSON
+    write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")
+    write_text_atomic(executed_dir / RUN_RECORD_MARKDOWN, _markdown_record(environment, results))
+    return json_path
