@@ -7,17 +7,13 @@ songs to generate. Runs live in ``runs_dir/<profile>/<variant>/<cell>-<layers>/`
 ``train.train`` reuses finished runs and resumes interrupted ones, so calling :func:`run_grid`
 again continues where it stopped.
 
-Scaling out: on one machine, ``[grid] workers = N`` in the profile trains N runs at a time in
-local processes. On a cluster, :func:`run_grid` takes an ``executor``: anything with
-``submit(fn, *args)`` returning a future with ``result()``, such as a
-``dask.distributed.Client`` (no hard dependency; ``runs_dir`` must be on a file system that all
-workers share)::
-
-    from dask.distributed import Client
-    result = run_grid(load_profile("paper"), "/shared/runs", executor=Client("scheduler:8786"))
-
-Each run is one task; finished runs are only loaded, and the driver reads the run directories
-the workers wrote (models never travel between processes).
+Scaling out (``musiclib.cluster``): ``[grid] workers = N`` in the profile trains N runs at a
+time on a local Dask cluster; the profile's ``[cluster]`` section (or ``cluster=``, or the CLI's
+``--cluster local|slurm`` / ``--scheduler``) puts them on a Slurm partition or an existing Dask
+cluster; ``runs_dir`` must then be on a file system that all workers share. :func:`run_grid` also
+takes any ``executor`` with ``submit(fn, *args)`` returning a future with ``result()``. Each run
+is one task; finished runs are only loaded, and the driver reads the run directories the workers
+wrote (models never travel between processes).
 
 Notebooks 02-05 call these functions and only draw and comment on what comes back.
 """
@@ -28,13 +24,14 @@ import hashlib
 import logging
 import tomllib
 import traceback
-from contextlib import nullcontext
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence, get_type_hints
 
 import numpy as np
 import pandas as pd
+
+from musiclib.cluster import ClusterSettings, settings_for_grid, train_on_cluster
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +113,7 @@ class Profile:
     train: TrainSettings
     generation: GenerationSettings
     cross_entropy: CrossEntropySettings
+    cluster: ClusterSettings = ClusterSettings()
 
 
 _SECTIONS = {
@@ -124,7 +122,9 @@ _SECTIONS = {
     "train": TrainSettings,
     "generation": GenerationSettings,
     "cross_entropy": CrossEntropySettings,
+    "cluster": ClusterSettings,
 }
+_OPTIONAL_SECTIONS = {"cluster"}  # absent: the defaults
 
 
 def load_profile(name_or_path: str | Path, *, data_source: str | None = None) -> Profile:
@@ -175,6 +175,8 @@ def load_profile(name_or_path: str | Path, *, data_source: str | None = None) ->
 def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
     """Build ``cls`` from the TOML table ``[section]``, checking names and types."""
     where = f"profile file {path}, section [{section}]"
+    if values is None and section in _OPTIONAL_SECTIONS:
+        return cls()
     if not isinstance(values, dict):
         raise ProfileError(f"{where} is missing")
     hints = get_type_hints(cls)
@@ -191,7 +193,10 @@ def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
         ok, converted[name] = _convert(value, expected)
         if not ok:
             raise ProfileError(f"{where}: {name} = {value!r} is not a valid {expected}")
-    return cls(**converted)
+    try:
+        return cls(**converted)
+    except ValueError as error:  # checks across settings (the cluster section's)
+        raise ProfileError(f"{where}: {error}") from error
 
 
 def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
@@ -199,8 +204,8 @@ def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
     if expected in (int, float, str):
         ok = _is_scalar(value, expected)
         return ok, float(value) if ok and expected is float else value
-    if expected == int | None:
-        return _is_scalar(value, int), value
+    if expected in (int | None, str | None):
+        return _is_scalar(value, expected.__args__[0]), value
     if expected in (tuple[str, ...], tuple[int, ...]):
         kind = expected.__args__[0]
         ok = isinstance(value, list) and bool(value) and all(_is_scalar(item, kind) for item in value)
@@ -383,6 +388,7 @@ def run_grid(
     data: ExperimentData | None = None,
     points: Sequence[GridPoint] | None = None,
     executor: Any = None,
+    cluster: ClusterSettings | None = None,
     progress: bool = False,
 ) -> GridResult:
     """Train every grid point of the profile (default: all of them) and load the finished runs.
@@ -390,7 +396,10 @@ def run_grid(
     Finished runs are reused and interrupted ones resumed (``train.train``). A run that raises
     is logged and recorded in ``GridResult.failed`` with its error; the others go on. With an
     ``executor`` (``.submit(fn, *args)`` -> future with ``.result()``) every run is one task and
-    the finished run directories are loaded here; without one they run here, one after another.
+    the finished run directories are loaded here. Otherwise ``cluster`` (default: the profile's
+    ``[cluster]`` section, overridden by ``$MUSICLIB_CLUSTER``; see
+    ``cluster.settings_for_grid``) decides: a Dask cluster (one task per run, one console line
+    per finished or failed run when ``progress``), or here, one after another.
     """
     from musiclib.train import COMPLETE_FILE
 
@@ -403,11 +412,14 @@ def run_grid(
     # finished runs are only loaded (here); the others are trained here or on the executor
     finished = [task for task in tasks if (task[3] / COMPLETE_FILE).exists()]
     pending = [task for task in tasks if not (task[3] / COMPLETE_FILE).exists()]
-    use_local_pool = executor is None and profile.grid.workers > 1 and len(pending) > 1
-    with _local_pool(min(profile.grid.workers, len(pending))) if use_local_pool else nullcontext(executor) as pool:
-        outcomes = _train_here(finished, False) + (
-            _train_on(pool, pending, progress) if pool is not None else _train_here(pending, progress)
-        )
+    settings = None if executor is not None else settings_for_grid(profile.cluster, cluster, profile.grid.workers, len(pending))
+    if executor is not None:
+        outcomes = _train_on(executor, pending, progress)
+    elif settings is not None:
+        outcomes = _train_on_cluster(settings, pending, Path(runs_dir) / profile.name / "cluster-logs", progress)
+    else:
+        outcomes = _train_here(pending, progress)
+    outcomes += _train_here(finished, False)
     result = GridResult()
     outcome_of = dict(outcomes)
     for point in points:  # in the profile's order
@@ -439,13 +451,20 @@ def _train_on(executor, tasks: list, progress: bool) -> list:
     return [(point, _outcome(_finished_run, future, directory)) for point, directory, future in _progress(futures, progress)]
 
 
-def _local_pool(workers: int):
-    """A process pool of ``workers`` fresh interpreters ("spawn": forking a process that already
-    runs TensorFlow threads can deadlock)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _train_on_cluster(settings: ClusterSettings, tasks: list, log_directory: Path, progress: bool) -> list:
+    """(point, (run, error)) for each task, trained as one task each on the Dask cluster of ``settings``."""
+    from musiclib.cluster import open_cluster
+    from musiclib.train import load_run
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    echo = print if progress else log.info
+    directories = {point: directory for point, _, _, directory in tasks}
+    outcomes = []
+    with open_cluster(settings, runs=len(tasks), log_directory=log_directory, echo=echo) as client:
+        for outcome in train_on_cluster(client, tasks, retries=settings.retries):
+            echo(outcome.line)
+            loaded = _outcome(load_run, directories[outcome.key]) if outcome.error is None else (None, outcome.error)
+            outcomes.append((outcome.key, loaded))
+    return outcomes
 
 
 def _finished_run(future, directory: Path):

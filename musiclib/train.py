@@ -45,8 +45,10 @@ import hashlib
 import json
 import math
 import os
+import random
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,7 +301,8 @@ def train(
         _start_run_dir(run_dir, config, data.vocab, fingerprint)
 
     keras.utils.set_random_seed(config.seed)
-    model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
+    with _private_python_random(config.seed):
+        model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
     session = _Session(config, run_dir, model, train_batches.num_batches, progress)
     if resuming:
         session.restore(resume_point)
@@ -548,6 +551,25 @@ class _Session(keras.callbacks.Callback):
         """Flush and close the TensorBoard log and the progress bar."""
         self.tensorboard.close()
         self.bar.close()
+
+
+@contextmanager
+def _private_python_random(seed: int):
+    """Let Keras draw its default initializer seeds from a private generator while a model is built.
+
+    Keras draws them from Python's global ``random`` (seeded by ``set_random_seed``), which other
+    threads of the process may draw from at the same moment: a Dask worker's event loop does (timer
+    jitter), which made the same run's initial weights differ from task to task. The private
+    generator, seeded with ``seed``, yields what the global one would yield with no other thread.
+    """
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
 
 
 def _recurrent_state_variables(model: keras.Model) -> list:
