@@ -220,7 +220,7 @@ def _add_cluster_arguments(parser) -> None:
         group.add_argument(flag, type=kind, help=text, **({"choices": ("local", "slurm")} if flag == "--cluster" else {}))
     group.add_argument(
         "--job_extra", action="append", metavar="OPTION",
-        help="an extra #SBATCH option for every batch job, e.g. --job_extra=--gres=gpu:1 (repeatable)",
+        help="an extra #SBATCH option for every batch job, e.g. --job_extra=--gres=gpu:1 (repeatable; write the = before an option that starts with -)",
     )  # fmt: skip
 
 
