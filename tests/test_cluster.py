@@ -218,17 +218,33 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
-def _run_grid_command(command: list[str]) -> str:
+def _run_grid_command(command: list[str], status: int = 0) -> str:
+    """The command's output (stdout then stderr), checking its exit status."""
     finished = subprocess.run(command, env=_environment(), capture_output=True, text=True, timeout=600)
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    return finished.stdout
+    assert finished.returncode == status, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return finished.stdout + finished.stderr
 
 
 @pytest.mark.slow
 def test_local_cluster_of_two_workers_gives_the_sequential_losses(tiny_profile, sequential, tmp_path):
-    output = _run_grid_command(_grid_command(tiny_profile, tmp_path, "--cluster", "local", "--workers", "2"))
+    command = _grid_command(tiny_profile, tmp_path, "--cluster", "local", "--workers", "2", "--retries", "1")
+    profile = load_profile(tiny_profile)
+    blocked = run_dir(tmp_path, profile, grid_points(profile)[1])
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where a run directory belongs: this run fails on every attempt")
+
+    output = _run_grid_command(command, status=1)  # the failing run is reported, the others finish
     assert "dashboard http" in output
-    assert sum(" finished in " in line for line in output.splitlines()) == 4  # one console line per run
+    assert sum(" finished in " in line for line in output.splitlines()) == 3  # one console line per run
+    assert f"control/{blocked.name} FAILED: FileExistsError" in output
+    assert f"error: run {grid_points(profile)[1].label} failed: FileExistsError" in output
+    finished = {path: path.stat().st_mtime_ns for path in tmp_path.glob(f"{profile.name}/*/*/{COMPLETE_FILE}")}
+    assert len(finished) == 3
+
+    blocked.unlink()
+    output = _run_grid_command(command)
+    assert sum(" finished in " in line for line in output.splitlines()) == 1  # only the missing run trains
+    assert {path: path.stat().st_mtime_ns for path in finished} == finished  # finished runs are not retrained
     _assert_same_losses(_histories(tmp_path, tiny_profile), sequential)
 
 
