@@ -147,6 +147,26 @@ def test_command_line_options_override_the_profile():
     )
 
 
+def test_reproduce_hands_the_cluster_options_to_the_notebooks_in_the_environment(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from musiclib import reproduce
+
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, "{}")  # restored (removed) after the test, whatever the CLI sets
+    seen = {}
+
+    def notebooks_would_run(profile, **options):  # the kernels papermill starts inherit os.environ
+        seen["cluster"] = json.loads(os.environ[ENVIRONMENT_VARIABLE])
+        return SimpleNamespace(notebooks=[], build_error=None, book_index=None, record_path=tmp_path / "record", ok=True)
+
+    monkeypatch.setattr(reproduce, "reproduce", notebooks_would_run)
+    assert cli.main(["reproduce", "--profile", "smoke", "--cluster", "slurm", "--jobs", "4", "--job_extra=--gres=gpu:1"]) == 0
+    assert seen["cluster"] == {"kind": "slurm", "jobs": 4, "job_extra": ["--gres=gpu:1"]}
+    assert settings_for_grid(ClusterSettings(), None, 1, 45) == ClusterSettings(kind="slurm", jobs=4, job_extra=("--gres=gpu:1",))
+    # bad settings are refused before any notebook runs
+    assert cli.main(["reproduce", "--profile", "smoke", "--cluster", "slurm", "--jobs", "0"]) == 2
+
+
 def test_which_cluster_trains_the_pending_runs(monkeypatch):
     monkeypatch.delenv(ENVIRONMENT_VARIABLE, raising=False)
     nothing = ClusterSettings()
