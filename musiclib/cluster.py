@@ -232,8 +232,16 @@ def open_cluster(
     try:
         yield client
     finally:
-        _close_quietly(client)
-        _close_quietly(cluster)
+        # Workers that run TensorFlow take a few seconds to exit; the nanny's warning about
+        # killing them would only add noise to the console and to executed notebooks.
+        nanny_log = logging.getLogger("distributed.nanny")
+        level = nanny_log.level
+        nanny_log.setLevel(logging.ERROR)
+        try:
+            _close_quietly(client)
+            _close_quietly(cluster)
+        finally:
+            nanny_log.setLevel(level)
 
 
 def _local_cluster(settings: ClusterSettings):
