@@ -268,16 +268,24 @@ def test_local_cluster_of_two_workers_gives_the_sequential_losses(tiny_profile, 
     _assert_same_losses(_histories(tmp_path, tiny_profile), sequential)
 
 
-def _require_slurm() -> None:
-    """Skip (fail in CI) unless sbatch is installed and slurmctld answers with a usable node."""
+@pytest.fixture(scope="module")
+def slurm() -> None:
+    """Skip (fail in CI) unless sbatch is installed and slurmctld answers with a usable node.
+
+    Module-scoped and first in the tests' arguments, so a skip comes before the sequential grid.
+    """
     reason = None
     if shutil.which("sbatch") is None or shutil.which("sinfo") is None:
         reason = "Slurm is not installed (no sbatch/sinfo); .ci/start-slurm installs and starts a single-node cluster"
     else:
-        answer = subprocess.run(["sinfo", "-h", "-N", "-o", "%t"], capture_output=True, text=True, timeout=30)
-        states = answer.stdout.split()
-        if answer.returncode != 0 or not any(state.rstrip("*") in ("idle", "mix", "alloc") for state in states):
-            reason = f"no slurmctld responds with a usable node (sinfo: {(answer.stderr or answer.stdout).strip()!r}); run .ci/start-slurm"
+        try:
+            answer = subprocess.run(["sinfo", "-h", "-N", "-o", "%t"], capture_output=True, text=True, timeout=20)
+            said = (answer.stderr or answer.stdout).strip()
+            usable = answer.returncode == 0 and any(state.rstrip("*") in ("idle", "mix", "alloc") for state in answer.stdout.split())
+        except subprocess.TimeoutExpired:
+            said, usable = "no answer in 20 s", False
+        if not usable:
+            reason = f"no slurmctld responds with a usable node (sinfo: {said!r}); run .ci/start-slurm"
     if reason and os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}")
     if reason:
@@ -288,8 +296,7 @@ SLURM_OPTIONS = ("--cluster", "slurm", "--jobs", "2", "--cores", "1", "--memory"
 
 
 @pytest.mark.slow
-def test_slurm_grid_completes_with_the_sequential_losses(tiny_profile, sequential, tmp_path):
-    _require_slurm()
+def test_slurm_grid_completes_with_the_sequential_losses(slurm, tiny_profile, sequential, tmp_path):
     output = _run_grid_command(_grid_command(tiny_profile, tmp_path, *SLURM_OPTIONS))
     assert "dashboard http" in output
     _assert_same_losses(_histories(tmp_path, tiny_profile), sequential)
@@ -300,8 +307,7 @@ def test_slurm_grid_completes_with_the_sequential_losses(tiny_profile, sequentia
 
 
 @pytest.mark.slow
-def test_a_cancelled_batch_job_costs_only_the_steps_since_the_last_checkpoint(tiny_profile, sequential, tmp_path):
-    _require_slurm()
+def test_a_cancelled_batch_job_costs_only_the_steps_since_the_last_checkpoint(slurm, tiny_profile, sequential, tmp_path):
     profile = load_profile(tiny_profile)
     directories = [run_dir(tmp_path, profile, point) for point in grid_points(profile)]
     grid = subprocess.Popen(
