@@ -10,7 +10,7 @@ prints both wall times (command start to exit: interpreter, data and cluster sta
 their ratio, each run's training seconds and the machine's load average (the machine may be shared).
 
 predict: the seconds per training step of every (cell, layers) of the profile at its model size
-(rnn_size, batch_size, seq_length) are measured with ``train.train`` on the 250-song Essen slice (the
+(rnn_size, batch_size, seq_length) are measured with ``train.train`` on the 600-song Essen slice (the
 mean of the 2nd and 3rd epochs, so tracing is excluded; validation and resume points included);
 steps per epoch of each variant are scaled from that slice to the profile's number of songs
 (Essen: 8,504 songs of 12 notes or more when the profile takes all). A run costs steps per epoch x
@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 ESSEN_SONGS = 8504  # Essen songs of >= 12 notes (README)
-SLICE_SONGS = 250
+SLICE_SONGS = 600  # the quick profile's slice (parsed and cached by make reproduce)
 WORKER_COUNTS = (1, 4, 16, 45)
 
 

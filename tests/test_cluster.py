@@ -351,3 +351,34 @@ def _resume_step_or_zero(directory: Path) -> int:
         return resume_step(directory)
     except (OSError, ValueError, KeyError):
         return 0
+
+
+@pytest.mark.slow
+def test_initial_weights_do_not_depend_on_other_threads_drawing_random_numbers(essen_slice, tmp_path):
+    # A Dask worker's event loop draws from Python's global random (timer jitter) while a task builds
+    # its model; Keras draws its default initializer seeds from there too.
+    import random
+    import threading
+
+    from musiclib import data
+    from musiclib.train import TrainConfig, train
+
+    splits = data.split_melodies(essen_slice.melodies[:60])
+    control = data.prepare_variant(splits, "control")
+    config = TrainConfig(num_layers=1, rnn_size=8, batch_size=8, seq_length=10, num_epochs=1, save_every=1000)
+    alone = train(config, control, tmp_path / "alone", progress=False)
+    stop = threading.Event()
+
+    def draw_random_numbers():
+        while not stop.is_set():
+            random.random()
+
+    drawer = threading.Thread(target=draw_random_numbers, daemon=True)
+    drawer.start()
+    try:
+        busy = train(config, control, tmp_path / "busy", progress=False)
+    finally:
+        stop.set()
+        drawer.join()
+    assert busy.history["steps"][0]["loss"] == alone.history["steps"][0]["loss"]  # the same initial weights
+    assert [s["loss"] for s in busy.history["steps"]] == pytest.approx([s["loss"] for s in alone.history["steps"]], abs=1e-6)
