@@ -245,13 +245,18 @@ def open_cluster(
 
 
 def _local_cluster(settings: ClusterSettings):
-    """A ``LocalCluster`` of ``settings.workers`` single-threaded worker processes."""
+    """A ``LocalCluster`` of ``settings.workers`` single-threaded worker processes.
+
+    Dask's warnings are silenced (errors still show): in an executed notebook every line the
+    scheduler or a worker writes to stderr would land on the book's page.
+    """
     from distributed import LocalCluster
 
     options = {"interface": settings.interface} if settings.interface else {}
     return LocalCluster(
-        n_workers=settings.workers or 1, threads_per_worker=1, processes=True, dashboard_address=":0", **options
-    )
+        n_workers=settings.workers or 1, threads_per_worker=1, processes=True, dashboard_address=":0",
+        silence_logs=logging.ERROR, **options,
+    )  # fmt: skip
 
 
 def _slurm_cluster(settings: ClusterSettings, runs: int, log_directory: str | Path | None):
@@ -276,7 +281,7 @@ def _slurm_cluster(settings: ClusterSettings, runs: int, log_directory: str | Pa
         memory=settings.memory,
         walltime=settings.walltime,
         job_extra_directives=list(settings.job_extra),
-        scheduler_options={"dashboard_address": ":0", **({"interface": settings.interface} if settings.interface else {})},
+        scheduler_options={"dashboard_address": ":8787", **({"interface": settings.interface} if settings.interface else {})},
         **options,
     )
     if settings.jobs is not None:
