@@ -229,6 +229,43 @@ def _add_profile_arguments(parser) -> None:
     parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
     parser.add_argument("--data_source", help="corpus instead of the profile's (name, folder or .p)")
     parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
+    _add_cluster_arguments(parser)
+
+
+_CLUSTER_FLAGS = (
+    # (flag, type, help): musiclib.cluster.ClusterSettings fields; absent -> the profile's [cluster] setting.
+    ("--cluster", str, "train the runs on Dask: local (worker processes here) or slurm (batch jobs); default: "
+     "the profile's [cluster] kind, else local when the profile's grid.workers > 1"),
+    ("--workers", int, "worker processes of the local cluster (default: the profile's grid.workers)"),
+    ("--scheduler", str, "address of an existing Dask scheduler, e.g. tcp://host:8786 (instead of --cluster)"),
+    ("--queue", str, "Slurm partition (default: the cluster's default)"),
+    ("--cores", int, "CPU cores per Slurm batch job (default 1); each job trains one run at a time"),
+    ("--memory", str, "memory per Slurm batch job (default 4GB)"),
+    ("--walltime", str, "time limit per Slurm batch job, HH:MM:SS (default 24:00:00)"),
+    ("--jobs", int, "a fixed number of Slurm batch jobs (a cancelled one is replaced)"),
+    ("--minimum_jobs", int, "adaptive scaling: at least this many Slurm batch jobs (default 1)"),
+    ("--maximum_jobs", int, "adaptive scaling: at most this many Slurm batch jobs (default: one per run)"),
+    ("--retries", int, "reruns of a run whose task raised before it is reported as failed (default 2)"),
+    ("--interface", str, "network interface of the Dask scheduler and workers (lo on one machine, ib0 ...)"),
+)
+
+
+def _add_cluster_arguments(parser) -> None:
+    """The Dask cluster options of the commands that train a grid (musiclib.cluster.ClusterSettings)."""
+    group = parser.add_argument_group("cluster", "where the grid's runs train (runs_dir must be shared by all workers)")
+    for flag, kind, text in _CLUSTER_FLAGS:
+        group.add_argument(flag, type=kind, help=text, **({"choices": ("local", "slurm")} if flag == "--cluster" else {}))
+    group.add_argument(
+        "--job_extra", action="append", metavar="OPTION",
+        help="an extra #SBATCH option for every batch job, e.g. --job_extra=--gres=gpu:1 (repeatable; write the = before an option that starts with -)",
+    )  # fmt: skip
+
+
+def _cluster_overrides(args) -> dict:
+    """The cluster settings given on the command line (ClusterSettings field -> value)."""
+    names = [flag[2:] for flag, _, _ in _CLUSTER_FLAGS] + ["job_extra"]
+    given = {("kind" if name == "cluster" else name): getattr(args, name) for name in names}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _add_reproduce(commands) -> None:
@@ -248,8 +285,15 @@ def _add_reproduce(commands) -> None:
 
 
 def _reproduce(args) -> int:
-    from musiclib import reproduce
+    import json
+    import os
 
+    from musiclib import cluster, reproduce
+
+    overrides = _cluster_overrides(args)
+    if overrides:  # read by run_grid in the notebooks' kernels (they inherit this environment)
+        cluster.ClusterSettings().overridden(**overrides)  # refuse bad settings before any notebook runs
+        os.environ[cluster.ENVIRONMENT_VARIABLE] = json.dumps(overrides)
     outcome = reproduce.reproduce(
         args.profile, runs_dir=args.runs_dir, data_source=args.data_source, seed=args.seed, only=args.only,
         build=args.build,
@@ -383,7 +427,8 @@ def _grid(args) -> int:
     from musiclib.profiles import load_profile
 
     profile = load_profile(args.profile, data_source=args.data_source)
-    result = run_grid(profile, args.runs_dir, progress=True)
+    settings = profile.cluster.overridden(**_cluster_overrides(args))
+    result = run_grid(profile, args.runs_dir, cluster=settings, progress=True)
     if result.runs:
         print(final_losses(result).to_string(index=False, float_format="%.3f"))
         print()

@@ -4,17 +4,13 @@ Runs live in ``runs_dir/<profile>/<variant>/<cell>-<layers>/`` and :func:`musicl
 reuses finished runs and resumes interrupted ones, so calling :func:`run_grid` again continues
 where it stopped.
 
-Scaling out: on one machine, ``[grid] workers = N`` in the profile trains N runs at a time in
-local processes. On a cluster, :func:`run_grid` takes an ``executor``: anything with
-``submit(fn, *args)`` returning a future with ``result()``, such as a
-``dask.distributed.Client`` (no hard dependency; ``runs_dir`` must be on a file system that all
-workers share)::
-
-    from dask.distributed import Client
-    result = run_grid(load_profile("paper"), "/shared/runs", executor=Client("scheduler:8786"))
-
-Each run is one task; finished runs are only loaded, and the driver reads the run directories
-the workers wrote (models never travel between processes). All of the execution strategy is in
+Scaling out (:mod:`musiclib.cluster`): ``[grid] workers = N`` in the profile trains N runs at a
+time on a local Dask cluster; the profile's ``[cluster]`` section (or ``cluster=``, or the CLI's
+``--cluster local|slurm`` / ``--scheduler``) puts them on a Slurm partition or an existing Dask
+cluster; ``runs_dir`` must then be on a file system that all workers share. :func:`run_grid` also
+takes any ``executor`` with ``submit(fn, *args)`` returning a future with ``result()``. Each run is
+one task; finished runs are only loaded, and the driver reads the run directories the workers
+wrote (models never travel between processes). All of the execution strategy is in
 :func:`_execute`.
 
 Every run trained is reported as one line on the ``musiclib.grid`` logger (INFO), e.g.
@@ -27,11 +23,11 @@ from __future__ import annotations
 
 import logging
 import traceback
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from musiclib.cluster import ClusterSettings, open_cluster, settings_for_grid, train_on_cluster
 from musiclib.profiles import Profile
 
 log = logging.getLogger(__name__)
@@ -209,6 +205,7 @@ def run_grid(
     data: ExperimentData | None = None,
     points: Sequence[GridPoint] | None = None,
     executor: Any = None,
+    cluster: ClusterSettings | None = None,
     progress: bool = False,
 ) -> GridResult:
     """Train every grid point of the profile (or ``points``) and load the finished runs.
@@ -228,8 +225,12 @@ def run_grid(
         The runs to train (default: :func:`grid_points` of the profile).
     executor : object, optional
         Anything with ``submit(fn, *args)`` returning a future with ``result()`` (e.g. a
-        ``dask.distributed.Client``); every run is then one task. Without one, runs are trained
-        here, or in ``[grid] workers`` local processes.
+        ``dask.distributed.Client``); every run is then one task.
+    cluster : musiclib.cluster.ClusterSettings, optional
+        Without an ``executor``: the Dask cluster to train on (default: the profile's
+        ``[cluster]`` section, overridden by ``$MUSICLIB_CLUSTER``, and a local cluster when
+        ``[grid] workers`` > 1; see :func:`musiclib.cluster.settings_for_grid`). Without either,
+        runs are trained here, one after another.
     progress : bool
         Show a progress bar while the corpus is parsed (when ``data`` is not given).
 
@@ -253,7 +254,9 @@ def run_grid(
     ]
     if finished:
         log.info("%d of %d runs already finished: reused", len(finished), len(tasks))
-    outcomes += _execute(pending, executor, profile.grid.workers, _Reporter(len(finished), len(tasks)))
+    settings = None if executor is not None else settings_for_grid(profile.cluster, cluster, profile.grid.workers, len(pending))
+    log_directory = Path(runs_dir) / profile.name / "cluster-logs"
+    outcomes += _execute(pending, executor, settings, log_directory, _Reporter(len(finished), len(tasks)))
     result = GridResult()
     outcome_of = dict(outcomes)
     for point in points:  # in the profile's order
@@ -288,27 +291,35 @@ class _Reporter:
 # Executors: everything about *where* runs are trained is below this line.
 
 
-def _execute(tasks: list, executor: Any, workers: int, report: Callable) -> list:
+def _execute(tasks: list, executor: Any, cluster: ClusterSettings | None, log_directory: Path, report: Callable) -> list:
     """Train the pending ``tasks`` (point, config, variant data, run directory).
 
-    With ``executor``: one task each, the finished run directory loaded here. Without one and
-    with ``workers`` > 1: a local pool of fresh processes. Otherwise: here, one after another.
-    Returns ``[(point, (run, error)), ...]``, calling ``report(point, run, error)`` as each ends.
+    With ``executor``: one task each, the finished run directory loaded here. Otherwise with
+    ``cluster``: one task each on that Dask cluster (batch-job logs in ``log_directory``), one
+    console line per finished or failed run. Otherwise: here, one after another. Returns
+    ``[(point, (run, error)), ...]``, calling ``report(point, run, error)`` as each ends.
     """
-    from musiclib.train import train
+    from musiclib.train import load_run, train
 
-    use_local_pool = executor is None and workers > 1 and len(tasks) > 1
-    if executor is None and not use_local_pool:
-        return [
-            (point, report(point, *_outcome(train, config, variant_data, directory, progress=False)))
-            for point, config, variant_data, directory in tasks
-        ]
-    with _local_pool(min(workers, len(tasks))) if use_local_pool else nullcontext(executor) as pool:
+    if executor is not None:
         futures = [
-            (point, directory, pool.submit(_train_one, config, variant_data, str(directory)))
+            (point, directory, executor.submit(_train_one, config, variant_data, str(directory)))
             for point, config, variant_data, directory in tasks
         ]
         return [(point, report(point, *_outcome(_finished_run, future, directory))) for point, directory, future in futures]
+    if cluster is not None:
+        directories = {point: directory for point, _, _, directory in tasks}
+        outcomes = []
+        with open_cluster(cluster, runs=len(tasks), log_directory=log_directory, echo=log.info) as client:
+            for outcome in train_on_cluster(client, tasks, retries=cluster.retries):
+                log.info("%s", outcome.line)
+                loaded = _outcome(load_run, directories[outcome.key]) if outcome.error is None else (None, outcome.error)
+                outcomes.append((outcome.key, loaded))
+        return outcomes
+    return [
+        (point, report(point, *_outcome(train, config, variant_data, directory, progress=False)))
+        for point, config, variant_data, directory in tasks
+    ]
 
 
 def _train_one(config, variant_data, directory: str) -> None:
@@ -317,15 +328,6 @@ def _train_one(config, variant_data, directory: str) -> None:
     from musiclib.train import train
 
     train(config, variant_data, directory, progress=False)
-
-
-def _local_pool(workers: int):
-    """A process pool of ``workers`` fresh interpreters ("spawn": forking a process that already
-    runs TensorFlow threads can deadlock)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _finished_run(future, directory: Path):

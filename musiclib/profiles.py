@@ -14,6 +14,8 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from musiclib.cluster import ClusterSettings
+
 PROFILES_DIR = Path(__file__).with_name("profiles")
 PROFILES = ("smoke", "quick", "study", "paper")
 
@@ -153,9 +155,11 @@ class Profile:
     generation: GenerationSettings
     cross_entropy: CrossEntropySettings
     replicates: ReplicateSettings = ReplicateSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
 
-_OPTIONAL_SECTIONS = {"replicates": ReplicateSettings}
+# sections that may be left out (their defaults apply)
+_OPTIONAL_SECTIONS = {"replicates": ReplicateSettings, "cluster": ClusterSettings}
 _SECTIONS = {
     "data": DataSettings,
     "grid": GridSettings,
@@ -249,7 +253,10 @@ def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
         ok, converted[name] = _convert(value, expected)
         if not ok:
             raise ProfileError(f"{where}: {name} = {value!r} is not a valid {expected}")
-    return cls(**converted)
+    try:
+        return cls(**converted)
+    except ValueError as error:  # checks across settings (the cluster section's)
+        raise ProfileError(f"{where}: {error}") from error
 
 
 def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
@@ -257,8 +264,8 @@ def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
     if expected in (int, float, str):
         ok = _is_scalar(value, expected)
         return ok, float(value) if ok and expected is float else value
-    if expected == int | None:
-        return _is_scalar(value, int), value
+    if expected in (int | None, str | None):
+        return _is_scalar(value, expected.__args__[0]), value
     if expected in (tuple[str, ...], tuple[int, ...]):
         kind = expected.__args__[0]
         ok = isinstance(value, list) and bool(value) and all(_is_scalar(item, kind) for item in value)

@@ -34,7 +34,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,8 +276,9 @@ def train(
         _start_run_dir(run_dir, config, data.vocab, fingerprint)
 
     keras.utils.set_random_seed(config.seed)
-    model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
-    inference_model = build_model(config.model, config.num_layers, len(data.vocab), config.rnn_size)
+    with _private_python_random(config.seed):
+        model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
+        inference_model = build_model(config.model, config.num_layers, len(data.vocab), config.rnn_size)
     loop = TrainingLoop(config, run_dir, model, inference_model, train_batches.num_batches, progress)
     try:
         if resuming:
@@ -458,3 +461,20 @@ def _read_config(run_dir: Path) -> TrainConfig:
     return TrainConfig.from_dict(json.loads(path.read_text()), source=str(path))
 
 
+@contextmanager
+def _private_python_random(seed: int):
+    """Let Keras draw its default initializer seeds from a private generator while a model is built.
+
+    Keras draws them from Python's global ``random`` (seeded by ``set_random_seed``), which other
+    threads of the process may draw from at the same moment: a Dask worker's event loop does (timer
+    jitter), which made the same run's initial weights differ from task to task. The private
+    generator, seeded with ``seed``, yields what the global one would yield with no other thread.
+    """
+    from keras.src.random import seed_generator
+
+    shared = seed_generator.python_random
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
