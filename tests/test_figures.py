@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib.study_figures import plot_loss_along_training, plot_measure_along_training, plot_token_map
+from musiclib.figures import plot_loss_along_training, plot_measure_along_training, plot_token_map
 
 
 def test_figures_draw_their_data():
