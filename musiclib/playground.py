@@ -33,7 +33,7 @@ PLAYGROUND_PROFILE = "smoke"
 PLAYGROUND_RUN = Path("playground") / "control" / "lstm-1"
 """Where, under the runs folder, the playground trains its small model when there is no finished run."""
 
-PLAYGROUND_TRAINING = {"rnn_size": 32, "num_epochs": 8}
+PLAYGROUND_TRAINING = {"rnn_size": 64, "num_epochs": 30}
 """The small model: the smoke profile's one-layer LSTM, wider and trained longer (well under 2 minutes)."""
 
 DEFAULT_SEEDS = {"control": "C4 D4 E4 D4", "db12": "C4 D4 E4 D4", "interval": "C4 +2 +2 -2"}
@@ -107,6 +107,20 @@ def list_runs(runs_dir: str | Path) -> list[RunInfo]:
         profile = parts[0] if len(parts) > 2 else runs_dir.name
         found.append(RunInfo(run_dir, profile, variant, cell, num_layers, marker.stat().st_mtime))
     return sorted(found, key=lambda run: (-run.finished, str(run.run_dir)))
+
+
+def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
+    """The newest of ``runs`` made with ``profile`` (preferring the control variant), else the newest.
+
+    Raises
+    ------
+    ValueError
+        ``runs`` is empty.
+    """
+    if not runs:
+        raise ValueError("there is no finished run to pick; call ensure_run first")
+    of_profile = [run for run in runs if run.profile == profile] or runs
+    return next((run for run in of_profile if run.variant == "control"), of_profile[0])
 
 
 def ensure_run(runs_dir: str | Path, *, progress: bool = True) -> list[RunInfo]:

@@ -12,6 +12,7 @@ from musiclib.playground import (
     SeedError,
     gallery,
     list_runs,
+    pick_run,
     parse_pitch,
     parse_seed,
     playground_ui,
@@ -87,6 +88,10 @@ def test_finished_runs_are_listed_newest_first_with_labels(runs, tmp_path):
         "quick: control lstm, 1 layer",
     ]
     assert list_runs(tmp_path / "missing") == []
+    assert pick_run(list_runs(runs_dir), "quick").label == "quick: control lstm, 1 layer"
+    assert pick_run(list_runs(runs_dir), "paper").label == "smoke: control lstm, 2 layers"
+    with pytest.raises(ValueError, match="no finished run"):
+        pick_run([])
 
 
 @pytest.fixture(scope="module")
