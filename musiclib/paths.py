@@ -60,3 +60,25 @@ def resolve_path(path: str | os.PathLike | None, *, start: str | os.PathLike | N
     if path.is_absolute():
         return path
     return repository_root(start) / path
+
+
+def resolve_source(source: str | os.PathLike | None, *, start: str | os.PathLike | None = None):
+    """A ``data_source`` parameter resolved like :func:`resolve_path` when it names an existing file or
+    folder under the repository root; a corpus name (``"essen"``) or None is returned unchanged.
+
+    Parameters
+    ----------
+    source : str, path-like or None
+        A corpus name, a folder of music files, a pickle, or None (the profile's corpus).
+    start : path-like, optional
+        Where the search for the root starts (default: the current working directory).
+
+    Returns
+    -------
+    str, pathlib.Path or None
+        The absolute path when ``source`` is a relative path that exists from the root, else ``source``.
+    """
+    if source is None:
+        return None
+    resolved = resolve_path(source, start=start)
+    return resolved if resolved.exists() else source

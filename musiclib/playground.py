@@ -138,16 +138,19 @@ def ensure_run(runs_dir: str | Path, *, progress: bool = True) -> list[RunInfo]:
     profile = load_profile(PLAYGROUND_PROFILE)
     point = GridPoint("control", "lstm", 1)
     config = replace(train_config(profile, point), **PLAYGROUND_TRAINING)
-    variant_data = prepare_variant(split_melodies(_corpus(PLAYGROUND_PROFILE).melodies), point.variant)
+    variant_data = prepare_variant(corpus_splits(PLAYGROUND_PROFILE), point.variant)
     train(config, variant_data, Path(runs_dir) / PLAYGROUND_RUN, progress=progress)
     return list_runs(runs_dir)
 
 
-def _corpus(profile_name: str):
+def corpus_splits(profile: str, data_source: str | Path | None = None):
+    """The train / validation / test split (``musiclib.data.Splits``) of the profile's corpus, or of
+    ``data_source`` (a corpus name, folder or pickle) with the profile's song filters."""
     from musiclib.experiments import load_profile
 
-    settings = load_profile(profile_name).data
-    return load_corpus(settings.source, min_notes=settings.min_notes, max_songs=settings.max_songs, progress=False)
+    settings = load_profile(profile, data_source=data_source).data
+    corpus = load_corpus(settings.source, min_notes=settings.min_notes, max_songs=settings.max_songs, progress=False)
+    return split_melodies(corpus.melodies)
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,7 +376,7 @@ class Playground:
             return self._references[""]
         profile = info.profile if info.profile in PROFILES else PLAYGROUND_PROFILE
         if profile not in self._references:
-            training = split_melodies(_corpus(profile).melodies).train
+            training = corpus_splits(profile).train
             self._references[profile] = Reference.from_melodies(
                 training, f"the {len(training)} training songs of the {profile} profile"
             )

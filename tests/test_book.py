@@ -21,11 +21,6 @@ from musiclib import render, reproduce
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(reproduce.NOTEBOOK_PATTERN))
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 # What each experiment page must show at least (tables, figures, sheet-music SVGs, audio players
 # when fluidsynth is installed); the notebooks show more.
 PAGE_CONTENT = {
@@ -161,18 +156,6 @@ def served_book(built_book):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     thread.join()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium) so the browser test cannot run")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _open(browser, url):

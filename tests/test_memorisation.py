@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from musiclib.data import Melody
-from musiclib.memorisation import Copy, TrainingIndex, copy_shares, memorisation_table
+from musiclib.memorisation import Copy, TrainingIndex, copy_shares, memorisation_finding, memorisation_table
 
 TRAINING = [
     ("a", [60, 62, 64, 65, 67, 69, 71, 72, 71, 69]),
@@ -123,3 +123,7 @@ def test_memorisation_table_sets_models_beside_heldout_songs():
     assert list(table["share exact"]) == [0.0, 0.0, 0.0]
     assert table.loc[0, "median transposed"] == 10
     assert list(table["songs"]) == [3, 2, 1]
+    finding = memorisation_finding(table)
+    assert finding.startswith("0% of held-out songs share a stretch of 8 or more notes")
+    assert "more of the songs of control lstm (100%) do" in finding
+    assert "none shows signs" in memorisation_finding(table.iloc[1:])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from musiclib.paths import repository_root, resolve_path
+from musiclib.paths import repository_root, resolve_path, resolve_source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,3 +25,10 @@ def test_outside_a_repository_the_package_checkout_is_the_root(tmp_path):
     # This package is run from a checkout, so its parent is a repository root.
     assert repository_root(tmp_path) == ROOT
     assert resolve_path("runs", start=tmp_path) == ROOT / "runs"
+
+
+def test_a_data_source_is_resolved_only_when_it_is_a_path(monkeypatch):
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert resolve_source("tests") == ROOT / "tests"
+    assert resolve_source("essen") == "essen"
+    assert resolve_source(None) is None
