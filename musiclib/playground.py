@@ -1,8 +1,8 @@
 """The composing playground behind ``notebooks/06_playground.ipynb``: pick a trained run, type a seed,
 compose, and see, hear and judge the result.
 
-Everything here works without a browser (and is tested so); :func:`playground_ui` only wires these
-functions to ipywidgets controls.
+Everything here works without a browser (and is tested so); :func:`musiclib.playground_ui.playground_ui`
+only wires these functions to ipywidgets controls.
 
 Units: pitches are MIDI numbers (60 = C4), steps and intervals semitones, temperature divides the
 logits, notes count generated notes after the seed.
@@ -435,53 +435,6 @@ class Playground:
             copy=reference.index.longest_copy(pitches, "transposed"),
             reference=reference.name,
         )
-
-
-def playground_ui(playground: Playground):
-    """The ipywidgets controls: run, seed, temperature, method, notes, random seed, a compose button
-    and the output area, in a ``VBox`` (each control carries a ``musiclib-...`` CSS class).
-
-    Raises
-    ------
-    ValueError
-        ``playground`` has no finished run (call :func:`ensure_run` first).
-    """
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    runs = playground.runs()
-    if not runs:
-        raise ValueError(f"no finished run under {playground.runs_dir}; call ensure_run first")
-    style = {"description_width": "8em"}
-    layout = widgets.Layout(width="36em")
-    run = widgets.Dropdown(options=[(info.label, info) for info in runs], description="model", style=style, layout=layout)
-    seed = widgets.Text(value=DEFAULT_SEEDS[runs[0].variant], description="seed", style=style, layout=layout)
-    temperature = widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.05, description="temperature", style=style)
-    method = widgets.ToggleButtons(options=list(METHODS), description="method", style=style)
-    n_notes = widgets.IntSlider(value=30, min=1, max=120, description="notes", style=style)
-    random_seed = widgets.IntText(value=0, description="random seed", style=style)
-    button = widgets.Button(description="compose", button_style="primary", icon="music")
-    output = widgets.Output()
-    controls = {"run": run, "seed": seed, "temperature": temperature, "method": method, "notes": n_notes,
-                "random-seed": random_seed, "compose": button, "output": output}
-    for name, control in controls.items():
-        control.add_class(f"musiclib-{name}")
-
-    def new_run(change):
-        seed.value = DEFAULT_SEEDS[change["new"].variant]
-
-    def compose(_):
-        with output:
-            output.clear_output(wait=True)
-            try:
-                display(playground.compose(run.value, seed.value, n_notes=n_notes.value, temperature=temperature.value,
-                                           method=method.value, random_seed=random_seed.value))
-            except ValueError as error:
-                display(widgets.HTML(f'<p class="musiclib-error" style="color:#b00">{html.escape(str(error))}</p>'))
-
-    run.observe(new_run, names="value")
-    button.on_click(compose)
-    return widgets.VBox([run, seed, temperature, method, n_notes, random_seed, button, output])
 
 
 def gallery(playground: Playground, run: RunInfo, settings: list[dict]) -> list[Composition]:

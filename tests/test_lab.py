@@ -129,8 +129,10 @@ def test_the_playground_composes_in_jupyterlab(browser, lab_server):
     assert "tiny: control lstm, 1 layer" in page.locator(".musiclib-run").inner_text()
 
     seed = page.locator(".musiclib-seed input")
-    seed.fill("D4 E4 F#4 E4")
+    seed.fill("D4 E4 F#4")
     seed.press("Enter")
+    page.locator(".musiclib-keyboard").get_by_role("button", name="E4", exact=True).click()  # appends E4
+    page.wait_for_function("document.querySelector('.musiclib-seed input').value == 'D4 E4 F#4 E4'")
     readout = page.locator(".musiclib-temperature .widget-readout")
     readout.click()
     page.keyboard.press("Control+A")

@@ -15,8 +15,8 @@ from musiclib.playground import (
     pick_run,
     parse_pitch,
     parse_seed,
-    playground_ui,
 )
+from musiclib.playground_ui import KEYBOARD, edit_seed, playground_ui
 from musiclib.train import COMPLETE_FILE, TrainConfig, train
 
 PITCHES = Vocabulary(range(55, 80))
@@ -140,6 +140,19 @@ def test_gallery_and_widgets(playground):
     ui = playground_ui(playground)
     run_menu, seed = ui.children[:2]
     assert seed.value == DEFAULT_SEEDS["control"] and run_menu.value == run
-    assert "musiclib-compose" in ui.children[6]._dom_classes
+    compose = [child for child in ui.children if "musiclib-compose" in child._dom_classes]
+    assert len(compose) == 1
+    keyboard = [child for child in ui.children if "musiclib-keyboard" in child._dom_classes][0]
+    keyboard.children[KEYBOARD.index("G4")].click()
+    assert seed.value == "C4 D4 E4 D4 G4"
     with pytest.raises(ValueError, match="no finished run"):
         playground_ui(Playground(playground.runs_dir / "none"))
+
+
+def test_the_seed_keyboard_edits_the_seed_text():
+    assert edit_seed("C4 D4", "F#4") == "C4 D4 F#4"
+    assert edit_seed("C4, D4", "delete") == "C4"
+    assert edit_seed("", "delete") == ""
+    assert edit_seed("C4 D4", "clear") == ""
+    with pytest.raises(ValueError, match="not one of"):
+        edit_seed("C4", "H4")
