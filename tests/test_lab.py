@@ -126,7 +126,7 @@ def test_the_playground_composes_in_jupyterlab(browser, lab_server):
     assert page.locator(".jp-OutputArea figure.musiclib-melody").count() >= 3  # the gallery
     output = page.locator(".musiclib-output")
     assert output.locator("svg").count() == 0
-    assert "tiny: control lstm, 1 layer" in page.locator(".musiclib-run").inner_text()
+    assert "tiny: control lstm, 1 layer" in page.locator(".musiclib-run").inner_text().replace("\xa0", " ")
 
     seed = page.locator(".musiclib-seed input")
     seed.fill("D4 E4 F#4")
