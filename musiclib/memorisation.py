@@ -263,8 +263,18 @@ def copy_shares(
 ) -> dict[str, float]:
     """Share of songs whose longest copy has at least ``min_notes`` notes, with its median length.
 
-    Returns ``{"songs": n, "share": fraction in [0, 1], "median_notes": median longest stretch}``
-    (share and median are NaN for no songs).
+    Parameters
+    ----------
+    copies : sequence of Copy
+        One per song (from :meth:`TrainingIndex.longest_copies`).
+    min_notes : int
+        The stretch (notes) from which a song counts as copying.
+
+    Returns
+    -------
+    dict
+        ``songs`` (how many), ``share`` (fraction in [0, 1]) and ``median_notes`` (median longest
+        stretch, notes); share and median are NaN when there are no songs.
     """
     lengths = np.array([copy.notes for copy in copies], dtype=float)
     if not len(lengths):

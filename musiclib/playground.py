@@ -125,8 +125,25 @@ def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
 
 def ensure_run(runs_dir: str | Path, *, progress: bool = True) -> list[RunInfo]:
     """The finished runs under ``runs_dir``; when there are none, first train the playground's small
-    model (:data:`PLAYGROUND_RUN`, on the :data:`PLAYGROUND_PROFILE` profile's data, under 2 minutes
-    on 2 cores) with a progress bar.
+    model with a progress bar.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        The runs folder; the small model goes to ``runs_dir /`` :data:`PLAYGROUND_RUN`.
+    progress : bool
+        Show the training progress bar.
+
+    Returns
+    -------
+    list of RunInfo
+        Newest first (see :func:`list_runs`).
+
+    Notes
+    -----
+    The small model is the :data:`PLAYGROUND_PROFILE` profile's one-layer LSTM with
+    :data:`PLAYGROUND_TRAINING`; on its 120 songs it trains in about 10 seconds on 2 cores (the
+    first load of the corpus parses its files once, 10 to 30 seconds more).
     """
     runs = list_runs(runs_dir)
     if runs:
@@ -144,8 +161,20 @@ def ensure_run(runs_dir: str | Path, *, progress: bool = True) -> list[RunInfo]:
 
 
 def corpus_splits(profile: str, data_source: str | Path | None = None):
-    """The train / validation / test split (``musiclib.data.Splits``) of the profile's corpus, or of
-    ``data_source`` (a corpus name, folder or pickle) with the profile's song filters."""
+    """The train / validation / test split of the profile's corpus.
+
+    Parameters
+    ----------
+    profile : str
+        A profile name or file (see ``musiclib.experiments.load_profile``).
+    data_source : str, path-like or None
+        Another corpus (a name, a folder or a pickle) read with the profile's song filters.
+
+    Returns
+    -------
+    musiclib.data.Splits
+        The melodies of each split.
+    """
     from musiclib.experiments import load_profile
 
     settings = load_profile(profile, data_source=data_source).data
@@ -438,8 +467,23 @@ class Playground:
 
 
 def gallery(playground: Playground, run: RunInfo, settings: list[dict]) -> list[Composition]:
-    """Compositions of ``run`` for each keyword set of :meth:`Playground.compose` in ``settings``
-    (``seed`` defaults to the paper's seed of the run's variant)."""
+    """Several compositions of one run, for the book's static gallery.
+
+    Parameters
+    ----------
+    playground : Playground
+        Holds the run.
+    run : RunInfo
+        The model.
+    settings : list of dict
+        Keyword arguments of :meth:`Playground.compose`, one dict per composition; ``seed``
+        defaults to the paper's seed of the run's variant (:data:`DEFAULT_SEEDS`).
+
+    Returns
+    -------
+    list of Composition
+        In the order of ``settings``.
+    """
     return [
         playground.compose(run, **{"seed": DEFAULT_SEEDS[run.variant], **setting}) for setting in settings
     ]
