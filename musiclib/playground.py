@@ -74,9 +74,12 @@ class RunInfo:
 
     @property
     def label(self) -> str:
-        """E.g. ``"quick: control lstm, 2 layers"``."""
+        """E.g. ``"quick: control lstm, 2 layers"``; a run outside its variant's folder (such as the
+        cross-entropy study's) names its folder: ``"quick: control lstm, 2 layers (cross_entropy)"``."""
         layers = f"{self.num_layers} layer{'s' if self.num_layers != 1 else ''}"
-        return f"{self.profile}: {self.variant} {self.cell}, {layers}"
+        folder = self.run_dir.parent.name
+        study = f" ({folder})" if folder not in (self.variant, self.profile) else ""
+        return f"{self.profile}: {self.variant} {self.cell}, {layers}{study}"
 
 
 def list_runs(runs_dir: str | Path) -> list[RunInfo]:

@@ -88,6 +88,9 @@ def test_finished_runs_are_listed_newest_first_with_labels(runs, tmp_path):
         "quick: control lstm, 1 layer",
     ]
     assert list_runs(tmp_path / "missing") == []
+    study = tmp_path / "runs" / "quick" / "cross_entropy" / "lstm-1"
+    shutil.copytree(runs_dir / "quick" / "control" / "lstm-1", study)
+    assert [info.label for info in list_runs(tmp_path / "runs")] == ["quick: control lstm, 1 layer (cross_entropy)"]
     assert pick_run(list_runs(runs_dir), "quick").label == "quick: control lstm, 1 layer"
     assert pick_run(list_runs(runs_dir), "paper").label == "smoke: control lstm, 2 layers"
     with pytest.raises(ValueError, match="no finished run"):
