@@ -33,9 +33,11 @@ test: $(STAMP)
 book: $(STAMP)
 	$(BIN)/jupyter-book build .
 
-## JupyterLab on the notebooks.
+## JupyterLab on the notebooks, with ipywidgets and the project's kernel: JUPYTER_PATH puts the
+## venv's python3 kernel ahead of any user-wide one. Relative paths in the notebooks' parameters
+## cells resolve against the repository root (musiclib.paths), as under papermill.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	JUPYTER_PATH="$(abspath $(VENV))/share/jupyter" $(BIN)/jupyter lab --notebook-dir=notebooks
 
 clean:
 	rm -rf $(VENV) _build book/executed .pytest_cache .hypothesis

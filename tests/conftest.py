@@ -1,8 +1,16 @@
-"""Shared fixtures: a small slice of the real Essen Folksong Collection."""
+"""Shared fixtures: a small slice of the real Essen Folksong Collection, and headless Chromium."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
 
 # Cleaned melodies in the Essen slice: enough for statistics and tiny training runs. The first run
 # parses ~260 tunes (about 10-30 s on two cores); later runs read them from the parse cache (< 1 s).
@@ -110,3 +118,16 @@ def tiny_control_grid(tiny_control_profile, tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("tiny-control-runs")
     data = load_data(tiny_control_profile)
     return tiny_control_profile, runs_dir, data, run_grid(tiny_control_profile, runs_dir, data=data)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Playwright); the test is skipped when Chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium), so the browser test cannot run")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -23,11 +23,6 @@ from musiclib import render, reproduce
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(reproduce.NOTEBOOK_PATTERN))
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 # What each experiment page must show at least (tables, figures, sheet-music SVGs, audio players
 # when fluidsynth is installed); the notebooks show more.
 PAGE_CONTENT = {
@@ -36,6 +31,7 @@ PAGE_CONTENT = {
     "03_generation": {"tables": 2, "figures": 0, "scores": 1, "players": 1},
     "04_embeddings": {"tables": 1, "figures": 1, "scores": 0, "players": 0},
     "05_cross_entropy": {"tables": 1, "figures": 1, "scores": 1, "players": 1},
+    "06_playground": {"tables": 3, "figures": 0, "scores": 3, "players": 3},
 }
 MATHJAX_CDN_PATH = "npm/mathjax@3"
 pytestmark = pytest.mark.slow
@@ -190,18 +186,6 @@ def served_book(built_book):
     thread.join()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt install chromium) so the browser test cannot run")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def _open(browser, url):
     """Open ``url``; return the page and the list its JavaScript errors and failed requests go to."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -269,3 +253,4 @@ def test_intro_reproducibility_and_references_pages_render(browser, served_book,
     assert page.locator("article").inner_text().count("garciavalencia") == 0  # citations resolved
     assert not problems
     page.close()
+
