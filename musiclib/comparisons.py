@@ -402,33 +402,40 @@ def clustering_table(clustering: pd.DataFrame) -> pd.DataFrame:
     })[["dataset", "relation", "observed", "chance", "observed / chance", "p-value"]]
 
 
-def checkpoint_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 5: the checkpoint study's table with units in the column names.
+def evolution_table(evolution: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5: the paper's five "melody evolution" checkpoints and our closest ones.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
+    evolution : pandas.DataFrame
+        :func:`musiclib.cross_entropy.melody_evolution_checkpoints`.
 
     Returns
     -------
     pandas.DataFrame
     """
-    return table.rename(columns={
-        "loss": "loss (nats/note)", "pitch_entropy": "pitch entropy (nats)", "pitch_range": "pitch range (semitones)",
+    return evolution.rename(columns={
+        "paper_step": "paper: step", "paper_loss": "paper: loss (nats/note)", "paper_normalised": "paper: loss / ln V",
+        "step": "ours: step", "normalised": "ours: loss / ln V", "difference": "ours - paper",
     })
 
 
-def correlation_table(correlations: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 5: Spearman correlations with readable column names.
+def claim_comparison(claim: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5: each measure at the first and last checkpoint, in held-out songs, and its trend across runs.
 
     Parameters
     ----------
-    correlations : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.rank_correlations`.
+    claim : pandas.DataFrame
+        :func:`musiclib.cross_entropy_claim.claim_table`.
 
     Returns
     -------
     pandas.DataFrame
+        Readable column names; ``slope`` is the change per unit of loss / ln V (mean over runs,
+        with its t interval across runs).
     """
-    return correlations.rename(columns={"spearman_rho": "Spearman rho", "p_value": "p-value", "n": "checkpoints"})
+    return claim.rename(columns={
+        "scale": "term", "initial": "first checkpoint", "final": "last checkpoint", "reference": "held-out songs",
+        "gap_closed": "share of gap closed", "slope_mean": "slope", "slope_ci_low": "slope 95% low",
+        "slope_ci_high": "slope 95% high", "n_runs": "runs", "improves": "reliable improvement",
+    })

@@ -158,6 +158,22 @@ def held_out_loss(model, songs: Sequence[Sequence[int]], vocab, *, batch_size: i
     return total / count
 
 
+def checkpoint_models(run_dir: str | Path):
+    """``(checkpoint, model)`` for every checkpoint of ``run_dir`` in training order, all in ONE
+    inference model (use it before taking the next), so that Keras reuses its compiled predict
+    step (and :func:`musiclib.generate.generate` its step model) instead of tracing one per
+    checkpoint. Raises FileNotFoundError when the run has no checkpoints."""
+    from musiclib.train import list_checkpoints, load_checkpoint_model
+
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        raise FileNotFoundError(f"{run_dir} has no checkpoints; train it with checkpoint_steps=checkpoint_schedule(...)")
+    model = load_checkpoint_model(checkpoints[0])
+    for checkpoint in checkpoints:
+        model.load_weights(checkpoint.path)
+        yield checkpoint, model
+
+
 def loss_along_training(run_dir: str | Path, songs: Sequence[Sequence[int]], *, run: str | int | None = None) -> pd.DataFrame:
     """Held-out loss of every checkpoint of a run (:func:`held_out_loss` on the same songs).
 
@@ -183,16 +199,13 @@ def loss_along_training(run_dir: str | Path, songs: Sequence[Sequence[int]], *, 
         ``run_dir`` has no checkpoints.
     """
     from musiclib.sequences import Vocabulary
-    from musiclib.train import VOCAB_FILE, list_checkpoints, load_checkpoint_model
+    from musiclib.train import VOCAB_FILE
 
-    checkpoints = list_checkpoints(run_dir)
-    if not checkpoints:
-        raise FileNotFoundError(f"{run_dir} has no checkpoints; train it with checkpoint_steps=checkpoint_schedule(...)")
     vocab = Vocabulary.load(Path(run_dir) / VOCAB_FILE)
-    rows = []
-    for checkpoint in checkpoints:
-        loss = held_out_loss(load_checkpoint_model(checkpoint), songs, vocab)
-        rows.append({"step": checkpoint.step, "batch_loss": checkpoint.loss, "loss": loss})
+    rows = [
+        {"step": checkpoint.step, "batch_loss": checkpoint.loss, "loss": held_out_loss(model, songs, vocab)}
+        for checkpoint, model in checkpoint_models(run_dir)
+    ]
     table = pd.DataFrame(rows)
     table.insert(0, "run", Path(run_dir).name if run is None else run)
     table["normalised_loss"] = normalised_loss(table["loss"].to_numpy(), len(vocab))
@@ -229,12 +242,12 @@ def songs_along_training(
     """
     from musiclib.sequences import Vocabulary
     from musiclib.generate import PAPER_SEEDS, generate
-    from musiclib.train import VOCAB_FILE, list_checkpoints, load_checkpoint_model
+    from musiclib.train import VOCAB_FILE
 
     vocab = Vocabulary.load(Path(run_dir) / VOCAB_FILE)
     return {
         checkpoint.step: generate(
-            load_checkpoint_model(checkpoint),
+            model,
             seed_notes or PAPER_SEEDS[variant],
             n_notes=n_notes,
             n_songs=n_songs,
@@ -242,7 +255,7 @@ def songs_along_training(
             vocab=vocab,
             variant=variant,
         )
-        for checkpoint in list_checkpoints(run_dir)
+        for checkpoint, model in checkpoint_models(run_dir)
     }
 
 

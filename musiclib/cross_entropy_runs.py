@@ -1,19 +1,20 @@
-"""The runs of the checkpoint study of paper 3 (chapter 5): does a lower training loss make better melodies?
+"""The runs and tables of the cross-entropy study of paper 3 (chapter 5).
 
-One model is trained with frequent checkpoints (:func:`run_cross_entropy_study`); songs are
-generated from every checkpoint with the same seed and random stream and scored with the
-tonality metrics and two plain measures of randomness (:func:`checkpoint_study`); Spearman rank
-correlations relate the checkpoint loss to each measure (:func:`rank_correlations`).
+:func:`run_cross_entropy_seeds` trains (or reuses) one model per seed of ``[cross_entropy]``,
+checkpointed at :func:`musiclib.cross_entropy.checkpoint_schedule` of its training length;
+:func:`cross_entropy_study` turns those runs into every table of the chapter with the
+functions of :mod:`musiclib.cross_entropy`, :mod:`musiclib.structure` and
+:mod:`musiclib.cross_entropy_claim`.
+
+Notebook: 05_cross_entropy
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from musiclib.grid import ExperimentData, GridPoint, load_data, train_config
@@ -24,47 +25,60 @@ CROSS_ENTROPY_DIR = "cross_entropy"
 log = logging.getLogger(__name__)
 
 
-def cross_entropy_config(profile: Profile):
-    """The training settings of the checkpoint study.
+def cross_entropy_config(profile: Profile, variant_data, seed: int):
+    """The training settings of one run of the study.
 
     Parameters
     ----------
     profile : musiclib.profiles.Profile
+    variant_data : musiclib.sequences.VariantData
+        The study's variant (its training sequences decide the number of training steps).
+    seed : int
+        The run's seed (weights and batch order).
 
     Returns
     -------
     musiclib.train.TrainConfig
-        The grid's recipe for the study's model, with ``[cross_entropy]`` batch size, epochs and
-        checkpoint interval.
+        The grid's recipe for the study's model with ``[cross_entropy]`` batch size and epochs,
+        no early stopping (the study follows training to its end), checkpoints at
+        :func:`musiclib.cross_entropy.checkpoint_schedule` of the run's training steps and no
+        others (``save_every`` is the whole run).
     """
+    from musiclib.cross_entropy import checkpoint_schedule, training_steps
+
     study = profile.cross_entropy
-    config = train_config(profile, GridPoint(study.variant, study.cell, study.num_layers))
-    return replace(
-        config, batch_size=study.batch_size, num_epochs=study.num_epochs, save_every=study.save_every,
-        checkpoint_steps=study.checkpoint_steps, patience=0,  # a fixed length: the study follows training to its end
+    config = replace(
+        train_config(profile, GridPoint(study.variant, study.cell, study.num_layers)),
+        batch_size=study.batch_size, num_epochs=study.num_epochs, seed=seed, patience=0,
     )
+    total = training_steps(config, variant_data)
+    return replace(config, save_every=total, checkpoint_steps=tuple(checkpoint_schedule(total)))
 
 
-def cross_entropy_run_dir(runs_dir: str | Path, profile: Profile) -> Path:
-    """The study's run folder: ``runs_dir/<profile>/cross_entropy/<cell>-<layers>``.
+def cross_entropy_run_dir(runs_dir: str | Path, profile: Profile, seed: int) -> Path:
+    """One run's folder: ``runs_dir/<profile>/cross_entropy/<cell>-<layers>-seed-<seed>``.
 
     Parameters
     ----------
     runs_dir : path
     profile : musiclib.profiles.Profile
+    seed : int
 
     Returns
     -------
     pathlib.Path
     """
     study = profile.cross_entropy
-    return Path(runs_dir) / profile.name / CROSS_ENTROPY_DIR / f"{study.cell}-{study.num_layers}"
+    return Path(runs_dir) / profile.name / CROSS_ENTROPY_DIR / f"{study.cell}-{study.num_layers}-seed-{seed}"
 
 
-def run_cross_entropy_study(
+def run_cross_entropy_seeds(
     profile: Profile, runs_dir: str | Path, *, data: ExperimentData | None = None, progress: bool = False
-):
-    """Train (or reuse) the study's model with frequent checkpoints.
+) -> dict:
+    """Train (or reuse) the study's model once per seed of ``[cross_entropy] seeds``.
+
+    A finished run is loaded, an interrupted one resumed (:func:`musiclib.train.train`). One
+    console line per run goes to the ``musiclib.cross_entropy_runs`` logger.
 
     Parameters
     ----------
@@ -77,174 +91,142 @@ def run_cross_entropy_study(
 
     Returns
     -------
-    musiclib.train.Run
+    dict of int to musiclib.train.Run
+        The runs by seed, in the profile's order.
 
     References
     ----------
     :cite:t:`garciavalencia2020crossentropy`
     """
-    from musiclib.train import train
+    from musiclib.train import COMPLETE_FILE, train
 
     data = data or load_data(profile, progress=progress)
-    variant_data = data.variants[profile.cross_entropy.variant]
-    run = train(cross_entropy_config(profile), variant_data, cross_entropy_run_dir(runs_dir, profile), progress=progress)
-    study, epochs = profile.cross_entropy, run.history["epochs"]
-    log.info("checkpoint study run ready: %s %s, %d layers (training loss %.3f nats/note, %.0f s of training)",
-             study.variant, study.cell, study.num_layers, epochs[-1]["train_loss"],
-             sum(epoch.get("seconds", 0.0) for epoch in epochs))
-    return run
+    study = profile.cross_entropy
+    variant_data = data.variants[study.variant]
+    runs = {}
+    for number, seed in enumerate(study.seeds, start=1):
+        directory = cross_entropy_run_dir(runs_dir, profile, seed)
+        reused = (directory / COMPLETE_FILE).exists()
+        run = train(cross_entropy_config(profile, variant_data, seed), variant_data, directory, progress=progress)
+        epochs = run.history["epochs"]
+        log.info("cross-entropy run %d/%d %s: %s, seed %d (%d steps, training loss %.3f nats/note, %.0f s)",
+                 number, len(study.seeds), "reused" if reused else "trained",
+                 GridPoint(study.variant, study.cell, study.num_layers).label, seed, run.summary.get("steps", 0),
+                 epochs[-1]["train_loss"], sum(epoch.get("seconds", 0.0) for epoch in epochs))
+        runs[seed] = run
+    return runs
 
 
-def pitch_entropy(pitches: Sequence[int]) -> float:
-    r"""Shannon entropy of a melody's pitch distribution, a measure of randomness.
+@dataclass
+class CrossEntropyStudy:
+    """Every table of chapter 5.
 
-    .. math::
-
-        H = -\sum_p \hat P(p) \ln \hat P(p),
-
-    where :math:`\hat P(p)` is the share of the melody's notes with pitch :math:`p`: 0 for one
-    repeated pitch, :math:`\ln n` for :math:`n` equally used pitches.
-
-    Parameters
+    Attributes
     ----------
-    pitches : sequence of int
-        MIDI pitches.
-
-    Returns
-    -------
-    float
-        Nats.
+    losses : pandas.DataFrame
+        :func:`musiclib.cross_entropy.loss_along_training` of every run (column ``run``: its seed).
+    songs : dict
+        seed -> step -> songs (MIDI pitches, seed notes included).
+    per_song : pandas.DataFrame
+        :func:`musiclib.cross_entropy.measures_along_training` of every run.
+    reference : pandas.DataFrame
+        :func:`musiclib.structure.reference_measures` of the held-out (test) songs cut to the
+        generated songs' length.
+    summary, per_run, across : pandas.DataFrame
+        :func:`~musiclib.cross_entropy.checkpoint_summary`, :func:`~musiclib.cross_entropy.trend_per_run`,
+        :func:`~musiclib.cross_entropy.trend_across_runs`.
+    claim : pandas.DataFrame
+        :func:`musiclib.cross_entropy_claim.claim_table`.
+    evolution : pandas.DataFrame
+        :func:`musiclib.cross_entropy.melody_evolution_checkpoints` of the first run.
     """
-    _, counts = np.unique(np.asarray(pitches), return_counts=True)
-    probabilities = counts / counts.sum()
-    return float(-(probabilities * np.log(probabilities)).sum())
+
+    losses: pd.DataFrame
+    songs: dict
+    per_song: pd.DataFrame
+    reference: pd.DataFrame
+    summary: pd.DataFrame
+    per_run: pd.DataFrame
+    across: pd.DataFrame
+    claim: pd.DataFrame
+    evolution: pd.DataFrame
 
 
-def pitch_range(pitches: Sequence[int]) -> int:
-    """Highest minus lowest pitch of a melody.
+def cross_entropy_study(runs: dict, profile: Profile, data: ExperimentData, *, seed: int = 0) -> CrossEntropyStudy:
+    """The chapter's analysis of the runs of :func:`run_cross_entropy_seeds`.
 
-    Parameters
-    ----------
-    pitches : sequence of int
-        MIDI pitches.
-
-    Returns
-    -------
-    int
-        Semitones.
-    """
-    return int(max(pitches) - min(pitches))
-
-
-CHECKPOINT_MEASURES = ("CMM", "LM", "CENTR", "pitch_entropy", "pitch_range")
-
-
-def checkpoint_study(run, profile: Profile, *, seed: int = 0) -> tuple[pd.DataFrame, dict[int, list[list[int]]]]:
-    """Songs from every checkpoint of a run with the same seed, and their measures.
-
-    For each checkpoint (:func:`musiclib.train.list_checkpoints`), ``songs_per_checkpoint`` songs
-    of ``n_notes`` notes are generated from the paper's seed with the same random stream, so that
-    only the weights differ.
+    The loss of every checkpoint on the fixed validation songs, ``songs_per_checkpoint`` songs
+    of ``n_notes`` notes per checkpoint (same seed notes and random stream everywhere), their
+    short- and long-term measures against held-out test songs of the same length, the trends
+    per run and across runs, the verdict table and the melody-evolution checkpoints.
 
     Parameters
     ----------
-    run : musiclib.train.Run
-        :func:`run_cross_entropy_study`.
+    runs : dict of int to musiclib.train.Run
+        By seed (at least 2 runs for the across-run trend).
     profile : musiclib.profiles.Profile
+    data : musiclib.grid.ExperimentData
     seed : int
+        Seed of the generation's random stream, the shuffle nulls and the bootstrap.
 
     Returns
     -------
-    table : pandas.DataFrame
-        Columns step, loss (training cross-entropy of the checkpoint, nats per token) and the mean
-        over its songs of each of :data:`CHECKPOINT_MEASURES`.
-    songs : dict of int to list of list of int
-        The songs (MIDI pitches) by step.
-
-    Raises
-    ------
-    ValueError
-        When the run has no checkpoints (lower ``[cross_entropy] save_every``).
-
-    References
-    ----------
-    :cite:t:`garciavalencia2020crossentropy`
+    CrossEntropyStudy
     """
-    from musiclib.generate import PAPER_SEEDS, generate
-    from musiclib.metrics import evaluate
-    from musiclib.train import list_checkpoints, load_checkpoint_model
+    from musiclib.cross_entropy import (
+        checkpoint_summary,
+        loss_along_training,
+        measures_along_training,
+        melody_evolution_checkpoints,
+        songs_along_training,
+        trend_across_runs,
+        trend_per_run,
+    )
+    from musiclib.cross_entropy_claim import claim_table
+    from musiclib.structure import reference_measures
 
-    variant = profile.cross_entropy.variant
-    checkpoints = list_checkpoints(run.run_dir)
-    if not checkpoints:
-        raise ValueError(f"run {run.run_dir} has no checkpoints; lower cross_entropy.save_every in the profile")
-    rows, songs_by_step = [], {}
-    for checkpoint in checkpoints:
-        songs = generate(
-            load_checkpoint_model(checkpoint),
-            PAPER_SEEDS[variant],
-            n_notes=profile.generation.n_notes,
-            n_songs=profile.generation.songs_per_checkpoint,
-            rng=np.random.default_rng(seed),
-            vocab=run.vocab,
-            variant=variant,
+    variant, generation = profile.cross_entropy.variant, profile.generation
+    held_out = data.variants[variant].validation
+    losses, songs, per_song = [], {}, []
+    for run_seed, run in runs.items():
+        run_losses = loss_along_training(run.run_dir, held_out, run=run_seed)
+        songs[run_seed] = songs_along_training(
+            run.run_dir, variant, n_notes=generation.n_notes, n_songs=generation.songs_per_checkpoint, seed=seed
         )
-        measures = evaluate(songs)
-        measures["pitch_entropy"] = [pitch_entropy(song) for song in songs]
-        measures["pitch_range"] = [pitch_range(song) for song in songs]
-        rows.append({"step": checkpoint.step, "loss": checkpoint.loss, **measures[list(CHECKPOINT_MEASURES)].mean().to_dict()})
-        songs_by_step[checkpoint.step] = songs
-    return pd.DataFrame(rows), songs_by_step
+        losses.append(run_losses)
+        per_song.append(measures_along_training(songs[run_seed], run_losses, seed=seed))
+    losses, per_song = pd.concat(losses, ignore_index=True), pd.concat(per_song, ignore_index=True)
+    song_notes = len(next(iter(next(iter(songs.values())).values()))[0])
+    reference = reference_measures(data.splits.test, song_notes, seed=seed)
+    summary = checkpoint_summary(per_song, seed=seed)
+    per_run = trend_per_run(summary)
+    across = trend_across_runs(per_run)
+    first = losses[losses["run"] == next(iter(runs))]
+    return CrossEntropyStudy(
+        losses=losses, songs=songs, per_song=per_song, reference=reference, summary=summary, per_run=per_run,
+        across=across, claim=claim_table(summary, across, reference), evolution=melody_evolution_checkpoints(first),
+    )
 
 
-def rank_correlations(table: pd.DataFrame, *, against: str = "loss") -> pd.DataFrame:
-    r"""Spearman rank correlation of the checkpoint loss with each measure.
-
-    .. math::
-
-        \rho = 1 - \frac{6 \sum_i d_i^2}{n (n^2 - 1)}
-
-    for :math:`n` checkpoints without ties, :math:`d_i` the difference of the ranks of checkpoint
-    :math:`i` (scipy's :func:`scipy.stats.spearmanr`, which handles ties). A positive
-    :math:`\rho` means the measure falls as the loss falls.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`checkpoint_study`.
-    against : str
-        The column the measures are correlated with.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns measure, spearman_rho, p_value, n; NaN where a measure or ``against`` is
-        constant.
-    """
-    from scipy.stats import spearmanr
-
-    rows = []
-    for measure in CHECKPOINT_MEASURES:
-        if table[measure].nunique() < 2 or table[against].nunique() < 2:
-            rho, p_value = float("nan"), float("nan")
-        else:
-            rho, p_value = spearmanr(table[against], table[measure])
-        rows.append({"measure": measure, "spearman_rho": float(rho), "p_value": float(p_value), "n": len(table)})
-    return pd.DataFrame(rows)
-
-
-def listening_steps(table: pd.DataFrame) -> list[tuple[int, float]]:
-    """The first, a middle and the last checkpoint, as the paper's "melody evolution" figure.
+def evolution_melodies(study: CrossEntropyStudy) -> list[tuple[str, list[int]]]:
+    """The "melody evolution" panel: the first song of each picked checkpoint of the first run.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        :func:`checkpoint_study`.
+    study : CrossEntropyStudy
 
     Returns
     -------
-    list of (int, float)
-        ``(step, training loss in nats per note)`` of each, in training order, without repeats.
+    list of (str, list of int)
+        ``(title, MIDI pitches)`` per paper panel, e.g. ``"(a) paper step 0 (0.99 of ln V) - ours:
+        step 0 (1.00 of ln V)"``.
     """
-    picked = sorted({0, len(table) // 2, len(table) - 1})
-    return [(int(table["step"].iloc[i]), float(table["loss"].iloc[i])) for i in picked]
+    first = next(iter(study.songs.values()))
+    return [
+        (
+            f"({row.panel}) paper step {row.paper_step} ({row.paper_normalised:.2f} of ln V), "
+            f"ours: step {row.step} ({row.normalised:.2f} of ln V)",
+            list(first[row.step][0]),
+        )
+        for row in study.evolution.itertuples()
+    ]

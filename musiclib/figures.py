@@ -17,8 +17,6 @@ METRIC_AXIS_LABELS = {
     "CMM": "CMM (semitones)",
     "LM": "LM (penalty, 1 = ideal)",
     "CENTR": "CENTR (fraction of a window)",
-    "pitch_entropy": "pitch entropy (nats)",
-    "pitch_range": "pitch range (semitones)",
 }
 
 
@@ -267,64 +265,6 @@ def plot_embedding_maps(runs: Mapping[str, Any], *, seed: int = 0, ax: Any = Non
     return fig, axes
 
 
-def plot_training_loss(run: Any, table: pd.DataFrame, ax: Any = None):
-    """The checkpoint study's training loss per step, its checkpoints and paper 3's checkpoints.
-
-    Parameters
-    ----------
-    run : musiclib.train.Run
-        The study's run (its ``history["steps"]``).
-    table : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.checkpoint_study` (step, loss).
-    ax : Axes, optional
-
-    Returns
-    -------
-    fig, ax
-    """
-    import matplotlib.pyplot as plt
-
-    from musiclib import published
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 3.8))
-    paper = published.table("paper3_checkpoints")
-    steps = pd.DataFrame(run.history["steps"], columns=["step", "loss"])
-    ax.plot(steps["step"] + 1, steps["loss"], color="tab:blue", linewidth=0.8, label="ours, every step")
-    ax.scatter(table["step"] + 1, table["loss"], color="tab:blue", zorder=3, label="ours, checkpoints")
-    ax.scatter(paper["step"] + 1, paper["train_loss"], marker="D", color="tab:red", zorder=3,
-               label="paper, Fig. 13 checkpoints")
-    ax.set(xscale="log", xlabel="training step + 1 (log scale)", ylabel="training loss (nats/note)")
-    ax.legend()
-    ax.figure.tight_layout()
-    return ax.figure, ax
-
-
-def plot_checkpoint_measures(table: pd.DataFrame, ax: Any = None):
-    """Each measure of the generated songs against the checkpoint's training loss (high to low).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
-    ax : sequence of Axes, optional
-        One per measure of :data:`musiclib.cross_entropy_runs.CHECKPOINT_MEASURES`.
-
-    Returns
-    -------
-    fig, ax
-    """
-    from musiclib.cross_entropy_runs import CHECKPOINT_MEASURES
-
-    fig, axes = _axes(ax, (1, len(CHECKPOINT_MEASURES)), (3.4 * len(CHECKPOINT_MEASURES), 3.2))
-    for axis, measure in zip(axes.flat, CHECKPOINT_MEASURES):
-        axis.plot(table["loss"], table[measure], "o-", markersize=4)
-        axis.set(xlabel="checkpoint loss (nats/note)", ylabel=METRIC_AXIS_LABELS[measure])
-        axis.invert_xaxis()
-    fig.tight_layout()
-    return fig, axes
-
-
 # ---------------------------------------------------------------------------------------------
 # The embedding and cross-entropy studies (notebooks 04 and 05)
 
@@ -387,3 +327,20 @@ def plot_measure_along_training(summary: pd.DataFrame, measure: str, reference: 
     ax.set_ylabel(f"{measure} ({MEASURE_UNITS.get(measure, '')})")
     ax.legend(frameon=False, fontsize=8)
     return figure, ax
+
+
+def plot_measures_along_training(summary: pd.DataFrame, reference: pd.DataFrame | None = None, ax=None):
+    """:func:`plot_measure_along_training` for every measure of ``summary``, short-term ones first,
+    one panel each (``ax``: as many Axes as measures). Returns (fig, axes)."""
+    scales = summary.drop_duplicates("measure").set_index("measure")["scale"]
+    measures = [*scales.index[scales == "short"], *scales.index[scales != "short"]]
+    columns = min(3, len(measures))
+    rows = -(-len(measures) // columns)
+    figure, axes = _axes(ax, (rows, columns) if ax is None else (1, len(measures)), (4.2 * columns, 3.3 * rows))
+    for axis, measure in zip(axes.flat, measures):
+        plot_measure_along_training(summary, measure, reference, ax=axis)
+        axis.set_title(f"{scales[measure]}-term", fontsize=9)
+    for axis in list(axes.flat)[len(measures):]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    return figure, axes

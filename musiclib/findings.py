@@ -164,28 +164,6 @@ def projector_help(folders: dict) -> str:
     return "\n".join(lines) + "\n\nthen run `tensorboard --logdir <folder>` and open the *Projector* tab."
 
 
-def checkpoint_intro(profile: Any, table: pd.DataFrame) -> str:
-    """Chapter 5: the study's model, training and how many songs per checkpoint.
-
-    Parameters
-    ----------
-    profile : musiclib.profiles.Profile
-    table : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
-
-    Returns
-    -------
-    str
-    """
-    study, generation = profile.cross_entropy, profile.generation
-    return (
-        f"A {study.num_layers}-layer {study.cell} on the {study.variant} dataset, batch {study.batch_size}, "
-        f"{_plural(study.num_epochs, 'epoch')}, a checkpoint every {study.save_every} steps: "
-        f"{_plural(len(table), 'checkpoint')}, {generation.songs_per_checkpoint} songs of {generation.n_notes} "
-        "notes from each."
-    )
-
-
 def grid_status(result: Any, losses: pd.DataFrame) -> str:
     """Chapter 2: how many runs finished, their training time, how many failed.
 
@@ -326,70 +304,94 @@ def embedding_findings(clustering: pd.DataFrame) -> str:
     return _bullets(lines)
 
 
-def describe_trend(measure: str, table: pd.DataFrame, correlations: pd.DataFrame, unit: str = "") -> str:
-    """How one measure moved along training, e.g. ``pitch_entropy is lower at lower loss (ρ = +0.90, ...)``.
-
-    A positive Spearman :math:`\\rho` between the checkpoint loss and the measure means the
-    measure falls as the loss falls.
+def cross_entropy_intro(profile: Any, losses: pd.DataFrame, reference: pd.DataFrame) -> str:
+    """Chapter 5: the study's model, its runs, checkpoints, songs and held-out songs.
 
     Parameters
     ----------
-    measure : str
-        A column of ``table`` and a ``measure`` of ``correlations``.
-    table : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.checkpoint_study`, one row per checkpoint, in training order.
-    correlations : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.rank_correlations` of ``table``.
-    unit : str
-        Appended to the first and last values.
+    profile : musiclib.profiles.Profile
+    losses : pandas.DataFrame
+        :func:`musiclib.cross_entropy.loss_along_training` of every run (columns run, step).
+    reference : pandas.DataFrame
+        :func:`musiclib.structure.reference_measures` (one row per held-out song).
 
     Returns
     -------
     str
     """
-    row = correlations.set_index("measure").loc[measure]
-    if pd.isna(row["spearman_rho"]):
-        return f"{measure} did not change"
-    trend = "lower" if row["spearman_rho"] > 0 else "higher"
-    significance = "" if row["p_value"] < SIGNIFICANCE else ", not significant at 5 %"
-    first, last = table[measure].iloc[0], table[measure].iloc[-1]
+    study, generation = profile.cross_entropy, profile.generation
+    runs = list(losses["run"].unique())
+    steps = sorted(set(losses["step"]))
     return (
-        f"{measure} is {trend} at lower loss (ρ = {row['spearman_rho']:+.2f}, p = {row['p_value']:.3f}{significance}; "
-        f"{first:.2f} → {last:.2f}{' ' + unit if unit else ''})"
+        f"A {study.num_layers}-layer {study.cell} ({profile.train.rnn_size} units) on the {study.variant} dataset, "
+        f"batches of {study.batch_size}, {_plural(study.num_epochs, 'epoch')}, trained {_plural(len(runs), 'time')} "
+        f"(seeds {', '.join(str(run) for run in runs)}), {steps[-1]:,} steps each. "
+        f"{_plural(len(steps), 'checkpoint')} per run, at steps {', '.join(f'{step:,}' for step in steps)}; "
+        f"{generation.songs_per_checkpoint} songs of {generation.n_notes} notes from each checkpoint, compared with "
+        f"{_plural(len(reference), 'held-out test song')} cut to the same length."
     )
 
 
-def checkpoint_findings(table: pd.DataFrame, correlations: pd.DataFrame) -> str:
-    """Chapter 5: the loss along training, randomness and tonality against the loss.
+def cross_entropy_loss_findings(losses: pd.DataFrame, evolution: pd.DataFrame) -> str:
+    """Chapter 5: where the held-out loss started and ended, next to the paper's curve.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.checkpoint_study`.
-    correlations : pandas.DataFrame
-        :func:`musiclib.cross_entropy_runs.rank_correlations`.
+    losses : pandas.DataFrame
+        :func:`musiclib.cross_entropy.loss_along_training` of every run.
+    evolution : pandas.DataFrame
+        :func:`musiclib.cross_entropy.melody_evolution_checkpoints` (the paper's panels).
 
     Returns
     -------
     str
-        "Less random" needs a positive, significant correlation of the loss with the pitch
-        entropy.
+        Markdown bullets: one sentence per run, one on the paper, one on how far our training got
+        on the paper's scale (:math:`\\ell / \\ln V`).
     """
-    entropy = correlations.set_index("measure").loc["pitch_entropy"]
-    less_random = entropy["spearman_rho"] > 0 and entropy["p_value"] < SIGNIFICANCE
-    paper = published.table("paper3_checkpoints")["train_loss"]
+    return _bullets(_loss_sentences(losses, evolution))
 
-    def trend(measure: str, unit: str = "") -> str:
-        return describe_trend(measure, table, correlations, unit)
 
-    return _bullets([
-        f"From the first to the last checkpoint the training loss went from {table['loss'].iloc[0]:.2f} to "
-        f"{table['loss'].iloc[-1]:.2f} nats per note (the paper's run: {paper.iloc[0]:.2f} → {paper.iloc[-1]:.2f}).",
-        f"Randomness: {trend('pitch_entropy', 'nats')}; {trend('pitch_range', 'semitones')}.",
-        f"Tonality: {trend('CMM', 'semitones')}; {trend('LM')}; {trend('CENTR')}.",
-        ("As the paper saw by eye, a lower cross-entropy comes with less random melodies here (lower pitch entropy)."
-         if less_random else
-         "In this run a lower cross-entropy does not measurably make the melodies less random (pitch entropy); the "
-         "paper saw that change by eye over a much longer run.")
-        + " Whether it also brings longer-range consistency is beyond these note-level measures.",
-    ])
+def _loss_sentences(losses: pd.DataFrame, evolution: pd.DataFrame) -> list[str]:
+    sentences = []
+    for run, rows in losses.sort_values("step").groupby("run", sort=False):
+        first, last = rows.iloc[0], rows.iloc[-1]
+        sentences.append(
+            f"Run {run}: the loss on the validation songs fell from {first['loss']:.2f} to {last['loss']:.2f} nats per "
+            f"note, {first['normalised_loss']:.2f} → {last['normalised_loss']:.2f} of the uniform guess "
+            f"(ln {int(first['vocab_size'])} = {first['loss'] / first['normalised_loss']:.2f} nats)."
+        )
+    start, end = evolution.iloc[0], evolution.iloc[-1]
+    sentences.append(
+        f"The paper's training loss fell from {start['paper_loss']:.2f} to {end['paper_loss']:.2f} nats per note, "
+        f"{start['paper_normalised']:.2f} → {end['paper_normalised']:.2f} of the uniform guess over its "
+        f"{published.value('control_vocabulary_size')} tokens."
+    )
+    lowest = float(losses["normalised_loss"].min())
+    reached = evolution[evolution["paper_normalised"] >= lowest]["panel"].tolist()
+    sentences.append(
+        f"Our lowest checkpoint loss is {lowest:.2f} of the uniform guess: it reaches the paper's panels "
+        f"{', '.join(f'({panel})' for panel in reached)}"
+        + ("." if len(reached) == len(evolution) else "; the later panels show a model trained further than ours.")
+    )
+    return sentences
+
+
+def cross_entropy_findings(losses: pd.DataFrame, evolution: pd.DataFrame, claim: pd.DataFrame) -> str:
+    """Chapter 5's "What we found": the loss, each measure's trend across runs, the verdict.
+
+    Parameters
+    ----------
+    losses, evolution
+        As for :func:`cross_entropy_loss_findings`.
+    claim : pandas.DataFrame
+        :func:`musiclib.cross_entropy_claim.claim_table`.
+
+    Returns
+    -------
+    str
+        Markdown bullets: :func:`cross_entropy_loss_findings`, then
+        :func:`musiclib.cross_entropy_claim.claim_findings`'s sentences.
+    """
+    from musiclib.cross_entropy_claim import claim_findings
+
+    return _bullets(_loss_sentences(losses, evolution) + claim_findings(claim)["sentences"])

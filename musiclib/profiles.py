@@ -112,11 +112,13 @@ class GenerationSettings:
 
 @dataclass(frozen=True)
 class CrossEntropySettings:
-    """The cross-entropy study's run (paper 3): one model trained with frequent checkpoints.
+    """The cross-entropy study's runs (paper 3): one model per seed, trained with log-spaced checkpoints.
 
-    ``variant``, ``cell`` and ``num_layers`` name the model; ``batch_size``, ``num_epochs`` and
-    ``save_every`` (training steps between checkpoints) override the grid's recipe;
-    ``checkpoint_steps`` are global steps checkpointed besides every ``save_every``.
+    ``variant``, ``cell`` and ``num_layers`` name the model; ``batch_size`` and ``num_epochs``
+    override the grid's recipe (its other settings, e.g. ``rnn_size``, apply); ``seeds`` are the
+    independent training runs (at least 2: the trends are estimated across them). The
+    checkpoint steps are not set here: they follow from the run's length
+    (:func:`musiclib.cross_entropy.checkpoint_schedule`).
     """
 
     variant: str
@@ -124,8 +126,7 @@ class CrossEntropySettings:
     num_layers: int
     batch_size: int
     num_epochs: int
-    save_every: int
-    checkpoint_steps: tuple[int, ...] = ()
+    seeds: tuple[int, ...] = (0, 1)
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,17 @@ def _check_values(path: Path, profile: Profile) -> None:
         ("replicates.seeds", all(seed >= 0 for seed in profile.replicates.seeds), "seeds >= 0"),
         ("cross_entropy.variant", profile.cross_entropy.variant in VARIANTS, f"one of {VARIANTS}"),
         ("cross_entropy.cell", profile.cross_entropy.cell in CELLS, f"one of {CELLS}"),
+        (
+            "cross_entropy.seeds",
+            len(set(profile.cross_entropy.seeds)) == len(profile.cross_entropy.seeds) >= 2
+            and min(profile.cross_entropy.seeds) >= 0,
+            "at least 2 distinct seeds >= 0",
+        ),
+        (
+            "cross_entropy.batch_size and num_epochs",
+            min(profile.cross_entropy.batch_size, profile.cross_entropy.num_epochs) >= 1,
+            ">= 1",
+        ),
         (
             "train.num_epochs",
             set(grid.variants) <= set(train.num_epochs) and min(train.num_epochs.values()) >= 1,

@@ -66,7 +66,6 @@ cell = "lstm"
 num_layers = 1
 batch_size = 4
 num_epochs = 1
-save_every = 10
 """
 
 

@@ -1,19 +1,10 @@
-"""The chapters' analyses: generation tables and the checkpoint study on tiny real runs; the
-pure functions on small tables."""
-
-import math
+"""The chapters' analyses: generation tables on tiny real runs; the pure functions on small tables."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib import analyses, comparisons, cross_entropy_runs, findings, published
-
-
-def test_randomness_measures_by_hand():
-    assert cross_entropy_runs.pitch_entropy([60, 60, 60]) == 0.0
-    assert cross_entropy_runs.pitch_entropy([60, 62, 60, 62]) == pytest.approx(math.log(2))
-    assert cross_entropy_runs.pitch_range([60, 72, 55]) == 17
+from musiclib import analyses, comparisons, findings, published
 
 
 @pytest.mark.slow
@@ -39,21 +30,6 @@ def test_generation_tables_for_selected_models(tiny):
     comparison = analyses.compare_models_to_dataset(per_song, analyses.dataset_metrics(data))
     assert len(comparison) == 2 * 3
     assert (comparison["ci_low"] <= comparison["difference"]).all()
-
-
-@pytest.mark.slow
-def test_checkpoint_study(tiny):
-    profile, runs_dir, data, _ = tiny
-    run = cross_entropy_runs.run_cross_entropy_study(profile, runs_dir, data=data)
-    assert run.config.save_every == 10
-    table, songs = cross_entropy_runs.checkpoint_study(run, profile, seed=0)
-    assert len(table) >= 2
-    assert table["step"].is_monotonic_increasing
-    assert set(songs) == set(table["step"])
-    assert all(len(batch) == 4 for batch in songs.values())
-    correlations = cross_entropy_runs.rank_correlations(table)
-    assert correlations["measure"].tolist() == list(cross_entropy_runs.CHECKPOINT_MEASURES)
-    assert correlations["spearman_rho"].dropna().between(-1, 1).all()
 
 
 def test_dataset_baseline_needs_intervals():
@@ -85,26 +61,6 @@ def test_closest_to_data_weighs_metrics_by_the_datas_spread():
         ("CMM", "control", "nas", 3.0), ("LM", "control", "nas", 1.1),  # CMM 0.7 std away
     ])
     assert analyses.closest_to_data(summary, dataset) == ("control", "nas")
-
-
-def test_listening_steps_are_first_middle_last_without_repeats():
-    table = pd.DataFrame({"step": [0, 5, 10, 15], "loss": [4.0, 3.0, 2.0, 1.5]})
-    assert cross_entropy_runs.listening_steps(table) == [(0, 4.0), (10, 2.0), (15, 1.5)]
-    assert cross_entropy_runs.listening_steps(table.iloc[:1]) == [(0, 4.0)]
-
-
-def test_trend_sentences_follow_the_correlations():
-    table = pd.DataFrame({"step": [0, 1, 2], "loss": [3.0, 2.0, 1.0], "pitch_entropy": [2.0, 1.5, 1.0], "CMM": [3.0, 3.0, 3.0]})
-    correlations = pd.DataFrame({
-        "measure": ["pitch_entropy", "CMM"], "spearman_rho": [1.0, float("nan")], "p_value": [0.01, float("nan")],
-    })
-    assert findings.describe_trend("pitch_entropy", table, correlations, "nats") == (
-        "pitch_entropy is lower at lower loss (ρ = +1.00, p = 0.010; 2.00 → 1.00 nats)"
-    )
-    assert findings.describe_trend("CMM", table, correlations) == "CMM did not change"
-    correlations.loc[0, ["spearman_rho", "p_value"]] = [-0.5, 0.4]
-    assert "higher at lower loss" in findings.describe_trend("pitch_entropy", table, correlations)
-    assert "not significant at 5 %" in findings.describe_trend("pitch_entropy", table, correlations)
 
 
 def test_embedding_findings_call_only_significant_relations_clustered():
@@ -185,16 +141,6 @@ def test_generation_findings_name_the_smoothest_closest_and_differing_models():
     assert "all three metrics together (in standard deviations of the data): db12 nas." in text
     assert "on none of the three metrics (bootstrap, 95 %): db12 nas; on all three: control lstm." in text
     assert "about ± 0.30 (CMM), 0.50 (LM) wide" in text  # median half-widths
-
-
-def test_checkpoint_findings_call_melodies_less_random_only_with_a_significant_entropy_drop():
-    table = pd.DataFrame({"step": [0, 5, 10], "loss": [4.0, 3.0, 2.0], "pitch_entropy": [3.0, 2.5, 2.0],
-                          "pitch_range": [30, 20, 10], "CMM": [9.0, 6.0, 3.0], "LM": [5.0, 3.0, 2.0], "CENTR": [0.1, 0.2, 0.3]})
-    correlations = cross_entropy_runs.rank_correlations(table)
-    text = findings.checkpoint_findings(table, correlations)
-    assert "went from 4.00 to 2.00 nats per note" in text
-    assert ("less random melodies here" in text) == bool(correlations.set_index("measure").loc["pitch_entropy", "p_value"] < 0.05)
-    assert "CENTR is higher at lower loss" in text
 
 
 def test_table_i_comparison_and_the_baseline_table_put_ours_beside_the_paper(essen_slice):

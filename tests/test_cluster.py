@@ -64,7 +64,6 @@ cell = "lstm"
 num_layers = 1
 batch_size = 8
 num_epochs = 1
-save_every = 5
 """
 
 

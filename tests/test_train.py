@@ -474,11 +474,10 @@ def test_checkpoint_steps_and_validations_within_an_epoch(control_data, tmp_path
 
 
 def test_profile_settings_reach_the_train_config(tmp_path):
-    from musiclib import cross_entropy_runs, grid, profiles
+    from musiclib import grid, profiles
 
     text = (profiles.PROFILES_DIR / "quick.toml").read_text()
     text = text.replace("[train]\n", "[train]\npatience = 5\nmin_delta = 0.002\nvalidations_per_epoch = { db12 = 4 }\n")
-    text = text.replace("[cross_entropy]\n", "[cross_entropy]\ncheckpoint_steps = [0, 20, 30, 750]\n")
     path = tmp_path / "early.toml"
     path.write_text(text)
     profile = profiles.load_profile(path)
@@ -486,7 +485,6 @@ def test_profile_settings_reach_the_train_config(tmp_path):
     db12 = grid.train_config(profile, grid.GridPoint("db12", "lstm", 2))
     assert (control.patience, control.min_delta, control.validations_per_epoch) == (5, 0.002, 1)
     assert db12.validations_per_epoch == 4
-    assert cross_entropy_runs.cross_entropy_config(profile).checkpoint_steps == (0, 20, 30, 750)
     assert grid.train_config(profiles.load_profile("quick"), grid.GridPoint("control", "lstm", 1)).patience == 0
 
 
