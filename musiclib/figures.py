@@ -339,7 +339,8 @@ def plot_measures_along_training(summary: pd.DataFrame, reference: pd.DataFrame 
     figure, axes = _axes(ax, (rows, columns) if ax is None else (1, len(measures)), (4.2 * columns, 3.3 * rows))
     for axis, measure in zip(axes.flat, measures):
         plot_measure_along_training(summary, measure, reference, ax=axis)
-        axis.set_title(f"{scales[measure]}-term", fontsize=9)
+        axis.set_title(f"{measure} ({scales[measure]}-term)", fontsize=9)
+        axis.set_ylabel(MEASURE_UNITS.get(measure, ""), fontsize=8)
     for axis in list(axes.flat)[len(measures):]:
         axis.set_visible(False)
     figure.tight_layout()

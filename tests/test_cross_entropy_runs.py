@@ -118,5 +118,7 @@ def test_two_seeds_trained_reused_and_analysed(tmp_path, caplog):
     # the same seed notes and random stream at every checkpoint: the untrained model's songs differ from the last's
     assert study.songs[0][0] != study.songs[0][config.checkpoint_steps[-1]]
     fig, axes = figures.plot_measures_along_training(study.summary, study.reference)
-    assert [axis.get_title() for axis in axes.flat if axis.get_visible()] == ["short-term"] * 3 + ["long-term"] * 2
+    assert [axis.get_title() for axis in axes.flat if axis.get_visible()] == [
+        "pitch_entropy_bits (short-term)", "CMM (short-term)", "step_share (short-term)",
+        "recurring_patterns_excess (long-term)", "self_similarity_excess (long-term)"]
     assert findings.cross_entropy_findings(study.losses, study.evolution, study.claim).count("\n- ") + 1 == 2 + 2 + 5 + 1
