@@ -50,6 +50,11 @@ def claim_table(summary: pd.DataFrame, across: pd.DataFrame, reference: pd.DataF
     return table[columns].reset_index()
 
 
+def _percent(share: float) -> str:
+    """``share`` as a whole percentage, without a minus sign on a value that rounds to 0 ("-0%")."""
+    return f"{round(share, 2) + 0.0:.0%}"
+
+
 def claim_findings(table: pd.DataFrame) -> dict:
     """The verdict on "cross-entropy training reduces randomness but struggles with long-term consistency".
 
@@ -79,7 +84,7 @@ def claim_findings(table: pd.DataFrame) -> dict:
     short_gap, long_gap = float(short["gap_closed"].mean()), float(long["gap_closed"].mean())
     sentences = [
         f"{row.measure} ({row.scale}-term): {row.initial:.3g} at the first checkpoint, {row.final:.3g} at the last, "
-        f"{row.reference:.3g} in held-out songs ({row.gap_closed:.0%} of the gap closed); slope per unit of loss "
+        f"{row.reference:.3g} in held-out songs ({_percent(row.gap_closed)} of the gap closed); slope per unit of loss "
         f"{row.slope_mean:.3g} [{row.slope_ci_low:.3g}, {row.slope_ci_high:.3g}] across {row.n_runs} runs"
         f"{', a reliable improvement' if row.improves else ', not a reliable improvement'}."
         for row in table.itertuples()
@@ -91,8 +96,8 @@ def claim_findings(table: pd.DataFrame) -> dict:
     else:
         verdict = "not supported: long-term structure improves as much"
     sentences.append(
-        f"Short-term measures closed {short_gap:.0%} of their gap to the data on average, long-term measures "
-        f"{long_gap:.0%}: the claim that cross-entropy training reduces randomness but struggles with long-term "
+        f"Short-term measures closed {_percent(short_gap)} of their gap to the data on average, long-term measures "
+        f"{_percent(long_gap)}: the claim that cross-entropy training reduces randomness but struggles with long-term "
         f"consistency is {verdict}."
     )
     return {"verdict": verdict, "short_gap": short_gap, "long_gap": long_gap, "sentences": sentences}

@@ -110,6 +110,7 @@ def test_claim_findings_on_hand_made_tables():
     as_much = claim_findings(_claim((5.0, 8.0), (-0.5, -0.3), long_final=0.3))
     assert as_much["verdict"] == "not supported: long-term structure improves as much"
     assert claim_findings(_claim((-1.0, 8.0), (-0.5, -0.3)))["verdict"].startswith("not supported: short-term")
+    assert "long-term measures 0%:" in claim_findings(_claim((5.0, 8.0), (-0.2, 0.1), long_final=-0.0006))["sentences"][-1]
 
 
 def test_claim_table_from_summary_and_reference():
