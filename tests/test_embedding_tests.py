@@ -127,6 +127,14 @@ def test_family_on_a_tiny_real_run(essen_slice, tmp_path):
     assert family["p_holm"].between(0, 1).all()
     with pytest.raises(FileNotFoundError, match="no step-0 checkpoint"):
         initial_embedding(tmp_path / "nowhere")
+    # the chapter's loader reads the same two matrices and the training counts
+    from types import SimpleNamespace
+
+    from musiclib.embedding_study import load_embeddings
+
+    loaded = load_embeddings({"control": run}, SimpleNamespace(variants={"control": control}))["control"]
+    assert np.array_equal(loaded.trained, trained) and np.array_equal(loaded.untrained, untrained)
+    assert loaded.counts.sum() == sum(len(song) for song in control.train) and loaded.label == "control lstm, 1 layer"
 
 
 def test_robustness_counts_significant_settings():
