@@ -8,13 +8,13 @@ caption that :func:`musiclib.published.citation` gives.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from musiclib import published
-from musiclib.grid import GridPoint, grid_points
+from musiclib.grid import grid_points
 from musiclib.profiles import Profile
 
 TOY_SONGS = ((60, 62, 64, 62), (67, 65, 65, 69))  # two of the toy songs of the paper's data-flow figure
@@ -359,47 +359,6 @@ def dataset_difference_table(comparison: pd.DataFrame) -> pd.DataFrame:
         "95% CI": [f"[{low:.2f}, {high:.2f}]" for low, high in zip(comparison["ci_low"], comparison["ci_high"])],
         "differs": _yes_no(comparison["excludes_zero"]),
     })
-
-
-def embedding_models_table(runs: Mapping[str, Any]) -> pd.DataFrame:
-    """Chapter 4: the models whose embeddings are studied, ours next to paper 2's.
-
-    Parameters
-    ----------
-    runs : mapping of str to musiclib.train.Run
-        :func:`musiclib.analyses.embedding_models`.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    paper = published.table("paper2_neighbours").groupby("variant", sort=False)[["cell", "num_layers"]].first()
-    return pd.DataFrame({
-        "dataset": list(runs),
-        "model (paper)": [
-            GridPoint(variant, *paper.loc[variant]).label if variant in paper.index else "" for variant in runs
-        ],
-        "model (ours)": [GridPoint(variant, run.config.model, run.config.num_layers).label for variant, run in runs.items()],
-        "tokens": [len(run.vocab) for run in runs.values()],
-        "embedding size": [run.config.rnn_size for run in runs.values()],
-    })
-
-
-def clustering_table(clustering: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 4: observed and chance rates of each relation among the nearest neighbours.
-
-    Parameters
-    ----------
-    clustering : pandas.DataFrame
-        :func:`musiclib.embeddings.relation_clustering` per variant with a ``dataset`` column.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    return clustering.rename(columns={
-        "observed_rate": "observed", "chance_rate": "chance", "ratio": "observed / chance", "p_value": "p-value",
-    })[["dataset", "relation", "observed", "chance", "observed / chance", "p-value"]]
 
 
 def evolution_table(evolution: pd.DataFrame) -> pd.DataFrame:

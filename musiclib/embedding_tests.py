@@ -13,7 +13,8 @@ close in pitch can look like a "fifth" or "step" cluster. This module adds
 * the same statistic on the untrained embedding (:func:`initial_embedding`, the run's step-0
   checkpoint): what the random initialisation and the frequency-driven updates give for free;
 * the family of tests over relations, k in (3, 5, 10), both distances, every null and both
-  embeddings, with Holm-corrected p-values (:func:`relation_tests`);
+  embeddings, with Holm-corrected p-values (:func:`relation_tests`), and how many of the
+  (k, distance) settings each relation is significant in (:func:`robustness`);
 * a t-SNE stability check over seeds and perplexities (:func:`tsne_stability`), the paper-2
   PCA overview (:func:`pca_overview`), and a comparison of the variants
   (:func:`compare_variants`: does transposition (DB12) change the octave and fifth relations?).
@@ -38,12 +39,11 @@ from musiclib.stats import holm
 KS = (3, 5, 10)
 """Neighbourhood sizes of the robustness check."""
 
+REFERENCE_K, REFERENCE_DISTANCE = 5, "cosine"
+"""The setting shown in detail and compared across variants (the robustness check covers the others)."""
+
 PITCH_VARIANTS = ("control", "db12")
 """Variants whose tokens are MIDI pitches (they have a register); interval tokens are semitone steps."""
-
-QUERIES = {"control": 60, "db12": 60, "interval": 3}
-"""Paper 2's query tokens: C4 (MIDI 60) for the pitch variants, a minor third up for intervals."""
-
 
 def token_counts(sequences: Iterable[Sequence[int]], tokens: Sequence[int]) -> np.ndarray:
     """How often each of ``tokens`` occurs in ``sequences`` (e.g. the training split), in token order."""
@@ -293,7 +293,12 @@ def pca_overview(vectors: np.ndarray, *, sphereize: bool = True) -> tuple[np.nda
 
 
 def compare_variants(
-    families: Mapping[str, pd.DataFrame], *, null: str = "frequency", k: int = 5, distance: str = "cosine", embedding: str = "trained"
+    families: Mapping[str, pd.DataFrame],
+    *,
+    null: str = "frequency",
+    k: int = REFERENCE_K,
+    distance: str = REFERENCE_DISTANCE,
+    embedding: str = "trained",
 ) -> pd.DataFrame:
     """Control vs interval vs DB12 under the same test: the ratio and Holm p-value of each relation.
 
@@ -317,3 +322,28 @@ def compare_variants(
         rows.append(chosen.assign(variant=variant))
     table = pd.concat(rows).pivot(index="relation", columns="variant", values=["ratio", "p_holm", "significant"])
     return table.reindex(columns=list(families), level=1)
+
+
+def robustness(family: pd.DataFrame) -> pd.DataFrame:
+    """In how many of the (k, distance) settings each relation is significant, per embedding and null.
+
+    Parameters
+    ----------
+    family : pandas.DataFrame
+        :func:`relation_tests` (optionally with a ``variant`` column, kept as the first key).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (variant,) embedding, null and relation: ``significant`` (settings with
+        ``p_holm <= alpha``), ``settings`` (settings tested: 6 for k in (3, 5, 10) x two
+        distances), ``min_p_holm`` and ``median_ratio`` (observed / chance over the settings).
+    """
+    keys = [key for key in ("variant", "embedding", "null", "relation") if key in family]
+    grouped = family.groupby(keys, sort=False)
+    return grouped.agg(
+        significant=("significant", "sum"),
+        settings=("significant", "size"),
+        min_p_holm=("p_holm", "min"),
+        median_ratio=("ratio", "median"),
+    ).reset_index()

@@ -196,75 +196,6 @@ def plot_generated_metrics(per_song: pd.DataFrame, dataset_table: pd.DataFrame, 
     return fig, axes
 
 
-def plot_embedding_map(points: np.ndarray, labels: Sequence[str], *, title: str, highlight: Sequence[str] = (), ax: Any = None):
-    """Scatter of a 2-D projection (t-SNE) with each point labelled; ``highlight`` labels in red.
-
-    Parameters
-    ----------
-    points : numpy.ndarray
-        ``[n, 2]`` coordinates.
-    labels : sequence of str
-        One label per point (note name or interval).
-    title : str
-    highlight : sequence of str
-        Labels drawn in red.
-    ax : Axes, optional
-
-    Returns
-    -------
-    fig, ax
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 6))
-    ax.scatter(points[:, 0], points[:, 1], s=10, color="lightsteelblue")
-    for (x, y), label in zip(points, labels):
-        ax.annotate(label, (x, y), fontsize=7, color="red" if label in highlight else "black", ha="center")
-    ax.set(title=title, xlabel="t-SNE 1", ylabel="t-SNE 2")
-    return ax.figure, ax
-
-
-def plot_embedding_maps(runs: Mapping[str, Any], *, seed: int = 0, ax: Any = None):
-    """The t-SNE map of every run's embedding, side by side; octave-related tokens in red
-    (:func:`musiclib.embedding_study.octave_tokens`).
-
-    Parameters
-    ----------
-    runs : mapping of str to musiclib.train.Run
-        Variant -> run (:func:`musiclib.embedding_study.embedding_models`).
-    seed : int
-        Seed of t-SNE.
-    ax : sequence of Axes, optional
-        One per run.
-
-    Returns
-    -------
-    fig, ax
-
-    References
-    ----------
-    :cite:t:`vandermaaten2008tsne`
-    """
-    from musiclib.embedding_study import octave_tokens
-    from musiclib.sequences import token_label
-    from musiclib.embeddings import embedding_matrix, tsne_2d
-    from musiclib.grid import GridPoint
-
-    fig, axes = _axes(ax, (1, len(runs)), (6 * len(runs), 5.6))
-    for axis, (variant, run) in zip(axes.flat, runs.items()):
-        tokens = run.vocab.tokens
-        plot_embedding_map(
-            tsne_2d(embedding_matrix(run), seed=seed),
-            [token_label(token, variant) for token in tokens],
-            title=GridPoint(variant, run.config.model, run.config.num_layers).label,
-            highlight=[token_label(token, variant) for token in octave_tokens(tokens, variant)],
-            ax=axis,
-        )
-    fig.tight_layout()
-    return fig, axes
-
-
 # ---------------------------------------------------------------------------------------------
 # The embedding and cross-entropy studies (notebooks 04 and 05)
 
@@ -288,6 +219,32 @@ def plot_token_map(points: np.ndarray, labels: Sequence[str], *, title: str, axi
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])
     return figure, ax
+
+
+def plot_token_maps(maps: Mapping[str, Mapping[str, Any]], ax=None):
+    """The token maps of several variants side by side (:func:`plot_token_map` each).
+
+    Parameters
+    ----------
+    maps : mapping of str to mapping
+        Variant -> keyword arguments of :func:`plot_token_map`
+        (:func:`musiclib.embedding_study.token_maps`).
+    ax : sequence of Axes, optional
+        One per map.
+
+    Returns
+    -------
+    fig, axes
+
+    References
+    ----------
+    :cite:t:`vandermaaten2008tsne`
+    """
+    fig, axes = _axes(ax, (1, len(maps)), (6 * len(maps), 5.6))
+    for axis, arguments in zip(axes.flat, maps.values()):
+        plot_token_map(**arguments, ax=axis)
+    fig.tight_layout()
+    return fig, axes
 
 
 def plot_loss_along_training(losses: pd.DataFrame, paper: pd.DataFrame | None = None, ax=None):

@@ -2,7 +2,7 @@
 
 A *profile* (``musiclib/profiles/<name>.toml``: smoke, quick, paper, or any TOML file of the same
 shape) fixes the data slice, the grid (variants x cells x layer counts), the training recipe,
-how many songs to generate and the checkpoint study. :func:`load_profile` reads and checks one;
+how many songs to generate, the checkpoint study and the embedding tests. :func:`load_profile` reads and checks one;
 every mistake raises :class:`ProfileError` naming the file and the setting.
 """
 
@@ -141,6 +141,23 @@ class ReplicateSettings:
 
 
 @dataclass(frozen=True)
+class EmbeddingSettings:
+    """The embedding tests of chapter 4 (optional section ``[embeddings]``).
+
+    ``n_permutations``: shuffles per neighbour-relation test; Holm's correction over a family of
+    m tests needs at least m / alpha of them for any test to reach alpha (108 tests for a pitch
+    variant: 2,160), see :func:`musiclib.embedding_tests.relation_tests`. ``perplexities`` and
+    ``tsne_seeds``: the t-SNE layouts of the stability check (every combination);
+    ``map_perplexity``: the perplexity of the t-SNE maps shown.
+    """
+
+    n_permutations: int = 5000
+    perplexities: tuple[int, ...] = (5, 15, 30)
+    tsne_seeds: tuple[int, ...] = (0, 1, 2)
+    map_perplexity: int = 15
+
+
+@dataclass(frozen=True)
 class Profile:
     """A loaded profile, one settings object per TOML section.
 
@@ -157,10 +174,11 @@ class Profile:
     cross_entropy: CrossEntropySettings
     replicates: ReplicateSettings = ReplicateSettings()
     cluster: ClusterSettings = ClusterSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
 
 
 # sections that may be left out (their defaults apply)
-_OPTIONAL_SECTIONS = {"replicates": ReplicateSettings, "cluster": ClusterSettings}
+_OPTIONAL_SECTIONS = {"replicates": ReplicateSettings, "cluster": ClusterSettings, "embeddings": EmbeddingSettings}
 _SECTIONS = {
     "data": DataSettings,
     "grid": GridSettings,
@@ -297,6 +315,13 @@ def _check_values(path: Path, profile: Profile) -> None:
         ("replicates.variants", set(profile.replicates.variants) <= set(grid.variants), f"each one of {grid.variants}"),
         ("replicates.cells", set(profile.replicates.cells) <= set(grid.cells), f"each one of {grid.cells}"),
         ("replicates.seeds", all(seed >= 0 for seed in profile.replicates.seeds), "seeds >= 0"),
+        (
+            "embeddings",
+            profile.embeddings.n_permutations >= 1
+            and min(*profile.embeddings.perplexities, profile.embeddings.map_perplexity) >= 1
+            and min(profile.embeddings.tsne_seeds) >= 0,
+            "n_permutations, perplexities, map_perplexity >= 1 and tsne_seeds >= 0",
+        ),
         ("cross_entropy.variant", profile.cross_entropy.variant in VARIANTS, f"one of {VARIANTS}"),
         ("cross_entropy.cell", profile.cross_entropy.cell in CELLS, f"one of {CELLS}"),
         (

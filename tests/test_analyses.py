@@ -1,6 +1,5 @@
 """The chapters' analyses: generation tables on tiny real runs; the pure functions on small tables."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -63,16 +62,6 @@ def test_closest_to_data_weighs_metrics_by_the_datas_spread():
     assert analyses.closest_to_data(summary, dataset) == ("control", "nas")
 
 
-def test_embedding_findings_call_only_significant_relations_clustered():
-    clustering = pd.DataFrame({
-        "dataset": ["control", "control"], "relation": ["octave", "fifth"],
-        "observed_rate": [0.3, 0.1], "chance_rate": [0.1, 0.1], "p_value": [0.001, 0.5],
-    })
-    text = findings.embedding_findings(clustering)
-    assert "octaves more often than chance (30% vs 10%, p = 0.001)" in text
-    assert "fifths not more often than chance" in text
-
-
 def test_layer_findings_count_agreements_and_bigram_wins():
     selection = pd.DataFrame({"variant": ["control"] * 2, "cell": ["lstm", "nas"], "num_layers": [3, 1],
                               "val_loss": [2.0, 2.5], "paper_num_layers": [3, 3]})
@@ -117,8 +106,6 @@ def test_figures_draw_into_given_axes_or_make_their_own(essen_slice):
     assert all(axis.patches for axis in axes)  # histogram bars drawn
     own_fig, _ = figures.plot_corpus_overview(essen_slice.melodies)
     assert own_fig is not fig and len(own_fig.axes) == 3
-    fig, ax = figures.plot_embedding_map(np.zeros((2, 2)), ["C4", "D4"], title="t", highlight=["C4"])
-    assert [text.get_color() for text in ax.texts] == ["red", "black"]
     plt.close("all")
 
 

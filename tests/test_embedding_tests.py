@@ -13,6 +13,7 @@ from musiclib.embedding_tests import (
     quantile_strata,
     register_strata,
     relation_tests,
+    robustness,
     token_counts,
     tsne_stability,
 )
@@ -126,3 +127,22 @@ def test_family_on_a_tiny_real_run(essen_slice, tmp_path):
     assert family["p_holm"].between(0, 1).all()
     with pytest.raises(FileNotFoundError, match="no step-0 checkpoint"):
         initial_embedding(tmp_path / "nowhere")
+    # the chapter's loader reads the same two matrices and the training counts
+    from types import SimpleNamespace
+
+    from musiclib.embedding_study import load_embeddings
+
+    loaded = load_embeddings({"control": run}, SimpleNamespace(variants={"control": control}))["control"]
+    assert np.array_equal(loaded.trained, trained) and np.array_equal(loaded.untrained, untrained)
+    assert loaded.counts.sum() == sum(len(song) for song in control.train) and loaded.label == "control lstm, 1 layer"
+
+
+def test_robustness_counts_significant_settings():
+    family = pd.DataFrame({
+        "embedding": ["trained"] * 4, "null": ["free", "free", "frequency", "frequency"], "relation": ["octave"] * 4,
+        "k": [3, 5, 3, 5], "distance": ["cosine"] * 4, "ratio": [2.0, 4.0, 1.0, 3.0],
+        "p_holm": [0.01, 0.2, 0.5, 0.04], "significant": [True, False, False, True],
+    })
+    robust = robustness(family).set_index("null")
+    assert robust["significant"].tolist() == [1, 1] and robust["settings"].tolist() == [2, 2]
+    assert robust.loc["free", "min_p_holm"] == 0.01 and robust.loc["frequency", "median_ratio"] == 2.0

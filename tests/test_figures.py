@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib.figures import plot_loss_along_training, plot_measure_along_training, plot_token_map
+from musiclib.figures import plot_loss_along_training, plot_measure_along_training, plot_token_map, plot_token_maps
 
 
 def test_figures_draw_their_data():
@@ -24,3 +24,7 @@ def test_figures_draw_their_data():
         plot_measure_along_training(summary, "LM")
     figure, ax = plot_token_map(np.array([[0.0, 1.0], [1.0, 0.0]]), ["C4", "G4"], title="t-SNE", highlight=["G4"])
     assert [text.get_color() for text in ax.texts] == ["black", "red"]
+    maps = {variant: {"points": np.zeros((2, 2)), "labels": ["C4", "D4"], "title": variant, "highlight": ["C4"]} for variant in ("control", "db12")}
+    figure, axes = plot_token_maps(maps)
+    assert [axis.get_title() for axis in axes.flat] == ["control", "db12"]
+    assert [text.get_color() for text in axes.flat[1].texts] == ["red", "black"]

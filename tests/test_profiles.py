@@ -72,3 +72,18 @@ def test_data_source_override_gets_its_own_run_folder(tmp_path):
     assert run_dir("runs", load_profile("smoke"), point).as_posix() == "runs/smoke/interval/nas-3"
 
 
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_embedding_permutations_let_holm_reach_five_percent(name):
+    # A pitch variant's family: 2 embeddings x 3 nulls x 2 distances x 3 k x 3 relations = 108 tests.
+    assert 108 / (1 + load_profile(name).embeddings.n_permutations) <= 0.05
+
+
+def test_embedding_section_is_optional_and_checked(tmp_path):
+    from musiclib.profiles import EmbeddingSettings
+
+    assert load_profile(write_profile(tmp_path, TINY_PROFILE, "plain")).embeddings == EmbeddingSettings()
+    bad = write_profile(tmp_path, TINY_PROFILE + "\n[embeddings]\nperplexities = [0, 5]\n", "bad_perplexity")
+    with pytest.raises(ProfileError, match="embeddings must be n_permutations, perplexities"):
+        load_profile(bad)
