@@ -1,4 +1,5 @@
-# Two commands for a new user: `make reproduce` and `make test` (see README.md).
+# Two commands for a new user: `make reproduce` and `make test` (see README.md); `make book` renders
+# the last reproduction or the published edition without training.
 # Both create the virtual environment .venv from pyproject.toml on first use.
 
 PROFILE ?= quick
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-## Execute every notebook with papermill (PROFILE=smoke|quick|paper) and build the book.
+## Execute every notebook with papermill (PROFILE=smoke|quick|study|paper) and build the book.
 reproduce: $(STAMP)
 	$(BIN)/python -m musiclib reproduce --profile $(PROFILE)
 
@@ -29,9 +30,10 @@ reproduce: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## Build the HTML book from notebooks already executed by `make reproduce`.
+## Build the HTML book from the last `make reproduce`, else from the published edition (book/edition/):
+## no training, no notebook execution.
 book: $(STAMP)
-	$(BIN)/jupyter-book build .
+	$(BIN)/python -m musiclib book
 
 ## JupyterLab on the notebooks, with ipywidgets and the project's kernel: JUPYTER_PATH puts the
 ## venv's python3 kernel ahead of any user-wide one. Relative paths in the notebooks' parameters
@@ -40,5 +42,5 @@ lab: $(STAMP)
 	JUPYTER_PATH="$(abspath $(VENV))/share/jupyter" $(BIN)/jupyter lab --notebook-dir=notebooks
 
 clean:
-	rm -rf $(VENV) _build book/executed .pytest_cache .hypothesis
+	rm -rf $(VENV) _build book/executed book/pages .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -226,7 +226,7 @@ _COMMANDS.append(_add_prepare)
 
 def _add_profile_arguments(parser) -> None:
     """The options shared by the commands that run a profile (reproduce, grid)."""
-    parser.add_argument("--profile", default="quick", help="smoke, quick (default) or paper, or a profile .toml file")
+    parser.add_argument("--profile", default="quick", help="smoke, quick (default), study or paper, or a profile .toml file")
     parser.add_argument("--data_source", help="corpus instead of the profile's (name, folder or .p)")
     parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
     _add_cluster_arguments(parser)
@@ -272,9 +272,9 @@ def _add_reproduce(commands) -> None:
     parser = commands.add_parser(
         "reproduce",
         help="execute every notebook with a profile (papermill) and build the book (Jupyter Book)",
-        description="Execute notebooks/NN_*.ipynb with papermill into book/executed/, record the environment "
-        "and per-notebook wall times (the book's reproducibility page) and build the HTML book into "
-        "_build/html. Finished training runs in --runs_dir are reused, so running again continues where "
+        description="Execute notebooks/NN_*.ipynb with papermill into book/executed/, record the environment, "
+        "per-notebook wall times and the profile's departures from the paper (the book's reproducibility page) "
+        "and build the HTML book into _build/html (as the `book` command). Finished training runs in --runs_dir are reused, so running again continues where "
         "an interrupted run stopped. Exits 1 when a notebook or the build fails (the others still run).",
     )
     _add_profile_arguments(parser)
@@ -312,6 +312,63 @@ def _reproduce(args) -> int:
 
 
 _COMMANDS.append(_add_reproduce)
+
+
+def _add_book(commands) -> None:
+    parser = commands.add_parser(
+        "book",
+        help="build the HTML book from the last reproduction, else the published edition (no training)",
+        description="Copy the executed notebooks the book shows into BOOK_DIR/pages/ (those of the last "
+        "`reproduce` in BOOK_DIR/executed/, else the published edition in BOOK_DIR/edition/), each page "
+        "headed by the profile, date and machine that produced it, and build the HTML book into "
+        "_build/html beside BOOK_DIR. Trains nothing and executes no notebook. Exits 2 when there is "
+        "neither a reproduction nor an edition, 1 when the build fails.",
+    )
+    parser.add_argument("--book_dir", default="book", help="the book's folder (default book)")
+    parser.set_defaults(handler=_book)
+
+
+def _book(args) -> int:
+    from musiclib import reproduce
+
+    try:
+        source, index, warnings = reproduce.render_book(args.book_dir)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("\n".join([*warnings, f"pages from: {source}", f"book: {index}"]))
+    return 0
+
+
+_COMMANDS.append(_add_book)
+
+
+def _add_publish(commands) -> None:
+    parser = commands.add_parser(
+        "publish",
+        help="make the last finished reproduction the published edition (book/edition/, to commit)",
+        description="Copy the executed notebooks, run record and departures of the last reproduction "
+        "(BOOK_DIR/executed/) into the published edition (BOOK_DIR/edition/), replacing it. Refuses a run "
+        "in which a notebook failed or is missing, and a run of another profile than --profile. Commit "
+        "BOOK_DIR/edition/ afterwards.",
+    )
+    parser.add_argument("--book_dir", default="book", help="the book's folder (default book)")
+    parser.add_argument("--profile", default="study", help="the profile the reproduction must have used "
+                        "(default study, the edition's); 'any' accepts every profile")
+    parser.set_defaults(handler=_publish)
+
+
+def _publish(args) -> int:
+    from musiclib import edition
+
+    folder = edition.publish_edition(args.book_dir, profile=None if args.profile == "any" else args.profile)
+    profile = edition.read_run_record(folder)["environment"].get("profile")
+    print(f"published the {profile} reproduction as {folder} ({edition.folder_megabytes(folder):.1f} MB); "
+          f"commit it: git add {folder} && git commit")
+    return 0
+
+
+_COMMANDS.append(_add_publish)
 
 
 def _selection_method(word: str) -> str:

@@ -25,14 +25,23 @@ import os
 import shutil
 from pathlib import Path
 
+from musiclib.departures import DEPARTURES_FILE
+from musiclib.run_record import RUN_RECORD_JSON, RUN_RECORD_MARKDOWN
+
 EXECUTED_FOLDER = "executed"
 EDITION_FOLDER = "edition"
 PAGES_FOLDER = "pages"
-RUN_RECORD_JSON = "run_record.json"
-RUN_RECORD_MARKDOWN = "run_record.md"
 PROVENANCE_FILE = "provenance.md"
 PROVENANCE_TAG = "musiclib-provenance"
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+RECORD_FILES = (RUN_RECORD_JSON, RUN_RECORD_MARKDOWN, DEPARTURES_FILE)
+"""What a reproduction writes beside its notebooks; an edition holds all three."""
+EDITION_PROFILE = "study"
+"""The profile whose finished reproduction becomes the published edition."""
+NO_DEPARTURES_TEXT = (
+    "*This run record predates the generated table of departures from the paper's recipe; "
+    "rerun the reproduction to list them.*\n"
+)
 
 
 class EditionError(ValueError):
@@ -97,27 +106,80 @@ def pages_source(book_dir: str | os.PathLike = "book") -> Path:
     """The folder whose notebooks the book shows: ``executed/`` when a reproduction finished
     writing its run record there, otherwise the committed ``edition/``.
 
+    Parameters
+    ----------
+    book_dir : path-like
+        The book's folder (``book`` in the repository).
+
+    Returns
+    -------
+    pathlib.Path
+        ``book_dir/executed`` or ``book_dir/edition``.
+
     Raises
     ------
     EditionError
-        When neither folder holds a run record.
+        When neither folder holds a run record; the message says how to get one.
     """
     book_dir = Path(book_dir)
     for folder in (book_dir / EXECUTED_FOLDER, book_dir / EDITION_FOLDER):
         if (folder / RUN_RECORD_JSON).is_file():
             return folder
     raise EditionError(
-        f"neither {book_dir / EXECUTED_FOLDER} nor {book_dir / EDITION_FOLDER} holds executed notebooks "
-        f"with a {RUN_RECORD_JSON}: run `make reproduce` (or `python -m musiclib reproduce`) first"
+        f"nothing to show: neither {book_dir / EXECUTED_FOLDER} (a reproduction) nor {book_dir / EDITION_FOLDER} "
+        f"(the published edition) holds executed notebooks with a {RUN_RECORD_JSON}, and no edition has been "
+        "published in this clone yet. Run `make reproduce` (the quick profile, minutes) or "
+        f"`make reproduce PROFILE={EDITION_PROFILE}` (paper scale, hours), which also builds the book; "
+        "`make book` then re-renders it without training"
     )
 
 
-def _with_provenance(notebook_path: Path, text: str):
-    """The notebook with a provenance cell first (an older provenance cell is replaced)."""
+def page_provenance(notebook, name: str, record: dict) -> str:
+    """The provenance of one page: :func:`provenance_text` when this run executed the notebook,
+    otherwise what the notebook's own papermill metadata says about the run that executed it.
+
+    A reproduction with ``--only`` or a failing notebook keeps earlier executed notebooks in its
+    folder; their pages must not claim the profile of the latest run record.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+        The executed notebook.
+    name : str
+        Its stem (``01_data``).
+    record : dict
+        The run record of the folder it came from.
+
+    Returns
+    -------
+    str
+        One Markdown sentence.
+    """
+    entries = {entry.get("name"): entry for entry in record.get("notebooks", [])}
+    entry = entries.get(name)
+    if entry is not None and entry.get("status") == "ok":
+        return provenance_text(record)
+    papermill = notebook.metadata.get("papermill", {})
+    profile = papermill.get("parameters", {}).get("profile", "unknown")
+    executed = str(papermill.get("end_time") or "an unknown date")[:16].replace("T", " ")
+    why = (
+        f"this notebook failed in the latest run ({entry.get('error')}), so the page shows"
+        if entry is not None
+        else "the latest run did not execute this notebook, so the page shows"
+    )
+    return (
+        f"Not from the latest run record: {why} an earlier execution, with the **{profile}** profile "
+        f"(finished {executed} UTC; its machine is not recorded)."
+    )
+
+
+def _with_provenance(notebook_path: Path, record: dict):
+    """The notebook with a provenance cell after its title (an older provenance cell is replaced)."""
     import nbformat
 
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.cells = [cell for cell in notebook.cells if PROVENANCE_TAG not in cell.metadata.get("tags", [])]
+    text = page_provenance(notebook, notebook_path.stem, record)
     banner = nbformat.v4.new_markdown_cell(f"```{{note}}\n{text} See [Reproducibility](../reproducibility).\n```")
     banner.metadata["tags"] = [PROVENANCE_TAG]
     # after the title cell, so the page keeps its heading as its title
@@ -126,13 +188,24 @@ def _with_provenance(notebook_path: Path, text: str):
     return notebook
 
 
+def _executed_notebooks(folder: Path) -> list[Path]:
+    """The executed notebooks of a folder, without the partly executed copies of failed ones."""
+    return [path for path in sorted(folder.glob(NOTEBOOK_PATTERN)) if not path.name.endswith(".failed.ipynb")]
+
+
 def assemble_pages(book_dir: str | os.PathLike = "book") -> Path:
     """Fill ``book_dir/pages/`` with the notebooks the book shows, each headed by its provenance.
 
     Copies every ``NN_name.ipynb`` of :func:`pages_source` with a provenance note inserted after
-    its title, the run record (``run_record.md``) and ``provenance.md`` (included by the intro
-    and the reproducibility page). The pages folder is rebuilt from scratch, so a notebook
-    removed from the source disappears from the book.
+    its title (:func:`page_provenance`), the run record (``run_record.md``), the departures from
+    the paper's recipe (``departures.md``) and ``provenance.md``; the last three are included by
+    the intro and the reproducibility page. The pages folder is rebuilt from scratch, so a
+    notebook removed from the source disappears from the book.
+
+    Parameters
+    ----------
+    book_dir : path-like
+        The book's folder (``book`` in the repository).
 
     Returns
     -------
@@ -149,30 +222,37 @@ def assemble_pages(book_dir: str | os.PathLike = "book") -> Path:
     book_dir = Path(book_dir)
     source = pages_source(book_dir)
     record = read_run_record(source)
-    text = provenance_text(record)
     pages = book_dir / PAGES_FOLDER
     staging = book_dir / f".{PAGES_FOLDER}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for notebook_path in sorted(source.glob(NOTEBOOK_PATTERN)):
-        if notebook_path.name.endswith(".failed.ipynb"):
-            continue
-        nbformat.write(_with_provenance(notebook_path, text), staging / notebook_path.name)
-    for name in (RUN_RECORD_MARKDOWN, RUN_RECORD_JSON):
+    for notebook_path in _executed_notebooks(source):
+        nbformat.write(_with_provenance(notebook_path, record), staging / notebook_path.name)
+    for name in RECORD_FILES:
         if (source / name).is_file():
             shutil.copy2(source / name, staging / name)
-    (staging / PROVENANCE_FILE).write_text(text + "\n", encoding="utf-8")
+    if not (staging / DEPARTURES_FILE).is_file():  # a record written before departures were generated
+        (staging / DEPARTURES_FILE).write_text(NO_DEPARTURES_TEXT, encoding="utf-8")
+    (staging / PROVENANCE_FILE).write_text(provenance_text(record) + "\n", encoding="utf-8")
     shutil.rmtree(pages, ignore_errors=True)
     os.replace(staging, pages)
     return source
 
 
-def publish_edition(book_dir: str | os.PathLike = "book") -> Path:
+def publish_edition(book_dir: str | os.PathLike = "book", *, profile: str | None = EDITION_PROFILE) -> Path:
     """Make the latest reproduction (``book_dir/executed``) the committed edition.
 
     Only a finished run is published: its record must list every notebook with status ``ok``,
-    and every listed notebook must exist. The edition folder is replaced as a whole (written
-    beside it, then renamed), so an interrupted publish leaves the old edition intact.
+    every listed notebook and ``departures.md`` must exist, and the run must have used
+    ``profile``. The edition folder is replaced as a whole (written beside it, then renamed), so
+    an interrupted publish leaves the old edition intact.
+
+    Parameters
+    ----------
+    book_dir : path-like
+        The book's folder (``book`` in the repository).
+    profile : str or None
+        The profile the reproduction must have used (default ``study``); None accepts any.
 
     Returns
     -------
@@ -182,7 +262,8 @@ def publish_edition(book_dir: str | os.PathLike = "book") -> Path:
     Raises
     ------
     EditionError
-        When there is no reproduction, or one of its notebooks failed or is missing.
+        When there is no reproduction, one of its notebooks failed or is missing, its departures
+        are missing, or it used another profile.
     """
     book_dir = Path(book_dir)
     executed = book_dir / EXECUTED_FOLDER
@@ -190,17 +271,22 @@ def publish_edition(book_dir: str | os.PathLike = "book") -> Path:
     failed = [entry["name"] for entry in record.get("notebooks", []) if entry.get("status") != "ok"]
     if failed or not record.get("notebooks"):
         raise EditionError(f"the reproduction in {executed} is not finished (failed notebooks: {failed or 'none ran'})")
+    used = record.get("environment", {}).get("profile")
+    if profile is not None and used != profile:
+        raise EditionError(
+            f"the reproduction in {executed} used the profile {used!r}, not {profile!r}: the edition shows "
+            f"a finished `{profile}` run (run `make reproduce PROFILE={profile}` first)"
+        )
     names = [entry["name"] for entry in record["notebooks"]]
-    missing = [name for name in names if not (executed / f"{name}.ipynb").is_file()]
+    missing = [f"{name}.ipynb" for name in names if not (executed / f"{name}.ipynb").is_file()]
+    missing += [name for name in RECORD_FILES if not (executed / name).is_file()]
     if missing:
-        raise EditionError(f"{executed} lacks the executed notebooks {missing} that its run record lists")
+        raise EditionError(f"{executed} lacks {missing}, which a finished reproduction writes")
     edition = book_dir / EDITION_FOLDER
     staging = book_dir / f".{EDITION_FOLDER}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for name in names:
-        shutil.copy2(executed / f"{name}.ipynb", staging / f"{name}.ipynb")
-    for name in (RUN_RECORD_JSON, RUN_RECORD_MARKDOWN):
+    for name in [f"{name}.ipynb" for name in names] + list(RECORD_FILES):
         shutil.copy2(executed / name, staging / name)
     previous = book_dir / f".{EDITION_FOLDER}.{os.getpid()}.old"
     if edition.exists():
@@ -208,3 +294,17 @@ def publish_edition(book_dir: str | os.PathLike = "book") -> Path:
     os.replace(staging, edition)
     shutil.rmtree(previous, ignore_errors=True)
     return edition
+
+
+def folder_megabytes(folder: str | os.PathLike) -> float:
+    """The size of the files in ``folder`` (recursively), in megabytes (10^6 bytes).
+
+    Parameters
+    ----------
+    folder : path-like
+
+    Returns
+    -------
+    float
+    """
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file()) / 1e6

@@ -1,12 +1,15 @@
 """Reproduce the study: execute every notebook with papermill, record the run, build the book.
 
-``reproduce(profile)`` runs ``notebooks/NN_*.ipynb`` in order with the papermill parameters
-``profile``, ``data_source``, ``runs_dir`` and ``seed``, writing each executed notebook to
-``book/executed/NN_*.ipynb`` (under a temporary name first, renamed when it finished, so a
-failure never leaves a half-executed page). It then writes the run record (environment, profile,
-per-notebook wall times) as ``book/executed/run_record.json`` and as the Markdown table that the
-book's reproducibility page includes, and builds the HTML book with Jupyter Book 1.x into
-``_build/html``.
+``reproduce(profile)`` writes the profile's departures from the paper's recipe
+(``book/executed/departures.md``, :mod:`musiclib.departures`), runs ``notebooks/NN_*.ipynb`` in
+order with the papermill parameters ``profile``, ``data_source``, ``runs_dir`` and ``seed``,
+writing each executed notebook to ``book/executed/NN_*.ipynb`` (under a temporary name first,
+renamed when it finished, so a failure never leaves a half-executed page). It then writes the run
+record (environment, profile, per-notebook wall times) as ``book/executed/run_record.json`` and
+as the Markdown table that the book's reproducibility page includes, copies the executed
+notebooks into the pages the book shows (:func:`musiclib.edition.assemble_pages`) and builds the
+HTML book with Jupyter Book 1.x into ``_build/html``. :func:`render_book` does the last two steps
+alone (``make book``: no training, no notebook execution).
 
 A failing notebook does not stop the others: its error is recorded, its previous executed version
 is kept (or, when there is none, a page saying it failed takes its place so the book still
@@ -27,17 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musiclib.console import PROGRESS_FILE_VARIABLE, QUIET_ENVIRONMENT
+from musiclib.departures import write_departures
+from musiclib.edition import EXECUTED_FOLDER, NOTEBOOK_PATTERN, assemble_pages
 from musiclib.files import write_text_atomic
-from musiclib.run_record import (  # noqa: F401 -- RUN_RECORD_MARKDOWN: the name the tests and the book use
-    RUN_RECORD_MARKDOWN,
-    NotebookResult,
-    environment_info,
-    format_duration,
-    write_run_record,
-)
+from musiclib.profiles import load_profile
+from musiclib.run_record import NotebookResult, environment_info, format_duration, write_run_record
 
-NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
-EXECUTED_FOLDER = "executed"
 KERNEL_ENVIRONMENT = {
     **QUIET_ENVIRONMENT,  # no TensorFlow / absl logs from the kernels on the console
     "PYTHONWARNINGS": "ignore",  # no warnings printed into the pages
@@ -50,7 +48,8 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 class ReproduceError(ValueError):
-    """Bad arguments to :func:`reproduce`: a missing notebooks folder or an unknown notebook name."""
+    """Bad arguments to :func:`reproduce` or :func:`render_book`: a missing notebooks folder, an
+    unknown notebook name, or a book folder with no ``_toc.yml`` beside it."""
 
 
 @dataclass
@@ -333,6 +332,42 @@ def build_book(book_root: str | os.PathLike = ".") -> tuple[Path, list[str]]:
     return index, [line.strip() for line in log_lines if "WARNING:" in line]
 
 
+def render_book(book_dir: str | os.PathLike = "book") -> tuple[Path, Path, list[str]]:
+    """The pages the book shows (:func:`musiclib.edition.assemble_pages`: the latest reproduction,
+    else the published edition), built into HTML: no training, no notebook execution.
+
+    Parameters
+    ----------
+    book_dir : path
+        The book's folder; the book's root (with ``_config.yml`` and ``_toc.yml``) is the folder
+        above it.
+
+    Returns
+    -------
+    source : pathlib.Path
+        The folder the pages came from (``book_dir/executed`` or ``book_dir/edition``).
+    index : pathlib.Path
+        The built book's ``index.html``.
+    warnings : list of str
+        The build's ``WARNING:`` lines.
+
+    Raises
+    ------
+    ReproduceError
+        When the folder above ``book_dir`` has no ``_toc.yml``.
+    musiclib.edition.EditionError
+        When there is neither a reproduction nor an edition to show.
+    RuntimeError
+        When the build fails.
+    """
+    root = Path(book_dir).resolve().parent
+    if not (root / "_toc.yml").is_file():
+        raise ReproduceError(f"{root} has no _toc.yml: run from the repository root (where `make book` runs)")
+    source = assemble_pages(book_dir)
+    index, warnings = build_book(root)
+    return source, index, warnings
+
+
 def reproduce(
     profile: str = "quick",
     *,
@@ -348,14 +383,15 @@ def reproduce(
     """Execute the notebooks with a profile, record the run and build the book.
 
     Each notebook gets the papermill parameters ``profile``, ``data_source``, ``runs_dir``
-    (absolute) and ``seed`` and is written to ``book_dir/executed/``. Paths are relative to the
+    (absolute) and ``seed`` and is written to ``book_dir/executed/``, beside the profile's
+    departures from the paper (``departures.md``) and the run record. Paths are relative to the
     current folder (the repository root for ``make reproduce``). While a notebook trains, its
     progress lines (one per finished run) are printed here.
 
     Parameters
     ----------
     profile : str
-        ``smoke``, ``quick``, ``paper`` or a ``.toml`` path.
+        ``smoke``, ``quick``, ``study``, ``paper`` or a ``.toml`` path.
     notebooks_dir, book_dir, runs_dir : path
     data_source : str, optional
         Replaces the profile's data source.
@@ -363,7 +399,8 @@ def reproduce(
     only : list of str, optional
         Run only these notebooks (names like ``"01_data"``).
     build : bool
-        Build the book (its root is the folder above ``book_dir``).
+        Assemble the pages and build the book (:func:`render_book`; its root is the folder above
+        ``book_dir``).
     progress : bool
         Print one line per notebook and the kernels' progress lines.
 
@@ -387,6 +424,7 @@ def reproduce(
     }
     with _KernelEnvironment():  # checking the profile imports Keras: keep TensorFlow's logs quiet
         environment = environment_info(str(profile), data_source)
+        departures_path = write_departures(load_profile(str(profile), data_source=data_source), executed_dir)
     results = []
     for source in notebooks:
         target = executed_dir / source.name
@@ -405,12 +443,12 @@ def reproduce(
             last = results[-1]
             print(f"[reproduce] {source.name}: {last.status} in {format_duration(last.seconds)}"
                   + (f" -- {last.error}" if last.error else ""), flush=True)
-    record_path = write_run_record(executed_dir, environment, results)
+    record_path = write_run_record(executed_dir, environment, results, files={"departures": departures_path.name})
     outcome = Reproduction(str(profile), results, environment, record_path)
     if build:
         started = time.perf_counter()
         try:
-            outcome.book_index, outcome.build_warnings = build_book(Path(book_dir).resolve().parent)
+            _, outcome.book_index, outcome.build_warnings = render_book(book_dir)
         except RuntimeError as error:
             outcome.build_error = str(error)
         outcome.build_seconds = time.perf_counter() - started

@@ -169,7 +169,9 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
 
 
 
-def write_run_record(executed_dir: Path, environment: dict, results: list[NotebookResult]) -> Path:
+def write_run_record(
+    executed_dir: Path, environment: dict, results: list[NotebookResult], *, files: dict[str, str] | None = None
+) -> Path:
     """Write the run record as ``run_record.json`` and ``run_record.md`` (included by the book).
 
     Parameters
@@ -178,6 +180,9 @@ def write_run_record(executed_dir: Path, environment: dict, results: list[Notebo
     environment : dict
         :func:`environment_info`.
     results : list of NotebookResult
+    files : dict, optional
+        Other files the run wrote into ``executed_dir`` (what -> file name, e.g.
+        ``{"departures": "departures.md"}``), recorded under ``"files"``.
 
     Returns
     -------
@@ -189,6 +194,7 @@ def write_run_record(executed_dir: Path, environment: dict, results: list[Notebo
         "environment": environment,
         "notebooks": [asdict(result) for result in results],
         "total_seconds": sum(result.seconds for result in results),
+        "files": dict(files or {}),
     }
     json_path = executed_dir / RUN_RECORD_JSON
     write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")

@@ -1,9 +1,11 @@
 """The book: every notebook executes with the smoke profile, the book builds, and its pages render in
 headless Chromium with tables, figures, sheet music, audio players and no JavaScript errors.
 
-The session fixture copies the book's sources (``_config.yml``, ``_toc.yml``, ``book/``) into a
-temporary folder and runs ``reproduce(profile="smoke")`` there once, with a temporary runs folder,
-so the test never touches the ``book/executed`` or ``runs`` of the working tree.
+The session fixture copies the book's sources (``_config.yml``, ``_toc.yml``, ``.gitignore``,
+``book/``) into a temporary folder, commits them to a new git repository there and runs
+``reproduce(profile="smoke")`` there once, with a temporary runs folder, so the test never touches
+the ``book/executed``, ``book/pages`` or ``runs`` of the working tree, and can check that
+everything the build writes is ignored by git.
 """
 
 import contextlib
@@ -11,7 +13,11 @@ import functools
 import io
 import http.server
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -19,10 +25,12 @@ import nbformat
 import pytest
 import yaml
 
-from musiclib import render, reproduce
+from musiclib import edition, render, reproduce
+from musiclib.run_record import RUN_RECORD_MARKDOWN
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(reproduce.NOTEBOOK_PATTERN))
+NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(edition.NOTEBOOK_PATTERN))
+BOOK_SOURCES = shutil.ignore_patterns(edition.EXECUTED_FOLDER, edition.PAGES_FOLDER, edition.EDITION_FOLDER)
 # What each experiment page must show at least (tables, figures, sheet-music SVGs, audio players
 # when fluidsynth is installed); the notebooks show more.
 PAGE_CONTENT = {
@@ -42,27 +50,87 @@ def _toc_files(root: Path) -> list[str]:
     return [toc["root"], *[chapter["file"] for chapter in toc["chapters"]]]
 
 
+def _git(root: Path, *arguments: str) -> str:
+    command = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *arguments]
+    return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def _copy_book_sources(root: Path) -> None:
+    """The book's sources (no executed notebooks, pages or edition) in ``root``, committed to git."""
+    for name in ("_config.yml", "_toc.yml", ".gitignore"):
+        shutil.copy(ROOT / name, root)
+    shutil.copytree(ROOT / "book", root / "book", ignore=BOOK_SOURCES)
+    if shutil.which("git"):
+        _git(root, "init", "-q")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "the book's sources")
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
     """(book root, Reproduction) of one smoke-profile reproduction in a temporary folder."""
     root = tmp_path_factory.mktemp("book")
-    shutil.copy(ROOT / "_config.yml", root)
-    shutil.copy(ROOT / "_toc.yml", root)
-    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns(reproduce.EXECUTED_FOLDER))
+    _copy_book_sources(root)
     console = io.StringIO()
     with contextlib.redirect_stdout(console):
         outcome = reproduce.reproduce(
             "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs"
         )
-    (root / "console.txt").write_text(console.getvalue())
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "console.txt").write_text(console.getvalue())  # _build is ignored by git
     return root, outcome
 
 
 def test_the_toc_lists_every_notebook_as_a_page():
     chapters = [Path(name) for name in _toc_files(ROOT)]
-    executed = [path.name for path in chapters if path.parent.name == reproduce.EXECUTED_FOLDER]
-    assert executed == NOTEBOOKS
+    pages = [path.name for path in chapters if path.parent.name == edition.PAGES_FOLDER]
+    assert pages == NOTEBOOKS
     assert set(PAGE_CONTENT) == set(NOTEBOOKS)
+
+
+def test_the_pages_are_the_smoke_notebooks_headed_by_their_provenance(built_book):
+    root, outcome = built_book
+    pages = root / "book" / edition.PAGES_FOLDER
+    assert sorted(path.stem for path in pages.glob(edition.NOTEBOOK_PATTERN)) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        cells = nbformat.read(pages / f"{name}.ipynb", as_version=4).cells
+        assert cells[0].source.startswith("# ")  # the title stays first
+        assert edition.PROVENANCE_TAG in cells[1].metadata["tags"] and "**smoke**" in cells[1].source, name
+    assert (pages / "departures.md").read_text().startswith("| Setting | Paper | Profile `smoke` |")
+    record = json.loads(outcome.record_path.read_text())
+    assert record["files"] == {"departures": "departures.md"}
+    intro = (root / "_build" / "html" / "book" / "intro.html").read_text()
+    assert "Profile <code class=\"docutils literal notranslate\"><span class=\"pre\">smoke</span></code>" in intro
+    assert "<strong>smoke</strong>" in intro  # the provenance line
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_status_stays_clean_after_reproduce_and_book(built_book):
+    root, outcome = built_book
+    assert outcome.ok
+    assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_book_command_renders_the_edition_without_training(built_book, tmp_path):
+    reproduction, _ = built_book
+    root = tmp_path / "clone"
+    root.mkdir()
+    _copy_book_sources(root)
+    shutil.copytree(reproduction / "book" / edition.EXECUTED_FOLDER, root / "book" / edition.EXECUTED_FOLDER)
+    edition.publish_edition(root / "book", profile="smoke")
+    shutil.rmtree(root / "book" / edition.EXECUTED_FOLDER)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "a published edition")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    finished = subprocess.run([sys.executable, "-m", "musiclib", "book"], cwd=root, env=environment,
+                              capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert f"pages from: {Path('book') / edition.EDITION_FOLDER}" in finished.stdout
+    assert not (root / "runs").exists() and not (root / "book" / edition.EXECUTED_FOLDER).exists()
+    page = (root / "_build" / "html" / "book" / "pages" / "02_layers.html").read_text()
+    assert "<strong>smoke</strong> profile" in page
+    assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
 
 
 def test_every_notebook_executes_with_the_smoke_profile(built_book):
@@ -83,9 +151,10 @@ def test_every_notebook_executes_with_the_smoke_profile(built_book):
 
 def test_the_console_shows_one_line_per_training_run_and_nothing_else(built_book):
     root, outcome = built_book
-    lines = (root / "console.txt").read_text().splitlines()
-    trained = [line for line in lines if "[musiclib] run " in line]
-    assert len(trained) == 9 and trained[0].startswith("  [musiclib] run 1/9 trained: control lstm, 1 layer")
+    lines = (root / "_build" / "console.txt").read_text().splitlines()
+    finished = re.compile(r"  \[musiclib\] \[\d/9\] (control|interval|db12)/(lstm|nas|ugrnn)-1 finished in .+")
+    trained = {finished.fullmatch(line).group(1, 2) for line in lines if finished.fullmatch(line)}
+    assert len(trained) == 9  # each run of the smoke grid once, in the order the workers finish them
     assert all(line.startswith(("[reproduce] ", "  [musiclib] ")) for line in lines), lines
     noise = [line for line in lines if "tensorflow" in line.lower() or "warning" in line.lower() and "[reproduce] book:" not in line]
     assert not noise
@@ -158,7 +227,8 @@ def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsy
     assert fine.cells[-1].outputs[0].text.strip() == "smoke 0"
     record = json.loads(outcome.record_path.read_text())
     assert record["notebooks"][1]["status"] == "failed"
-    assert "failed" in (book / "executed" / reproduce.RUN_RECORD_MARKDOWN).read_text()
+    assert "failed" in (book / "executed" / RUN_RECORD_MARKDOWN).read_text()
+    assert (book / "executed" / "departures.md").read_text().startswith("| Setting | Paper | Profile `smoke` |")
 
 
 def test_an_unknown_notebook_name_is_refused(tmp_path):
@@ -214,7 +284,7 @@ audios => Promise.all(audios.map(audio => audio.readyState >= 1 ? audio.duration
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_experiment_pages_show_tables_figures_scores_and_players(browser, served_book, name):
-    page, problems = _open(browser, f"{served_book}/book/executed/{name}.html")
+    page, problems = _open(browser, f"{served_book}/book/pages/{name}.html")
     expected = PAGE_CONTENT[name]
     tables = page.locator("article table").count()
     figures = page.eval_on_selector_all(".cell_output img", "images => images.filter(i => i.naturalWidth > 0).length")

@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from musiclib import edition
+from musiclib import cli, edition
 from musiclib.edition import EditionError
 
 
@@ -27,6 +27,7 @@ def _reproduction(folder, profile, *, statuses=None, date="2026-11-26 10:00 UTC"
     }
     (folder / "run_record.json").write_text(json.dumps(record))
     (folder / "run_record.md").write_text(f"| Profile | {profile} |\n")
+    (folder / "departures.md").write_text(f"| Setting | Paper | Profile `{profile}` |\n")
     return folder
 
 
@@ -45,6 +46,7 @@ def test_pages_come_from_the_edition_when_nothing_was_reproduced(tmp_path):
     assert page.cells[0].source == "# 01_data"  # the title stays first
     assert edition.PROVENANCE_TAG in page.cells[1].metadata["tags"] and "**study**" in page.cells[1].source
     assert (tmp_path / "pages" / "run_record.md").read_text() == "| Profile | study |\n"
+    assert (tmp_path / "pages" / "departures.md").read_text() == "| Setting | Paper | Profile `study` |\n"
     assert "**study**" in (tmp_path / "pages" / "provenance.md").read_text()
 
 
@@ -78,7 +80,7 @@ def test_publishing_copies_a_finished_reproduction(tmp_path):
     (tmp_path / "executed" / "03_generation.failed.ipynb").write_text("{}")  # debugging leftovers stay out
     published = edition.publish_edition(tmp_path)
     assert sorted(path.name for path in published.iterdir()) == [
-        "01_data.ipynb", "02_layers.ipynb", "run_record.json", "run_record.md"]
+        "01_data.ipynb", "02_layers.ipynb", "departures.md", "run_record.json", "run_record.md"]
     assert edition.read_run_record(published)["environment"]["profile"] == "study"
 
 
@@ -96,3 +98,47 @@ def test_a_record_naming_a_missing_notebook_is_not_published(tmp_path):
     with pytest.raises(EditionError, match="02_layers"):
         edition.publish_edition(tmp_path)
     assert not (tmp_path / "edition").exists()
+
+
+def test_a_page_the_latest_run_did_not_execute_names_its_own_profile(tmp_path):
+    _reproduction(tmp_path / "executed", "quick", statuses={"01_data": "ok", "02_layers": "failed"})
+    older = nbformat.read(tmp_path / "executed" / "02_layers.ipynb", as_version=4)
+    older.metadata["papermill"] = {"parameters": {"profile": "smoke"}, "end_time": "2026-11-20T09:30:00.1"}
+    nbformat.write(older, tmp_path / "executed" / "02_layers.ipynb")
+    edition.assemble_pages(tmp_path)
+    fresh = nbformat.read(tmp_path / "pages" / "01_data.ipynb", as_version=4).cells[1].source
+    stale = nbformat.read(tmp_path / "pages" / "02_layers.ipynb", as_version=4).cells[1].source
+    assert "**quick**" in fresh
+    assert "**smoke**" in stale and "2026-11-20 09:30" in stale and "failed" in stale and "**quick**" not in stale
+
+
+def test_a_record_without_departures_says_so_in_the_pages(tmp_path):
+    _reproduction(tmp_path / "executed", "quick")
+    (tmp_path / "executed" / "departures.md").unlink()
+    edition.assemble_pages(tmp_path)
+    assert (tmp_path / "pages" / "departures.md").read_text() == edition.NO_DEPARTURES_TEXT
+    with pytest.raises(EditionError, match="departures.md"):
+        edition.publish_edition(tmp_path, profile=None)
+
+
+def test_only_a_study_run_becomes_the_edition_unless_told_otherwise(tmp_path, capsys):
+    _reproduction(tmp_path / "executed", "quick")
+    assert cli.main(["publish", "--book_dir", str(tmp_path)]) == 2
+    assert "'quick', not 'study'" in capsys.readouterr().err and not (tmp_path / "edition").exists()
+    assert cli.main(["publish", "--book_dir", str(tmp_path), "--profile", "any"]) == 0
+    assert "published the quick reproduction" in capsys.readouterr().out
+    assert edition.read_run_record(tmp_path / "edition")["environment"]["profile"] == "quick"
+
+
+def test_the_book_command_without_reproduction_or_edition_says_how_to_get_one(tmp_path, capsys):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    (tmp_path / "book").mkdir()
+    assert cli.main(["book", "--book_dir", str(tmp_path / "book")]) == 2
+    error = capsys.readouterr().err
+    assert "no edition has been published" in error and "make reproduce" in error
+    assert not (tmp_path / "book" / "pages").exists() and not (tmp_path / "_build").exists()
+
+
+def test_the_book_command_outside_a_book_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["book", "--book_dir", str(tmp_path / "book")]) == 2
+    assert "has no _toc.yml" in capsys.readouterr().err
