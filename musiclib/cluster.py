@@ -475,13 +475,13 @@ def predict_wall_time(run_seconds: Sequence[float], workers: int) -> WallTimePre
 
     .. math:: L = \\max\\Big(\\max_i t_i, \\frac{1}{N}\\sum_i t_i\\Big),
 
-    and the LPT schedule takes at most :math:`(4/3 - 1/(3N))` times the optimum [1]_. Beyond :math:`N` = number of runs, more workers change nothing:
+    and the LPT schedule takes at most :math:`(4/3 - 1/(3N))` times the optimum
+    :cite:`graham1969bounds`. Beyond :math:`N` = number of runs, more workers change nothing:
     the longest run bounds the wall time.
 
     References
     ----------
-    .. [1] R. L. Graham, "Bounds on multiprocessing timing anomalies", SIAM Journal on Applied
-       Mathematics 17(2), 1969 (``graham1969bounds`` in book/references.bib).
+    :cite:`graham1969bounds`
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")

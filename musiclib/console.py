@@ -39,13 +39,25 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     warnings.filterwarnings("ignore")
     for name in ("absl", "tensorflow", "h5py", "matplotlib", "numexpr"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.ERROR)
+        # TensorFlow sets its logger back to INFO the first time it is used in an interactive
+        # session (a Jupyter kernel); a filter keeps it quiet whatever its level.
+        if not any(isinstance(existing, _ErrorsOnly) for existing in logger.filters):
+            logger.addFilter(_ErrorsOnly())
     try:
         from absl import logging as absl_logging
 
         absl_logging.set_verbosity(absl_logging.ERROR)
     except ImportError:
         pass
+
+
+class _ErrorsOnly(logging.Filter):
+    """Let only records of level ERROR and above through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
 
 
 def show_progress(stream: TextIO | None = None) -> None:

@@ -152,9 +152,10 @@ def test_every_notebook_executes_with_the_smoke_profile(built_book):
 def test_the_console_shows_one_line_per_training_run_and_nothing_else(built_book):
     root, outcome = built_book
     lines = (root / "_build" / "console.txt").read_text().splitlines()
-    finished = re.compile(r"  \[musiclib\] \[\d/9\] (control|interval|db12)/(lstm|nas|ugrnn)-1 finished in .+")
-    trained = {finished.fullmatch(line).group(1, 2) for line in lines if finished.fullmatch(line)}
-    assert len(trained) == 9  # each run of the smoke grid once, in the order the workers finish them
+    finished = re.compile(r"  \[musiclib\] run (\d)/9 trained: (control|interval|db12) (lstm|nas|ugrnn), 1 layer \(.+\)")
+    trained = [finished.fullmatch(line).groups() for line in lines if finished.fullmatch(line)]
+    assert [run for run, _, _ in trained] == [str(run) for run in range(1, 10)]  # smoke trains one run at a time
+    assert len({(variant, cell) for _, variant, cell in trained}) == 9
     assert all(line.startswith(("[reproduce] ", "  [musiclib] ")) for line in lines), lines
     noise = [line for line in lines if "tensorflow" in line.lower() or "warning" in line.lower() and "[reproduce] book:" not in line]
     assert not noise

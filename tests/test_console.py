@@ -41,3 +41,19 @@ def test_progress_lines_go_to_the_file_named_in_the_environment(tmp_path, monkey
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
     assert progress_file.read_text() == "[musiclib] run 1/9 trained\n"
+
+
+@pytest.mark.slow
+def test_tensorflow_stays_quiet_in_an_interactive_session():
+    # TensorFlow resets its logger to INFO on first use when it thinks the session is interactive
+    # (sys.ps1 set, as in a Jupyter kernel); its retracing warnings then reached the book's pages.
+    script = (
+        "import sys; sys.ps1 = '>>> '\n"
+        "from musiclib.console import quiet_tensorflow; quiet_tensorflow()\n"
+        "import tensorflow as tf\n"
+        "tf.get_logger().warning('retracing'); print('done')\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, cwd=ROOT)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout == "done\n" and "retracing" not in finished.stderr
