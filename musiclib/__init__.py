@@ -6,7 +6,7 @@ Modules, in the order data flows through them (imports only run down this list):
 
 - ``musiclib.checks``, ``musiclib.files``: shared argument checks; atomic file writes
 - ``musiclib.sequences``: melodies, the MIDI range, control / interval / DB12 variants, splits,
-  vocabulary, prepared data (numpy only)
+  vocabulary (numpy only); ``musiclib.prepared``: the folder ``prepare`` writes, read back
 - ``musiclib.parsing``, ``musiclib.pickles``, ``musiclib.corpus``: reading music in (ABC tunes, the
   parse cache, worker processes, top voice; the original project's pickles, safely; bundled
   corpora and folders) and ``prepare``
@@ -23,7 +23,8 @@ Modules, in the order data flows through them (imports only run down this list):
   from the training songs
 - ``musiclib.embeddings``, ``musiclib.embedding_tests``: embedding neighbours, projections and
   their null models
-- ``musiclib.render``: melodies as MIDI / MusicXML / SVG / audio
+- ``musiclib.sound``, ``musiclib.render``: melodies as MIDI files and audio; as MusicXML, sheet
+  music (SVG) and a notebook view
 - ``musiclib.tables``, ``musiclib.figures``: book-styled tables and published-baseline text;
   plotting helpers ``plot_xxx(..., ax=None) -> (fig, ax)``
 - ``musiclib.published``: the paper series' published numbers

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 import yaml
 
-from musiclib import render, reproduce
+from musiclib import reproduce, sound
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(reproduce.NOTEBOOK_PATTERN))
@@ -228,7 +228,7 @@ def test_experiment_pages_show_tables_figures_scores_and_players(browser, served
     assert scores >= 4 * expected["scores"], f"{name}: {scores} engraved notes"
     midi_links = page.eval_on_selector_all("a.musiclib-midi", "links => links.map(a => a.href.slice(0, 26))")
     assert all(link == "data:audio/midi;base64,TVR" for link in midi_links)  # "MThd" header
-    if render.audio_available():
+    if sound.audio_available():
         durations = page.eval_on_selector_all("audio", AUDIO_DURATIONS)
         assert len(durations) >= expected["players"], f"{name}: {len(durations)} audio players"
         assert all(duration > 1 for duration in durations), f"{name}: audio durations {durations}"
