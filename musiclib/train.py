@@ -45,7 +45,7 @@ import numpy as np
 
 from musiclib.sequences import VariantData, Vocabulary, token_label
 from musiclib.models import build_model
-from musiclib.recipe import BATCHINGS, PAPER_EPOCHS, TrainConfig, TrainingError, learning_rate_at  # noqa: F401
+from musiclib.recipe import PAPER_EPOCHS, TrainConfig, TrainingError, learning_rate_at  # noqa: F401
 from musiclib.runfiles import (  # noqa: F401  (re-exported: the run directory's names are part of this API)
     BEST_MODEL_FILE,
     CHECKPOINT_DIR,

@@ -93,7 +93,6 @@ def test_defaults_are_the_papers_recipe():
         (dict(learning_rate=-1.0), r"--learning_rate must be a positive number"),
         (dict(decay_rate=1.5), r"--decay_rate must be in \(0, 1\]"),
         (dict(grad_clip=float("nan")), r"--grad_clip must be a positive number"),
-        (dict(batching="shuffled"), r"--batching 'shuffled' is not one of paper"),
         (dict(patience=-1), r"--patience must be a non-negative integer, got -1"),
         (dict(min_delta=-0.1), r"--min_delta must be a non-negative number \(nats per note\)"),
         (dict(validations_per_epoch=0), r"--validations_per_epoch must be a positive integer, got 0"),
@@ -110,6 +109,14 @@ def test_checkpoint_steps_are_sorted_without_repeats_and_survive_json():
     assert config.checkpoint_steps == (0, 20, 30, 750)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert TrainConfig().patience == 0  # early stopping is off by default: the paper's fixed epochs
+
+
+def test_a_run_saved_with_the_old_batching_setting_still_loads():
+    saved = {**TrainConfig().to_dict(), "batching": "paper"}
+    assert TrainConfig.from_dict(saved) == TrainConfig()
+    assert "batching" not in TrainConfig().to_dict()
+    with pytest.raises(TrainingError, match=r"old/config.json: batching 'shuffled' is not supported \(only 'paper'\)"):
+        TrainConfig.from_dict({**saved, "batching": "shuffled"}, source="old/config.json")
 
 
 def test_unknown_saved_settings_are_refused_with_the_source_named():
