@@ -336,7 +336,18 @@ def train_run(config, variant_data, directory: str) -> dict[str, Any]:
 
 
 def resume_step(run_directory: str | Path) -> int:
-    """The training step an interrupted run would resume from (0 when it has no resume point)."""
+    """The training step an interrupted run would resume from.
+
+    Parameters
+    ----------
+    run_directory : str or path
+        A run directory.
+
+    Returns
+    -------
+    int
+        The global step of its resume point; 0 when it has none.
+    """
     from musiclib.train import RESUME_FILE
 
     path = Path(run_directory) / RESUME_FILE
@@ -349,7 +360,19 @@ def resume_step(run_directory: str | Path) -> int:
 
 
 def read_attempts(run_directory: str | Path) -> list[dict[str, Any]]:
-    """Every attempt at a run recorded by :func:`train_run` (time, host, slurm_job, resumed_from_step)."""
+    """Every attempt at a run recorded by :func:`train_run`.
+
+    Parameters
+    ----------
+    run_directory : str or path
+        A run directory.
+
+    Returns
+    -------
+    list of dict
+        Oldest first, each with ``time`` (UTC), ``host``, ``slurm_job`` and ``resumed_from_step``;
+        empty when none was recorded.
+    """
     path = Path(run_directory) / ATTEMPTS_FILE
     if not path.exists():
         return []

@@ -304,23 +304,9 @@ class KneserNeyModel:
         return probabilities
 
     def token_log_probabilities(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
-        """Natural-log probability of every predicted token, as :mod:`musiclib.scoring` needs.
+        """Natural-log probability of every predicted token (as :meth:`NgramModel.token_log_probabilities`).
 
-        Parameters
-        ----------
-        sequences : sequence of sequence of int
-            Songs (tokens of the model's variant).
-
-        Returns
-        -------
-        list of numpy.ndarray
-            One float64 array per sequence: the log probability of each token after the first
-            (empty for sequences shorter than two tokens).
-
-        Raises
-        ------
-        musiclib.sequences.UnknownTokenError
-            A token outside the vocabulary.
+        The begin-of-song padding makes the second token of a song predicted from the first.
         """
         padded = [_padded_ids(sequence, self.vocab, self.order) for sequence in sequences]
         histories, next_ids, lengths = [], [], []

@@ -19,7 +19,8 @@ from musiclib.sequences import VARIANTS
 from musiclib.models import CELLS
 
 PAPER_EPOCHS = {"control": 300, "interval": 300, "db12": 50}
-"""Epochs the paper trained each dataset variant for (bashlayerscompleteexperimet.sh)."""
+"""Epochs the paper trained each dataset variant for (``bashlayerscompleteexperimet.sh`` in the paper's
+code, rnnMusicSeqGenerator 1.0)."""
 
 LEGACY_SETTINGS = {"batching": "paper"}
 """Settings that runs written by earlier versions may hold in ``config.json``, with the only value

@@ -83,7 +83,25 @@ def musicxml_bytes(pitches: Sequence[int], *, durations_16th: Sequence[int] | No
 def write_musicxml(
     pitches: Sequence[int], path: str | os.PathLike, *, durations_16th: Sequence[int] | None = None
 ) -> Path:
-    """Write the melody as MusicXML (:func:`musicxml_bytes`) at ``path``, atomically; return ``path``."""
+    """Write the melody as MusicXML (:func:`musicxml_bytes`) at ``path``, atomically.
+
+    Parameters
+    ----------
+    pitches, durations_16th
+        The melody, as for :func:`~musiclib.sound.midi_bytes`.
+    path : str or path
+        The file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    RenderError
+        For an invalid melody.
+    """
     path = Path(path)
     write_bytes_atomic(path, musicxml_bytes(pitches, durations_16th=durations_16th))
     return path

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from musiclib.files import temporary_sibling, write_bytes_atomic
+from musiclib.files import atomic_path, write_bytes_atomic
 from musiclib.sequences import MIDI_RANGE
 
 TICKS_PER_QUARTER = 480
@@ -240,7 +240,14 @@ def audio_unavailable_reason() -> str | None:
 
 
 def audio_available() -> bool:
-    """Whether :func:`write_audio` can work here (fluidsynth and a soundfont are installed)."""
+    """Whether :func:`write_audio` can work here.
+
+    Returns
+    -------
+    bool
+        True when fluidsynth and a soundfont are installed (:func:`audio_unavailable_reason` says
+        what is missing otherwise).
+    """
     return audio_unavailable_reason() is None
 
 
@@ -279,13 +286,11 @@ def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -
         raise AudioUnavailableError(f"cannot write {audio_path}: {reason}")
     if not midi_path.is_file():
         raise FileNotFoundError(f"MIDI file {midi_path} does not exist")
-    audio_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_sibling(audio_path)
-    command = [
-        "fluidsynth", "-n", "-i", "-q", "-g", str(AUDIO_GAIN), "-r", str(AUDIO_SAMPLE_RATE_HZ),
-        "-F", str(temporary), "-T", file_type, str(find_soundfont()), str(midi_path),
-    ]  # fmt: skip
-    try:
+    with atomic_path(audio_path) as temporary:
+        command = [
+            "fluidsynth", "-n", "-i", "-q", "-g", str(AUDIO_GAIN), "-r", str(AUDIO_SAMPLE_RATE_HZ),
+            "-F", str(temporary), "-T", file_type, str(find_soundfont()), str(midi_path),
+        ]  # fmt: skip
         finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
         # fluidsynth exits 0 and writes silence when it cannot read the soundfont: check its log too
         failed = finished.returncode != 0 or "error" in finished.stderr.lower()
@@ -294,9 +299,6 @@ def midi_to_audio(midi_path: str | os.PathLike, audio_path: str | os.PathLike) -
                 f"fluidsynth could not render {midi_path} to {audio_path} "
                 f"(exit status {finished.returncode}): {finished.stderr.strip()[-500:]}"
             )
-        os.replace(temporary, audio_path)
-    finally:
-        temporary.unlink(missing_ok=True)
     return audio_path
 
 

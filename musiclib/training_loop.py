@@ -112,10 +112,20 @@ def validation_points(steps_per_epoch: int, validations_per_epoch: int) -> list[
 
 
 def validation_rows(inputs: np.ndarray) -> np.ndarray:
-    """Paper batches [num_batches, batch_size, seq_length] as ``batch_size`` whole rows [batch_size, num_batches*seq_length].
+    """The paper's batches laid out as whole rows.
 
     Running a non-stateful model over these rows at once equals running the stateful model batch
     after batch with its states carried (row r of batch b + 1 continues row r of batch b).
+
+    Parameters
+    ----------
+    inputs : numpy.ndarray
+        Token ids, [num_batches, batch_size, seq_length].
+
+    Returns
+    -------
+    numpy.ndarray
+        [batch_size, num_batches * seq_length], C-contiguous.
     """
     num_batches, batch_size, seq_length = inputs.shape
     return np.ascontiguousarray(inputs.transpose(1, 0, 2).reshape(batch_size, num_batches * seq_length))

@@ -296,13 +296,17 @@ def test_same_seed_same_losses_and_a_finished_run_is_reused(reference_run, contr
 
 
 @pytest.mark.slow
-def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control_data, tmp_path):
+def test_interrupted_run_resumes_from_its_last_checkpoint_reading_arrays_by_key(reference_run, control_data, tmp_path):
+    """The resume file's arrays, stored here in reversed order, are read by key: the run continues
+    as the uninterrupted one. A file in the old positional layout is refused with the fix named."""
     resume_point = tmp_path / RESUME_FILE
     _train_until_ctrl_c(TrainConfig(**TINY), control_data, tmp_path)
     assert not (tmp_path / COMPLETE_FILE).exists()
     with np.load(resume_point) as saved:
         resumed_from = json.loads(str(saved["position"]))["step"]
+        arrays = {key: saved[key] for key in reversed(saved.files)}
     assert 0 < resumed_from < reference_run.history["steps"][-1]["step"]
+    np.savez(resume_point, **arrays)
     written_before = {c.step: c.path.stat().st_mtime_ns for c in list_checkpoints(tmp_path) if c.step <= resumed_from}
 
     resumed = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
@@ -313,6 +317,12 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control
         [e["val_loss"] for e in reference_run.history["epochs"]], abs=1e-6
     )
     assert [c.step for c in list_checkpoints(tmp_path)] == [c.step for c in list_checkpoints(reference_run.run_dir)]
+
+    positional = {f"weight_{index:04d}": array for index, array in enumerate(arrays.values())}
+    np.savez(resume_point, position=arrays["position"], **positional)
+    (tmp_path / COMPLETE_FILE).unlink()
+    with pytest.raises(ValueError, match=r"has no array 'weight/embedding/embeddings'.*resume=False / --force"):
+        train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
 
 
 def test_data_of_another_variant_is_refused(control_data, tmp_path):
@@ -431,27 +441,6 @@ def test_a_kill_in_the_middle_of_patience_resumes_to_the_uninterrupted_run(early
         assert resumed.summary[key] == reference.summary[key], key
     for mine, theirs in zip(resumed.model.get_weights(), reference.model.get_weights()):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
-
-
-@pytest.mark.slow
-def test_resume_arrays_are_read_by_key_not_by_position(overfit_data, tmp_path):
-    """A resume file whose arrays are stored in another order resumes the same; one in the old
-    positional layout is refused with the fix named."""
-    config = TrainConfig(**{**OVERFIT, "num_epochs": 2, "patience": 0})
-    reference = train(config, overfit_data, tmp_path / "reference", progress=False)
-    resume_point = tmp_path / "run" / RESUME_FILE
-    _train_until_ctrl_c(config, overfit_data, tmp_path / "run")
-    with np.load(resume_point) as saved:
-        arrays = {key: saved[key] for key in reversed(saved.files)}
-    np.savez(resume_point, **arrays)
-    resumed = train(config, overfit_data, tmp_path / "run", progress=False)
-    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
-
-    positional = {f"weight_{index:04d}": array for index, array in enumerate(arrays.values())}
-    np.savez(resume_point, position=arrays["position"], **positional)
-    (tmp_path / "run" / COMPLETE_FILE).unlink()
-    with pytest.raises(ValueError, match=r"has no array 'weight/embedding/embeddings'.*resume=False / --force"):
-        train(config, overfit_data, tmp_path / "run", progress=False)
 
 
 def test_variable_keys_are_paths_and_repeated_paths_are_numbered():
