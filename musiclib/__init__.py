@@ -29,7 +29,8 @@ Modules, in the order data flows through them (imports only run down this list):
   plotting helpers ``plot_xxx(..., ax=None) -> (fig, ax)``
 - ``musiclib.published``: the paper series' published numbers
 - ``musiclib.profiles``, ``musiclib.grid``, ``musiclib.cluster``: run profiles; the paper's grids
-  and their executors (local processes, Dask / Slurm)
+  and their executors (local processes, Dask / Slurm); ``musiclib.scaling``: their wall time on
+  N workers
 - ``musiclib.analyses``, ``musiclib.findings``: the chapters' analyses and their "What we found"
   sentences
 - ``musiclib.notebook``, ``musiclib.console``, ``musiclib.playground``: notebook set-up, quiet
