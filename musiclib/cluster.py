@@ -119,14 +119,30 @@ class ClusterSettings:
         return self.kind is not None or self.scheduler is not None
 
     def overridden(self, **values: Any) -> ClusterSettings:
-        """These settings with the given values replaced; None values are ignored (flags not given)."""
+        """These settings with some values replaced.
+
+        Parameters
+        ----------
+        **values
+            Setting name -> value; None values are ignored (command-line flags not given).
+
+        Returns
+        -------
+        ClusterSettings
+        """
         given = {name: value for name, value in values.items() if value is not None}
         if "job_extra" in given:
             given["job_extra"] = tuple(given["job_extra"])
         return replace(self, **given)
 
     def non_defaults(self) -> dict[str, Any]:
-        """The settings that differ from the defaults, JSON-ready (for :data:`ENVIRONMENT_VARIABLE`)."""
+        """The settings that differ from the defaults (for :data:`ENVIRONMENT_VARIABLE`).
+
+        Returns
+        -------
+        dict
+            Setting name -> value, JSON-ready (tuples as lists).
+        """
         default = ClusterSettings()
         return {
             name: list(value) if isinstance(value, tuple) else value

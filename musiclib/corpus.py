@@ -88,7 +88,13 @@ class LoadReport:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        """The report as JSON-able plain data."""
+        """The report as plain data.
+
+        Returns
+        -------
+        dict
+            JSON-able; every field, the skipped files as ``[file, reason]`` lists.
+        """
         report = asdict(self)
         report["skipped_files"] = [list(skipped) for skipped in self.skipped_files]
         return report

@@ -201,7 +201,18 @@ class StepModel(keras.Model):
             mine.set_weights(theirs.get_weights())
 
     def zero_states(self, batch_size: int) -> list[np.ndarray]:
-        """Initial (all-zero) states, float32 [batch_size, units] each, in the order the model takes them."""
+        """Initial (all-zero) states, in the order the model takes them.
+
+        Parameters
+        ----------
+        batch_size : int
+            Songs generated at once.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            float32 [batch_size, units] each.
+        """
         return [np.zeros((batch_size, size), dtype="float32") for size in self.state_sizes]
 
     def call(self, inputs):

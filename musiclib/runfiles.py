@@ -286,12 +286,28 @@ class ScalarLog:
         self._writer = EventFileWriter(str(log_dir))
 
     def scalar(self, tag: str, value: float, step: int) -> None:
-        """Log ``value`` under ``tag`` at global step ``step``."""
+        """Log one scalar.
+
+        Parameters
+        ----------
+        tag : str
+            TensorBoard tag (e.g. ``"loss"``).
+        value : float
+            The value.
+        step : int
+            Global training step.
+        """
         summary = self._summary.Summary(value=[self._summary.Summary.Value(tag=tag, simple_value=value)])
         self._writer.add_event(self._event.Event(wall_time=time.time(), step=step, summary=summary))
 
     def restart(self, step: int) -> None:
-        """Tell TensorBoard that events after ``step`` from an earlier session are stale (SessionLog START)."""
+        """Tell TensorBoard that events after ``step`` from an earlier session are stale (SessionLog START).
+
+        Parameters
+        ----------
+        step : int
+            The global step a resumed run continues from.
+        """
         session_log = self._event.SessionLog(status=self._event.SessionLog.START)
         self._writer.add_event(self._event.Event(wall_time=time.time(), step=step, session_log=session_log))
 
