@@ -167,7 +167,7 @@ class TrainConfig:
 
 
 def learning_rate_at(config: TrainConfig, epoch: int) -> float:
-    """The learning rate used throughout one epoch (decayed once per epoch, as the paper's code did).
+    r"""The learning rate used throughout one epoch (decayed once per epoch, as the paper's code did).
 
     .. math::
 
