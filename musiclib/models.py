@@ -162,13 +162,6 @@ class StepModel(keras.Model):
     order. The batch size is free whether or not the full model is stateful. Sampling many songs at
     once is one ``predict_on_batch`` per note.
 
-    Parameters
-    ----------
-    model : keras.Model
-        A model made by :func:`build_model` (stateful or not).
-
-    Notes
-    -----
     The embedding, the recurrent cells and the logits layer are rebuilt from their configs and given
     the model's weights (:meth:`copy_weights`): no layer or cell object is shared with ``model``, so
     the step model never touches the training model's cells or their traced functions. It is a
