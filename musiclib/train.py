@@ -98,7 +98,13 @@ class Batches:
         return self.inputs.size
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs and targets as [num_batches * batch_size, seq_length], batch after batch (for ``model.fit``)."""
+        """Inputs and targets as rows, batch after batch (for ``model.fit``).
+
+        Returns
+        -------
+        inputs, targets : numpy.ndarray
+            Token ids, [num_batches * batch_size, seq_length] each.
+        """
         num_batches, batch_size, seq_length = self.inputs.shape
         shape = (num_batches * batch_size, seq_length)
         return self.inputs.reshape(shape), self.targets.reshape(shape)
