@@ -14,7 +14,7 @@ predict: the seconds per training step of every (cell, layers) of the profile at
 mean of the 2nd and 3rd epochs, so tracing is excluded; validation and resume points included);
 steps per epoch of each variant are scaled from that slice to the profile's number of songs
 (Essen: 8,504 songs of 12 notes or more when the profile takes all). A run costs steps per epoch x
-epochs x seconds per step; ``musiclib.cluster.predict_wall_time`` turns the runs' costs into the
+epochs x seconds per step; ``musiclib.scaling.predict_wall_time`` turns the runs' costs into the
 wall time on N workers, each as fast as this machine. A prediction, not a measurement.
 """
 
@@ -105,7 +105,7 @@ def predict(profile_name: str) -> dict:
     """Measured per-step costs -> per-run seconds -> predicted wall time on 1, 4, 16, 45 workers."""
     from musiclib import sequences
     from musiclib.corpus import load_corpus
-    from musiclib.cluster import predict_wall_time
+    from musiclib.scaling import predict_wall_time
     from musiclib.grid import grid_points
     from musiclib.profiles import load_profile
     from musiclib.train import paper_batches

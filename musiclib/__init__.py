@@ -6,7 +6,7 @@ Modules, in the order data flows through them (imports only run down this list):
 
 - ``musiclib.checks``, ``musiclib.files``: shared argument checks; atomic file writes
 - ``musiclib.sequences``: melodies, the MIDI range, control / interval / DB12 variants, splits,
-  vocabulary, prepared data (numpy only)
+  vocabulary (numpy only); ``musiclib.prepared``: the folder ``prepare`` writes, read back
 - ``musiclib.parsing``, ``musiclib.pickles``, ``musiclib.corpus``: reading music in (ABC tunes, the
   parse cache, worker processes, top voice; the original project's pickles, safely; bundled
   corpora and folders) and ``prepare``
@@ -23,12 +23,14 @@ Modules, in the order data flows through them (imports only run down this list):
   from the training songs
 - ``musiclib.embeddings``, ``musiclib.embedding_tests``: embedding neighbours, projections and
   their null models
-- ``musiclib.render``: melodies as MIDI / MusicXML / SVG / audio
+- ``musiclib.sound``, ``musiclib.render``: melodies as MIDI files and audio; as MusicXML, sheet
+  music (SVG) and a notebook view
 - ``musiclib.tables``, ``musiclib.figures``: book-styled tables and published-baseline text;
   plotting helpers ``plot_xxx(..., ax=None) -> (fig, ax)``
 - ``musiclib.published``: the paper series' published numbers
 - ``musiclib.profiles``, ``musiclib.grid``, ``musiclib.cluster``: run profiles; the paper's grids
-  and their executors (local processes, Dask / Slurm)
+  and their executors (local processes, Dask / Slurm); ``musiclib.scaling``: their wall time on
+  N workers
 - ``musiclib.analyses``, ``musiclib.findings``: the chapters' analyses and their "What we found"
   sentences
 - ``musiclib.notebook``, ``musiclib.console``, ``musiclib.playground``: notebook set-up, quiet

@@ -81,7 +81,22 @@ class _TwoKernelCell(keras.layers.Layer):
         return ops.matmul(inputs, self.kernel)
 
     def recurrent_step(self, projected_inputs, states):
-        """One step from already projected inputs [batch, gate_count*units]; returns (output, new states)."""
+        """One step from inputs already multiplied by ``kernel`` (the cell's equations).
+
+        Parameters
+        ----------
+        projected_inputs : tensor
+            ``x @ kernel``, [batch, gate_count*units].
+        states : list of tensor
+            The previous states, [batch, units] each.
+
+        Returns
+        -------
+        output : tensor
+            [batch, units].
+        new_states : list of tensor
+            The next states, in the order of ``state_size``.
+        """
         raise NotImplementedError
 
     def recurrent_product(self, states):
@@ -114,19 +129,41 @@ class _TwoKernelCell(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="musiclib")
 class UGRNNCell(_TwoKernelCell):
-    """Update Gate RNN cell (Collins et al. 2017), as ``tf.contrib.rnn.UGRNNCell``.
+    r"""Update Gate RNN cell (Collins et al. 2017), as ``tf.contrib.rnn.UGRNNCell``.
 
-    One gate decides per unit whether to keep integrating the old state or take the new candidate::
+    One gate decides per unit whether to keep integrating the old state or take the new candidate:
 
-        z     = x @ kernel + h @ recurrent_kernel + bias       # [batch, 2*units]
-        g     = sigmoid(z[:, :units] + forget_bias)           # update gate
-        c     = tanh(z[:, units:])                            # candidate
-        new_h = g * h + (1 - g) * c                           # output = new state
+    .. math::
 
-    Weights: ``kernel`` [input_dim, 2*units], ``recurrent_kernel`` [units, 2*units], ``bias`` [2*units]
-    (TF 1.x kept kernel and recurrent_kernel stacked in one [input_dim+units, 2*units] matrix; splitting
-    it by rows changes nothing in the result). ``forget_bias`` (default 1.0, as TF) biases the gate
-    towards keeping the state early in training. Half the matrix work of an LSTM of the same size.
+        z_t &= x_t W + h_{t-1} U + b \\
+        g_t &= \sigma\left(z_t^{[1]} + b_f\right) \quad \text{(update gate)} \\
+        c_t &= \tanh\left(z_t^{[2]}\right) \quad \text{(candidate)} \\
+        h_t &= g_t \odot h_{t-1} + (1 - g_t) \odot c_t
+
+    where :math:`z^{[1]}, z^{[2]}` are the two ``units``-wide halves of :math:`z`, :math:`W` is
+    ``kernel`` [input_dim, 2*units], :math:`U` is ``recurrent_kernel`` [units, 2*units],
+    :math:`b` is ``bias`` [2*units] and :math:`b_f` is ``forget_bias``. The output is the new state.
+    TF 1.x kept :math:`W` and :math:`U` stacked in one [input_dim+units, 2*units] matrix; splitting it
+    by rows changes nothing in the result. Half the matrix work of an LSTM of the same size.
+
+    Parameters
+    ----------
+    units : int
+        State size (>= 1).
+    forget_bias : float, optional
+        Added to the gate's pre-activation (default 1.0, as TF): biases the gate towards keeping the
+        state early in training.
+    **kwargs
+        Initializers and ``keras.layers.Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        For ``units`` below 1.
+
+    References
+    ----------
+    :cite:`collins2017capacity`
     """
 
     gate_count = 2
@@ -152,21 +189,42 @@ class UGRNNCell(_TwoKernelCell):
 
 @keras.saving.register_keras_serializable(package="musiclib")
 class NASCell(_TwoKernelCell):
-    """Neural Architecture Search cell (Zoph and Le 2017), as ``tf.contrib.rnn.NASCell`` / ``tfa.rnn.NASCell``.
+    r"""Neural Architecture Search cell (Zoph and Le 2017), as ``tf.contrib.rnn.NASCell`` / ``tfa.rnn.NASCell``.
 
-    State ``(c, m)``, both [batch, units]; output ``m``. With ``x_k`` / ``m_k`` the k-th of the eight
-    ``units``-wide column blocks of ``x @ kernel`` and ``m @ recurrent_kernel (+ bias)``::
+    State :math:`(c, m)`, both [batch, units]; output :math:`m`. With :math:`x_k` / :math:`m_k` the
+    k-th of the eight ``units``-wide column blocks of :math:`x_t W` and :math:`m_{t-1} U (+ b)`:
 
-        l1 = [sigmoid(x0 + m0), relu(x1 + m1), sigmoid(x2 + m2), relu(x3 * m3),
-              tanh(x4 + m4), sigmoid(x5 + m5), tanh(x6 + m6), sigmoid(x7 + m7)]
-        l2_0 = tanh(l1[0] * l1[1]);  l2_1 = tanh(l1[2] + l1[3])
-        l2_2 = tanh(l1[4] * l1[5]);  l2_3 = sigmoid(l1[6] + l1[7])
-        new_c = tanh(l2_0 + c) * l2_1                          # the cell injection
-        new_m = tanh(new_c * tanh(l2_2 + l2_3))
+    .. math::
 
-    (block 3 multiplies the input and recurrent products, as published.) Weights: ``kernel``
-    [input_dim, 8*units], ``recurrent_kernel`` [units, 8*units], ``bias`` [8*units] only when
-    ``use_bias`` (default False, as TF). Twice the matrix work of an LSTM of the same size.
+        l_0 &= \sigma(x_0 + m_0), \; l_1 = \mathrm{relu}(x_1 + m_1), \;
+            l_2 = \sigma(x_2 + m_2), \; l_3 = \mathrm{relu}(x_3 \odot m_3) \\
+        l_4 &= \tanh(x_4 + m_4), \; l_5 = \sigma(x_5 + m_5), \;
+            l_6 = \tanh(x_6 + m_6), \; l_7 = \sigma(x_7 + m_7) \\
+        c_t &= \tanh\left(\tanh(l_0 \odot l_1) + c_{t-1}\right) \odot \tanh(l_2 + l_3)
+            \quad \text{(the cell injection)} \\
+        m_t &= \tanh\left(c_t \odot \tanh\left(\tanh(l_4 \odot l_5) + \sigma(l_6 + l_7)\right)\right)
+
+    (block 3 multiplies the input and recurrent products, as published.) :math:`W` is ``kernel``
+    [input_dim, 8*units], :math:`U` is ``recurrent_kernel`` [units, 8*units], :math:`b` is ``bias``
+    [8*units], present only when ``use_bias``. Twice the matrix work of an LSTM of the same size.
+
+    Parameters
+    ----------
+    units : int
+        State size (>= 1).
+    use_bias : bool, optional
+        Add a bias to the pre-activations (default False, as TF).
+    **kwargs
+        Initializers and ``keras.layers.Layer`` arguments.
+
+    Raises
+    ------
+    ValueError
+        For ``units`` below 1.
+
+    References
+    ----------
+    :cite:`zoph2017nas`
     """
 
     gate_count = 8

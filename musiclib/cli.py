@@ -147,7 +147,8 @@ def _train(args) -> int:
 
     from musiclib import train
     from musiclib.corpus import load_corpus
-    from musiclib.sequences import load_prepared, prepare_variant, split_melodies
+    from musiclib.prepared import load_prepared
+    from musiclib.sequences import prepare_variant, split_melodies
 
     names = [flag[2:] for flag, _, _ in _TRAIN_FLAGS] + ["checkpoint_steps"]
     settings = {name: getattr(args, name) for name in names if getattr(args, name) is not None}

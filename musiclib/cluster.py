@@ -17,12 +17,11 @@ Three ways to get workers (:class:`ClusterSettings`, :func:`open_cluster`):
   adaptive scaling submits a new batch job when one is cancelled or lost;
 - ``scheduler="tcp://host:8786"``: an existing Dask cluster.
 
-:func:`predict_wall_time` is the scaling model of the book's cost table.
+How long a grid takes on a number of workers is :mod:`musiclib.scaling`.
 """
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import os
@@ -120,14 +119,30 @@ class ClusterSettings:
         return self.kind is not None or self.scheduler is not None
 
     def overridden(self, **values: Any) -> ClusterSettings:
-        """These settings with the given values replaced; None values are ignored (flags not given)."""
+        """These settings with some values replaced.
+
+        Parameters
+        ----------
+        **values
+            Setting name -> value; None values are ignored (command-line flags not given).
+
+        Returns
+        -------
+        ClusterSettings
+        """
         given = {name: value for name, value in values.items() if value is not None}
         if "job_extra" in given:
             given["job_extra"] = tuple(given["job_extra"])
         return replace(self, **given)
 
     def non_defaults(self) -> dict[str, Any]:
-        """The settings that differ from the defaults, JSON-ready (for :data:`ENVIRONMENT_VARIABLE`)."""
+        """The settings that differ from the defaults (for :data:`ENVIRONMENT_VARIABLE`).
+
+        Returns
+        -------
+        dict
+            Setting name -> value, JSON-ready (tuples as lists).
+        """
         default = ClusterSettings()
         return {
             name: list(value) if isinstance(value, tuple) else value
@@ -336,7 +351,18 @@ def train_run(config, variant_data, directory: str) -> dict[str, Any]:
 
 
 def resume_step(run_directory: str | Path) -> int:
-    """The training step an interrupted run would resume from (0 when it has no resume point)."""
+    """The training step an interrupted run would resume from.
+
+    Parameters
+    ----------
+    run_directory : str or path
+        A run directory.
+
+    Returns
+    -------
+    int
+        The global step of its resume point; 0 when it has none.
+    """
     from musiclib.train import RESUME_FILE
 
     path = Path(run_directory) / RESUME_FILE
@@ -349,7 +375,19 @@ def resume_step(run_directory: str | Path) -> int:
 
 
 def read_attempts(run_directory: str | Path) -> list[dict[str, Any]]:
-    """Every attempt at a run recorded by :func:`train_run` (time, host, slurm_job, resumed_from_step)."""
+    """Every attempt at a run recorded by :func:`train_run`.
+
+    Parameters
+    ----------
+    run_directory : str or path
+        A run directory.
+
+    Returns
+    -------
+    list of dict
+        Oldest first, each with ``time`` (UTC), ``host``, ``slurm_job`` and ``resumed_from_step``;
+        empty when none was recorded.
+    """
     path = Path(run_directory) / ATTEMPTS_FILE
     if not path.exists():
         return []
@@ -427,71 +465,3 @@ def _describe(summary: dict[str, Any]) -> str:
     start = summary["resumed_from_step"]
     how = "already finished" if start is None else "resumed from step %d" % start if start else "from scratch"
     return f"finished in {summary['seconds']:.1f} s on {summary['host']} ({how})"
-
-
-# ---------------------------------------------------------------------------------------------
-# The scaling model
-
-
-@dataclass(frozen=True)
-class WallTimePrediction:
-    """Predicted wall time of a set of runs on a number of workers (seconds).
-
-    ``seconds``: the longest-processing-time-first schedule's makespan; ``lower_bound_seconds``:
-    no schedule can beat max(longest run, total / workers); ``total_seconds``: one worker.
-    """
-
-    workers: int
-    seconds: float
-    lower_bound_seconds: float
-    total_seconds: float
-
-
-def predict_wall_time(run_seconds: Sequence[float], workers: int) -> WallTimePrediction:
-    """Wall time of independent runs on ``workers`` identical workers, one run at a time each.
-
-    Runs are handed out longest first, each to the worker that becomes free first (Graham's LPT
-    rule, which is how a queue of tasks behaves when the longest are submitted first).
-
-    Parameters
-    ----------
-    run_seconds : sequence of float
-        Wall seconds of each run on one worker (measured, or scaled from measurements).
-    workers : int
-        Number of workers (>= 1).
-
-    Returns
-    -------
-    WallTimePrediction
-
-    Raises
-    ------
-    ValueError
-        ``workers`` < 1, no runs, or a negative run time.
-
-    Notes
-    -----
-    With run times :math:`t_i` and :math:`N` workers, every schedule takes at least
-
-    .. math:: L = \\max\\Big(\\max_i t_i, \\frac{1}{N}\\sum_i t_i\\Big),
-
-    and the LPT schedule takes at most :math:`(4/3 - 1/(3N))` times the optimum
-    :cite:`graham1969bounds`. Beyond :math:`N` = number of runs, more workers change nothing:
-    the longest run bounds the wall time.
-
-    References
-    ----------
-    :cite:`graham1969bounds`
-    """
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    times = sorted((float(seconds) for seconds in run_seconds), reverse=True)
-    if not times:
-        raise ValueError("run_seconds is empty: no runs to schedule")
-    if times[-1] < 0:
-        raise ValueError(f"run_seconds must be >= 0, got {times[-1]}")
-    loads = [0.0] * min(workers, len(times))
-    for seconds in times:
-        heapq.heapreplace(loads, loads[0] + seconds)
-    total = sum(times)
-    return WallTimePrediction(workers, max(loads), max(times[0], total / workers), total)

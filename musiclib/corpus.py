@@ -22,16 +22,8 @@ from musiclib.checks import positive_int
 from musiclib.files import write_json_atomic
 from musiclib.parsing import ParseStore, parse_needed, pieces_of_files
 from musiclib.pickles import melodies_from_pickle
-from musiclib.sequences import (
-    SPLIT_NAMES,
-    VARIANTS,
-    DataError,
-    Melody,
-    note_name,
-    prepare_variant,
-    split_melodies,
-    stable_hash,
-)
+from musiclib.prepared import REPORT_FILE, write_variants
+from musiclib.sequences import DataError, Melody, note_name, split_melodies, stable_hash
 
 BUNDLED_CORPORA = {
     "essen": "Essen Folksong Collection: 8,514 European and Chinese folk tunes in 31 ABC files "
@@ -96,7 +88,13 @@ class LoadReport:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        """The report as JSON-able plain data."""
+        """The report as plain data.
+
+        Returns
+        -------
+        dict
+            JSON-able; every field, the skipped files as ``[file, reason]`` lists.
+        """
         report = asdict(self)
         report["skipped_files"] = [list(skipped) for skipped in self.skipped_files]
         return report
@@ -399,48 +397,24 @@ def prepare(
 
     Notes
     -----
-    Writes, each file atomically: ``melodies.json`` (id, pitches, durations per split),
-    ``<variant>/sequences.json`` (token sequences per split, ``dropped_unknown``),
-    ``<variant>/vocab.json`` (:meth:`~musiclib.sequences.Vocabulary.save`) for control / interval /
-    db12, and ``report.json`` last, which marks the folder complete. Read back with
-    :func:`musiclib.sequences.load_prepared`.
+    Writes the folder described in :mod:`musiclib.prepared` (:func:`~musiclib.prepared.write_variants`),
+    ``report.json`` last, which marks it complete. Read back with
+    :func:`musiclib.prepared.load_prepared`.
     """
     corpus = load_corpus(
         source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, workers=workers, progress=progress
     )
     splits = split_melodies(corpus.melodies, fractions)
     out_dir = Path(out_dir)
-    write_json_atomic(
-        out_dir / "melodies.json",
-        {name: [asdict(melody) for melody in melodies] for name, melodies in splits.items()},
-    )
     report = {
         "source": corpus.report.source,
         "load": corpus.report.to_dict(),
         "fractions": list(fractions),
         "splits": {name: len(melodies) for name, melodies in splits.items()},
         "statistics": corpus_statistics(corpus.melodies),
-        "variants": {},
+        "variants": write_variants(out_dir, splits),
     }
-    for variant in VARIANTS:
-        variant_data = prepare_variant(splits, variant)
-        write_json_atomic(
-            out_dir / variant / "sequences.json",
-            {
-                "variant": variant,
-                **{name: getattr(variant_data, name) for name in SPLIT_NAMES},
-                "dropped_unknown": variant_data.dropped_unknown,
-            },
-        )
-        variant_data.vocab.save(out_dir / variant / "vocab.json")
-        report["variants"][variant] = {
-            "vocab_size": len(variant_data.vocab),
-            "token_range": [variant_data.vocab.tokens[0], variant_data.vocab.tokens[-1]],
-            "sequences": {name: len(getattr(variant_data, name)) for name in SPLIT_NAMES},
-            "train_tokens": sum(len(sequence) for sequence in variant_data.train),
-            "dropped_unknown": variant_data.dropped_unknown,
-        }
-    write_json_atomic(out_dir / "report.json", report)
+    write_json_atomic(out_dir / REPORT_FILE, report)
     return report
 
 

@@ -65,8 +65,20 @@ def departures(profile) -> pd.DataFrame:
 
 
 def departures_markdown(profile, *, only_departures: bool = False) -> str:
-    """:func:`departures` as a Markdown table (columns: setting, paper, profile ``name``), for the
-    intro and the reproducibility page; rows where the profile departs are marked in bold."""
+    """:func:`departures` as a Markdown table, for the intro and the reproducibility page.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+        The profile compared with the paper.
+    only_departures : bool, optional
+        Keep only the rows where the profile departs from the paper.
+
+    Returns
+    -------
+    str
+        Columns setting, paper, profile ``name``; rows where the profile departs in bold.
+    """
     table = departures(profile)
     if only_departures:
         table = table[table["departs"]]
@@ -78,7 +90,20 @@ def departures_markdown(profile, *, only_departures: bool = False) -> str:
 
 
 def write_departures(profile, folder: str | Path) -> Path:
-    """Write :func:`departures_markdown` to ``folder/departures.md`` (atomically); return the path."""
+    """Write :func:`departures_markdown` to ``folder/departures.md``, atomically.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+        The profile compared with the paper.
+    folder : str or path
+        Created if needed.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     from musiclib.files import write_text_atomic
 
     path = Path(folder) / DEPARTURES_FILE
@@ -88,8 +113,18 @@ def write_departures(profile, folder: str | Path) -> Path:
 
 
 def our_initializers(cells=("lstm", "nas", "ugrnn")) -> str:
-    """The initializers of our models, read off a built 1-layer model of each cell; cells with the
-    same initializers share one clause."""
+    """The initializers of our models, read off a built 1-layer model of each cell.
+
+    Parameters
+    ----------
+    cells : sequence of str, optional
+        Cell names (``musiclib.models.CELLS``).
+
+    Returns
+    -------
+    str
+        One sentence; cells with the same initializers share one clause.
+    """
     from musiclib.models import build_model
 
     clauses: dict[str, list[str]] = {}

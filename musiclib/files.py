@@ -88,7 +88,20 @@ def write_bytes_atomic(path: str | os.PathLike, payload: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` as UTF-8 to ``path`` atomically; return ``path`` (see :func:`write_bytes_atomic`)."""
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`atomic_path`).
+
+    Parameters
+    ----------
+    path : str or path
+        The file.
+    text : str
+        Its new content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 

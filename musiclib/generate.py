@@ -199,10 +199,10 @@ def save_songs(
 
     Raises
     ------
-    musiclib.render.RenderError
+    musiclib.sound.RenderError
         For a pitch outside MIDI 0..127.
     """
-    from musiclib.render import write_midi
+    from musiclib.sound import write_midi
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

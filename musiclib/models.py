@@ -162,13 +162,6 @@ class StepModel(keras.Model):
     order. The batch size is free whether or not the full model is stateful. Sampling many songs at
     once is one ``predict_on_batch`` per note.
 
-    Parameters
-    ----------
-    model : keras.Model
-        A model made by :func:`build_model` (stateful or not).
-
-    Notes
-    -----
     The embedding, the recurrent cells and the logits layer are rebuilt from their configs and given
     the model's weights (:meth:`copy_weights`): no layer or cell object is shared with ``model``, so
     the step model never touches the training model's cells or their traced functions. It is a
@@ -201,7 +194,18 @@ class StepModel(keras.Model):
             mine.set_weights(theirs.get_weights())
 
     def zero_states(self, batch_size: int) -> list[np.ndarray]:
-        """Initial (all-zero) states, float32 [batch_size, units] each, in the order the model takes them."""
+        """Initial (all-zero) states, in the order the model takes them.
+
+        Parameters
+        ----------
+        batch_size : int
+            Songs generated at once.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            float32 [batch_size, units] each.
+        """
         return [np.zeros((batch_size, size), dtype="float32") for size in self.state_sizes]
 
     def call(self, inputs):

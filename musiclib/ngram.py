@@ -25,11 +25,20 @@ ORDERS = {"unigram": 1, "bigram": 2}
 
 @dataclass(frozen=True)
 class NgramModel:
-    """A fitted unigram (order 1) or bigram (order 2) model over a vocabulary.
+    r"""A fitted unigram (order 1) or bigram (order 2) model over a vocabulary (:func:`fit_ngram`).
 
-    ``log_probabilities`` holds natural-log probabilities: shape ``[V]`` for a unigram
-    (log P(token)), ``[V, V]`` for a bigram (row = previous token id, column = next token id,
-    log P(next | previous)); ids are the vocabulary's.
+    Attributes
+    ----------
+    order : int
+        1 (unigram) or 2 (bigram).
+    vocab : musiclib.sequences.Vocabulary
+        The vocabulary; ids ``0 .. V - 1`` index ``log_probabilities``.
+    smoothing_k : float
+        The add-k pseudo-count.
+    log_probabilities : numpy.ndarray
+        Natural-log probabilities, float64: shape ``[V]`` for a unigram (:math:`\log P(w)`),
+        ``[V, V]`` for a bigram (row = previous token id, column = next token id,
+        :math:`\log P(w \mid v)`).
     """
 
     order: int
@@ -38,8 +47,24 @@ class NgramModel:
     log_probabilities: np.ndarray
 
     def token_log_probabilities(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
-        """Natural-log probability of every token after the first of each sequence (one array per
-        sequence, empty for sequences shorter than two tokens), as ``musiclib.scoring`` needs."""
+        """Natural-log probability of every predicted token, as :mod:`musiclib.scoring` needs.
+
+        Parameters
+        ----------
+        sequences : sequence of sequence of int
+            Songs (tokens of the model's variant).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One float64 array per sequence: the log probability of each token after the first
+            (empty for sequences shorter than two tokens).
+
+        Raises
+        ------
+        musiclib.sequences.UnknownTokenError
+            A token outside the vocabulary.
+        """
         log_probabilities = []
         for sequence in sequences:
             previous_ids, next_ids = _transitions([sequence], self.vocab)
@@ -48,12 +73,31 @@ class NgramModel:
         return log_probabilities
 
     def cross_entropy(self, sequences: Sequence[Sequence[int]]) -> float:
-        """Mean negative log-likelihood in nats per predicted token of ``sequences``.
+        r"""Mean negative log-likelihood of ``sequences`` in nats per predicted token.
 
-        Every token after the first of each sequence is predicted (sequences shorter than two
-        tokens contribute nothing), as in ``musiclib.scoring``. Raises ``ValueError`` when no
-        token is predicted and ``musiclib.sequences.UnknownTokenError`` for a token outside the
-        vocabulary.
+        .. math::
+
+            H = -\frac{1}{N} \sum_{s} \sum_{i=2}^{|s|} \log P(s_i \mid s_{i-1})
+
+        over the :math:`N` tokens after the first of each sequence (sequences shorter than two
+        tokens contribute nothing), as in :mod:`musiclib.scoring`.
+
+        Parameters
+        ----------
+        sequences : sequence of sequence of int
+            Songs (tokens of the model's variant).
+
+        Returns
+        -------
+        float
+            Nats per predicted token.
+
+        Raises
+        ------
+        ValueError
+            When no token is predicted.
+        musiclib.sequences.UnknownTokenError
+            A token outside the vocabulary.
         """
         from musiclib.scoring import score_ngram
 
@@ -66,15 +110,42 @@ class NgramModel:
 def fit_ngram(
     sequences: Sequence[Sequence[int]], vocab, order: int, smoothing_k: float = 1.0
 ) -> NgramModel:
-    """Fit a unigram (``order=1``) or bigram (``order=2``) model by add-k smoothed counts.
+    r"""Fit a unigram (``order=1``) or bigram (``order=2``) model by add-k smoothed counts.
 
-    Unigram: P(w) = (c(w) + k) / (N + k V), counting the predicted tokens (all but the first
-    of each sequence). Bigram: P(w | v) = (c(v, w) + k) / (c(v, .) + k V), counting adjacent
-    pairs inside each sequence. V is ``len(vocab)``; ``smoothing_k`` must be > 0 so that
-    every probability is positive (1.0 is Laplace smoothing).
+    .. math::
 
-    Raises ``ValueError`` for another order, a non-positive ``smoothing_k`` or when the
-    sequences hold no pair of tokens; ``UnknownTokenError`` for a token outside ``vocab``.
+        P(w) = \frac{c(w) + k}{N + k V}, \qquad
+        P(w \mid v) = \frac{c(v\,w) + k}{c(v\,\bullet) + k V}
+
+    The unigram counts the :math:`N` predicted tokens (all but the first of each sequence); the
+    bigram counts adjacent pairs inside each sequence; :math:`V` is ``len(vocab)``.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Training songs (MIDI pitches or intervals in semitones).
+    vocab : musiclib.sequences.Vocabulary
+        The token vocabulary.
+    order : {1, 2}
+        Unigram or bigram.
+    smoothing_k : float, optional
+        The pseudo-count :math:`k` > 0, so that every probability is positive (1.0 is Laplace
+        smoothing).
+
+    Returns
+    -------
+    NgramModel
+
+    Raises
+    ------
+    ValueError
+        For another order, a non-positive ``smoothing_k``, or sequences holding no pair of tokens.
+    musiclib.sequences.UnknownTokenError
+        A token outside ``vocab``.
+
+    References
+    ----------
+    :cite:`chen1999smoothing`
     """
     if order not in ORDERS.values():
         raise ValueError(f"order must be 1 (unigram) or 2 (bigram), got {order!r}")
@@ -95,10 +166,19 @@ def fit_ngram(
 
 
 def baseline_losses(variant_data, smoothing_k: float = 1.0) -> dict[str, float]:
-    """Validation cross-entropy (nats per token) of a unigram and a bigram fitted on training.
+    """Validation cross-entropy of a unigram and a bigram fitted on the training split.
 
-    ``variant_data`` is a ``musiclib.sequences.VariantData``; returns
-    ``{"unigram": ..., "bigram": ...}``.
+    Parameters
+    ----------
+    variant_data : musiclib.sequences.VariantData
+        Training and validation songs of one variant, and its vocabulary.
+    smoothing_k : float, optional
+        Add-k pseudo-count (:func:`fit_ngram`).
+
+    Returns
+    -------
+    dict
+        ``{"unigram": ..., "bigram": ...}`` in nats per predicted token.
     """
     return {
         name: fit_ngram(variant_data.train, variant_data.vocab, order, smoothing_k).cross_entropy(
@@ -191,8 +271,21 @@ class KneserNeyModel:
         return tuple(level.discount for level in self.levels)
 
     def probabilities(self, histories: np.ndarray, next_ids: np.ndarray) -> np.ndarray:
-        """:math:`P_{KN}(w \\mid h)` for each row: ``histories`` int [m, order - 1] of ids (the
-        begin symbol ``V`` allowed), oldest first; ``next_ids`` int [m]. Returns float64 [m]."""
+        """The interpolated Kneser-Ney probability :math:`P_{KN}(w \\mid h)` of each row.
+
+        Parameters
+        ----------
+        histories : numpy.ndarray
+            int, shape ``[m, order - 1]``: vocabulary ids of each history, oldest first (the
+            begin symbol ``V`` allowed).
+        next_ids : numpy.ndarray
+            int, shape ``[m]``: the predicted token's id.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape ``[m]``, each in (0, 1].
+        """
         histories = np.asarray(histories, dtype=np.int64).reshape(len(next_ids), self.order - 1)
         next_ids = np.asarray(next_ids, dtype=np.int64)
         base = len(self.vocab) + 1
@@ -211,9 +304,10 @@ class KneserNeyModel:
         return probabilities
 
     def token_log_probabilities(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
-        """Natural-log probability of every token after the first of each sequence (one array per
-        sequence, empty for sequences shorter than two tokens); ``UnknownTokenError`` for a token
-        outside the vocabulary."""
+        """Natural-log probability of every predicted token (as :meth:`NgramModel.token_log_probabilities`).
+
+        The begin-of-song padding makes the second token of a song predicted from the first.
+        """
         padded = [_padded_ids(sequence, self.vocab, self.order) for sequence in sequences]
         histories, next_ids, lengths = [], [], []
         for ids in padded:
@@ -299,9 +393,26 @@ def fit_kneser_ney(
 def select_kneser_ney(train: Sequence[Sequence[int]], validation: Sequence[Sequence[int]], vocab, max_order: int = MAX_KN_ORDER):
     """The Kneser-Ney model of order 1..``max_order`` with the lowest validation cross-entropy.
 
-    Returns ``(model, losses)``: the selected :class:`KneserNeyModel` and a dict order ->
-    validation cross-entropy in nats per note (scored with ``musiclib.scoring.score_ngram``:
-    every token after the first of every validation song).
+    Parameters
+    ----------
+    train, validation : sequence of sequence of int
+        Training songs (fitted on) and validation songs (scored with
+        :func:`musiclib.scoring.score_ngram`: every token after the first of every song).
+    vocab : musiclib.sequences.Vocabulary
+        The token vocabulary.
+    max_order : int, optional
+        Highest order tried (at most :data:`MAX_KN_ORDER`).
+
+    Returns
+    -------
+    model : KneserNeyModel
+        The selected model.
+    losses : dict
+        Order -> validation cross-entropy in nats per note.
+
+    References
+    ----------
+    :cite:`chen1999smoothing`
     """
     from musiclib.scoring import score_ngram
 

@@ -19,10 +19,14 @@ from musiclib.sequences import VARIANTS
 from musiclib.models import CELLS
 
 PAPER_EPOCHS = {"control": 300, "interval": 300, "db12": 50}
-"""Epochs the paper trained each dataset variant for (bashlayerscompleteexperimet.sh)."""
+"""Epochs the paper trained each dataset variant for (``bashlayerscompleteexperimet.sh`` in the paper's
+code, rnnMusicSeqGenerator 1.0)."""
 
-BATCHINGS = ("paper",)
-"""Batching schemes: ``"paper"`` = songs concatenated, split into rows, state carried (see module doc)."""
+LEGACY_SETTINGS = {"batching": "paper"}
+"""Settings that runs written by earlier versions may hold in ``config.json``, with the only value
+they could take; :meth:`TrainConfig.from_dict` drops them (there is one batching scheme, the paper's:
+songs concatenated, split into rows, state carried)."""
+
 
 class TrainingError(ValueError):
     """A training configuration that cannot work (the message names the parameter and the fix)."""
@@ -61,8 +65,6 @@ class TrainConfig:
         Maximum global norm of the gradients.
     seed : int
         Random seed (initial weights); same seed, same machine -> same losses.
-    batching : str
-        Batching scheme, one of :data:`BATCHINGS`.
     patience : int
         Validation checks in a row without an improvement of at least ``min_delta`` after which
         training stops; 0 (default) = no early stopping, the paper's fixed epochs.
@@ -93,14 +95,13 @@ class TrainConfig:
     decay_rate: float = 0.97
     grad_clip: float = 5.0
     seed: int = 0
-    batching: str = "paper"
     patience: int = 0
     min_delta: float = 0.0
     validations_per_epoch: int = 1
     checkpoint_steps: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        for name, options in (("variant", VARIANTS), ("model", CELLS), ("batching", BATCHINGS)):
+        for name, options in (("variant", VARIANTS), ("model", CELLS)):
             if getattr(self, name) not in options:
                 raise TrainingError(f"--{name} {getattr(self, name)!r} is not one of {', '.join(options)}")
         for name in ("num_layers", "rnn_size", "batch_size", "seq_length", "num_epochs", "save_every", "validations_per_epoch"):
@@ -123,18 +124,41 @@ class TrainConfig:
         self.checkpoint_steps = tuple(sorted(set(steps)))
 
     def to_dict(self) -> dict:
-        """The settings as a JSON-able dict (field name -> value)."""
+        """The settings as plain data.
+
+        Returns
+        -------
+        dict
+            Field name -> value, JSON-able (what ``config.json`` of a run directory holds).
+        """
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, settings: dict, *, source: str = "settings") -> TrainConfig:
-        """Settings from :meth:`to_dict`; ``source`` names where they came from in error messages.
+        """Settings from :meth:`to_dict`, or from the ``config.json`` of an older run.
+
+        Parameters
+        ----------
+        settings : dict
+            Field name -> value; keys of :data:`LEGACY_SETTINGS` holding their one value are dropped.
+        source : str, optional
+            Where the settings came from (a file name), named in error messages.
+
+        Returns
+        -------
+        TrainConfig
 
         Raises
         ------
         TrainingError
-            Unknown keys or values out of range.
+            Unknown keys, a legacy key with another value, or values out of range.
         """
+        settings = dict(settings)
+        for name, only_value in LEGACY_SETTINGS.items():
+            if name in settings:
+                value = settings.pop(name)
+                if value != only_value:
+                    raise TrainingError(f"{source}: {name} {value!r} is not supported (only {only_value!r})")
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(settings) - known)
         if unknown:
@@ -143,5 +167,28 @@ class TrainConfig:
 
 
 def learning_rate_at(config: TrainConfig, epoch: int) -> float:
-    """Learning rate used throughout 1-based ``epoch``: ``learning_rate * decay_rate ** (epoch - 1)``."""
+    r"""The learning rate used throughout one epoch (decayed once per epoch, as the paper's code did).
+
+    .. math::
+
+        \eta_e = \eta_1 \, \gamma^{\,e - 1}
+
+    with :math:`\eta_1` = ``config.learning_rate`` and :math:`\gamma` = ``config.decay_rate``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The recipe.
+    epoch : int
+        1-based epoch number.
+
+    Returns
+    -------
+    float
+        The Adam learning rate of that epoch.
+
+    References
+    ----------
+    :cite:`garciavalencia2020sequence`
+    """
     return config.learning_rate * config.decay_rate ** (epoch - 1)

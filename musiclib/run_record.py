@@ -96,7 +96,7 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
     musiclib.profiles.ProfileError
         For an unknown profile.
     """
-    from musiclib import render
+    from musiclib import sound
     from musiclib.profiles import load_profile
 
     settings = load_profile(profile, data_source=data_source)
@@ -123,7 +123,7 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
         "keras_backend": _keras_backend(),
         "packages": versions,
         "fluidsynth": _fluidsynth_version(),
-        "soundfont": str(render.find_soundfont()) if render.audio_available() else None,
+        "soundfont": str(sound.find_soundfont()) if sound.audio_available() else None,
     }
 
 

@@ -121,19 +121,43 @@ def list_checkpoints(run_dir: str | os.PathLike) -> list[Checkpoint]:
 
 
 def save_weights(model, path: Path) -> None:
-    """``model.save_weights`` to ``path`` atomically (the temporary name keeps the ``.weights.h5`` ending)."""
+    """Save a model's weights atomically (the temporary name keeps the ``.weights.h5`` ending).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model.
+    path : Path
+        A ``.weights.h5`` file.
+    """
     with atomic_path(path) as partial:
         model.save_weights(partial)
 
 
 def save_model(model, path: Path) -> None:
-    """``model.save`` to ``path`` (a ``.keras`` file) atomically."""
+    """Save a whole model (architecture and weights) atomically.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model.
+    path : Path
+        A ``.keras`` file.
+    """
     with atomic_path(path) as partial:
         model.save(partial)
 
 
 def write_json(path: Path, content) -> None:
-    """Write ``content`` as indented JSON, atomically."""
+    """Write a run directory's JSON file, indented, atomically.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    content
+        JSON-able data.
+    """
     write_json_atomic(path, content, indent=1)
 
 
@@ -163,10 +187,24 @@ def variable_keys(kind: str, variables) -> list[str]:
 
 
 def variable_arrays(kind: str, variables, values=None) -> dict[str, np.ndarray]:
-    """The arrays of ``variables`` (or the given ``values``, in the same order) keyed by :func:`variable_keys`.
+    """The arrays of ``variables`` keyed by :func:`variable_keys`, for a resume point.
 
     Keys by path, not by position: two variables of the same shape can never be swapped when a
     resume point is read back by a model built in another order or another process.
+
+    Parameters
+    ----------
+    kind : str
+        What the variables are (as for :func:`variable_keys`).
+    variables : sequence of keras.Variable
+        The variables.
+    values : sequence of numpy.ndarray, optional
+        Their arrays, in the same order (default: the variables' current values).
+
+    Returns
+    -------
+    dict
+        Key -> array.
     """
     values = [variable.numpy() for variable in variables] if values is None else values
     return dict(zip(variable_keys(kind, variables), values))
@@ -248,12 +286,28 @@ class ScalarLog:
         self._writer = EventFileWriter(str(log_dir))
 
     def scalar(self, tag: str, value: float, step: int) -> None:
-        """Log ``value`` under ``tag`` at global step ``step``."""
+        """Log one scalar.
+
+        Parameters
+        ----------
+        tag : str
+            TensorBoard tag (e.g. ``"loss"``).
+        value : float
+            The value.
+        step : int
+            Global training step.
+        """
         summary = self._summary.Summary(value=[self._summary.Summary.Value(tag=tag, simple_value=value)])
         self._writer.add_event(self._event.Event(wall_time=time.time(), step=step, summary=summary))
 
     def restart(self, step: int) -> None:
-        """Tell TensorBoard that events after ``step`` from an earlier session are stale (SessionLog START)."""
+        """Tell TensorBoard that events after ``step`` from an earlier session are stale (SessionLog START).
+
+        Parameters
+        ----------
+        step : int
+            The global step a resumed run continues from.
+        """
         session_log = self._event.SessionLog(status=self._event.SessionLog.START)
         self._writer.add_event(self._event.Event(wall_time=time.time(), step=step, session_log=session_log))
 

@@ -46,14 +46,30 @@ class SongScores:
 
     @property
     def cross_entropy(self) -> float:
-        """Mean negative log-likelihood in nats per predicted note over all songs."""
+        r"""Mean negative log-likelihood over all songs, :math:`\sum_s \mathrm{NLL}_s / \sum_s T_s`, in nats per predicted note."""
         return float(self.nll.sum() / self.tokens.sum())
 
     def grouped(self, keys: Sequence) -> SongScores:
-        """Scores summed over songs that share a key (one row per distinct key, in order of first
-        appearance): the resampling unit of :meth:`interval` then becomes the group. Use it when
-        songs are not independent, e.g. the 12 transpositions of one melody in DB12
-        (:func:`transposition_keys`). :attr:`cross_entropy` is unchanged."""
+        """Scores summed over songs that share a key, so that the group is the resampling unit.
+
+        Use it when songs are not independent, e.g. the 12 transpositions of one melody in DB12
+        (:func:`transposition_keys`). :attr:`cross_entropy` is unchanged.
+
+        Parameters
+        ----------
+        keys : sequence
+            One hashable key per song.
+
+        Returns
+        -------
+        SongScores
+            One row per distinct key, in order of first appearance.
+
+        Raises
+        ------
+        ValueError
+            When there is not one key per song.
+        """
         if len(keys) != len(self.nll):
             raise ValueError(f"grouped needs one key per song: {len(keys)} keys for {len(self.nll)} songs")
         index = {key: position for position, key in enumerate(dict.fromkeys(keys))}
@@ -148,18 +164,39 @@ def _ratio_of_sums(nll: np.ndarray, tokens: np.ndarray, axis: int = -1) -> np.nd
 
 
 def transposition_keys(sequences: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:
-    """One key per song that transposed copies share: its successive differences (semitones).
+    """One key per song that transposed copies share: its successive differences.
 
     The DB12 variant holds 12 transpositions of every melody; grouping by these keys
     (:meth:`SongScores.grouped`) makes the melody, not the copy, the bootstrap's unit. Two
     different melodies with the same intervals would share a group, which only widens the
     interval.
+
+    Parameters
+    ----------
+    sequences : sequence of sequence of int
+        Songs as MIDI pitches.
+
+    Returns
+    -------
+    list of tuple of int
+        Per song, its intervals in semitones.
     """
     return [tuple(np.diff(np.asarray(song, dtype=np.int64)).tolist()) for song in sequences]
 
 
 def scores_from_log_probabilities(log_probabilities: Sequence[np.ndarray]) -> SongScores:
-    """:class:`SongScores` from per-song arrays of natural-log probabilities of the predicted notes."""
+    """Per-song scores from the log probabilities of the predicted notes.
+
+    Parameters
+    ----------
+    log_probabilities : sequence of numpy.ndarray
+        One array per song: the natural-log probability of each predicted note.
+
+    Returns
+    -------
+    SongScores
+        ``nll`` = minus each array's sum (nats), ``tokens`` = each array's length.
+    """
     return SongScores(
         nll=np.array([-float(np.sum(song)) for song in log_probabilities], dtype=np.float64),
         tokens=np.array([len(song) for song in log_probabilities], dtype=np.int64),
@@ -167,10 +204,24 @@ def scores_from_log_probabilities(log_probabilities: Sequence[np.ndarray]) -> So
 
 
 def score_ngram(model, sequences: Sequence[Sequence[int]]) -> SongScores:
-    """Score an n-gram model (``ngram.NgramModel`` or ``ngram.KneserNeyModel``) on songs.
+    """Score an n-gram model on songs: every token after the first of each song is predicted.
 
-    Every token after the first of each song is predicted (see the module docstring).
-    Raises ``musiclib.sequences.UnknownTokenError`` for a token outside the model's vocabulary.
+    Parameters
+    ----------
+    model : musiclib.ngram.NgramModel or musiclib.ngram.KneserNeyModel
+        A fitted n-gram model.
+    sequences : sequence of sequence of int
+        Songs (MIDI pitches or intervals in semitones).
+
+    Returns
+    -------
+    SongScores
+        In the order of ``sequences``.
+
+    Raises
+    ------
+    musiclib.sequences.UnknownTokenError
+        A token outside the model's vocabulary.
     """
     return scores_from_log_probabilities(model.token_log_probabilities(sequences))
 
@@ -193,8 +244,8 @@ def score_keras(
         The model's vocabulary.
     sequences : sequence of sequence of int
         Songs (MIDI pitches or intervals in semitones).
-    tokens_per_batch : int
-        Bound on padded tokens per forward pass.
+    tokens_per_batch : int, optional
+        Bound on padded tokens per forward pass (memory).
 
     Returns
     -------
@@ -207,8 +258,23 @@ def score_keras(
 def keras_log_probabilities(
     model, vocab, sequences: Sequence[Sequence[int]], *, tokens_per_batch: int = DEFAULT_TOKENS_PER_BATCH
 ) -> list[np.ndarray]:
-    """Natural-log probability of every token after the first of each song under a Keras model
-    (one float64 array per song, in the order of ``sequences``); see :func:`score_keras`."""
+    """Natural-log probability of every token after the first of each song under a Keras model.
+
+    Parameters
+    ----------
+    model, vocab, sequences, tokens_per_batch
+        As for :func:`score_keras`.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One float64 array per song, in the order of ``sequences`` (empty for a one-note song).
+
+    Raises
+    ------
+    musiclib.sequences.UnknownTokenError
+        A token outside ``vocab``.
+    """
     encoded = [np.asarray(vocab.encode(list(song)), dtype=np.int32) if len(song) else np.zeros(0, np.int32) for song in sequences]
     result: list[np.ndarray] = [np.zeros(0) for _ in encoded]
     order = sorted((index for index, ids in enumerate(encoded) if len(ids) >= 2), key=lambda index: len(encoded[index]))

@@ -9,7 +9,8 @@ variants of that list:
 - **DB12**: every song transposed 12 times around middle C (data augmentation, :func:`to_db12`).
 
 Units: pitches are MIDI numbers (60 = C4), intervals are semitones, durations are integer sixteenth
-notes. This module needs numpy only; reading music files in is :mod:`musiclib.corpus`.
+notes. This module needs numpy only; reading music files in is :mod:`musiclib.corpus`, prepared
+data on disk :mod:`musiclib.prepared`.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def variant_sequences(melodies: Iterable[Melody], variant: str) -> list[list[int
     DataError
         For an unknown variant.
     """
-    _check_variant(variant)
+    check_variant(variant)
     if variant == "control":
         return [list(melody.pitches) for melody in melodies]
     if variant == "interval":
@@ -259,8 +260,19 @@ def variant_sequences(melodies: Iterable[Melody], variant: str) -> list[list[int
     return [version for melody in melodies for version in to_db12(melody.pitches)]
 
 
-def _check_variant(variant: str) -> None:
-    """Raise :class:`DataError` naming ``variant`` unless it is one of :data:`VARIANTS`."""
+def check_variant(variant: str) -> None:
+    """Check a variant name.
+
+    Parameters
+    ----------
+    variant : str
+        Should be one of :data:`VARIANTS`.
+
+    Raises
+    ------
+    DataError
+        Naming ``variant`` and the valid names, unless it is one of them.
+    """
     if variant not in VARIANTS:
         raise DataError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
 
@@ -448,45 +460,6 @@ def prepare_variant(splits: Splits, variant: str) -> VariantData:
     return VariantData(variant, vocab, train, kept["validation"], kept["test"], dropped_unknown)
 
 
-def load_prepared(prepared_dir: str | os.PathLike, variant: str) -> VariantData:
-    """The :class:`VariantData` of ``variant`` written by :func:`musiclib.corpus.prepare`.
-
-    Parameters
-    ----------
-    prepared_dir : str or path
-        The folder given to ``prepare`` (``python -m musiclib prepare --out``).
-    variant : {"control", "interval", "db12"}
-        Which variant to read.
-
-    Returns
-    -------
-    VariantData
-
-    Raises
-    ------
-    FileNotFoundError
-        Naming the folder if it holds no finished preparation (no ``report.json``).
-    DataError
-        If a file is malformed, or for an unknown variant.
-    """
-    _check_variant(variant)
-    prepared_dir = Path(prepared_dir)
-    if not (prepared_dir / "report.json").is_file():
-        raise FileNotFoundError(
-            f"{str(prepared_dir)!r} holds no finished preparation (no report.json); "
-            f"run: python -m musiclib prepare --out {prepared_dir}"
-        )
-    sequences_path = prepared_dir / variant / "sequences.json"
-    try:
-        stored = json.loads(sequences_path.read_text())
-        splits = {name: [list(sequence) for sequence in stored[name]] for name in SPLIT_NAMES}
-        dropped_unknown = dict(stored["dropped_unknown"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise DataError(f"prepared file {str(sequences_path)!r} cannot be read: {error}") from None
-    vocab = Vocabulary.load(prepared_dir / variant / "vocab.json")
-    return VariantData(variant, vocab, splits["train"], splits["validation"], splits["test"], dropped_unknown)
-
-
 def note_name(pitch: int) -> str:
     """Scientific pitch name of MIDI number :math:`p`: class :math:`p \\bmod 12`, octave :math:`\\lfloor p / 12 \\rfloor - 1`.
 
@@ -521,7 +494,7 @@ def token_label(token: int, variant: str) -> str:
     DataError
         For an unknown variant.
     """
-    _check_variant(variant)
+    check_variant(variant)
     if variant == "interval":
         return f"{int(token):+d}" if token else "0"
     return note_name(token)

@@ -1,4 +1,4 @@
-r"""Short- and long-term structure of melodies (issue 10, paper 3's claim).
+r"""Short- and long-term structure of melodies (paper 3's claim :cite:`garciavalencia2020crossentropy`).
 
 Paper 3 claims that cross-entropy training reduces randomness (short-term structure) but
 struggles with long-term consistency. To test it, each melody (MIDI pitches) gets

@@ -45,7 +45,7 @@ import numpy as np
 
 from musiclib.sequences import VariantData, Vocabulary, token_label
 from musiclib.models import build_model
-from musiclib.recipe import BATCHINGS, PAPER_EPOCHS, TrainConfig, TrainingError, learning_rate_at  # noqa: F401
+from musiclib.recipe import PAPER_EPOCHS, TrainConfig, TrainingError, learning_rate_at  # noqa: F401
 from musiclib.runfiles import (  # noqa: F401  (re-exported: the run directory's names are part of this API)
     BEST_MODEL_FILE,
     CHECKPOINT_DIR,
@@ -98,7 +98,13 @@ class Batches:
         return self.inputs.size
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs and targets as [num_batches * batch_size, seq_length], batch after batch (for ``model.fit``)."""
+        """Inputs and targets as rows, batch after batch (for ``model.fit``).
+
+        Returns
+        -------
+        inputs, targets : numpy.ndarray
+            Token ids, [num_batches * batch_size, seq_length] each.
+        """
         num_batches, batch_size, seq_length = self.inputs.shape
         shape = (num_batches * batch_size, seq_length)
         return self.inputs.reshape(shape), self.targets.reshape(shape)

@@ -76,7 +76,22 @@ class EarlyStopping:
     checks_since_improvement: int = 0
 
     def update(self, val_loss: float, step: int, epoch: int) -> bool:
-        """Record a check at ``step`` of 1-based ``epoch``; True when it is the best so far."""
+        """Record one validation check.
+
+        Parameters
+        ----------
+        val_loss : float
+            Validation loss of the check, nats per note.
+        step : int
+            Global training step of the check.
+        epoch : int
+            1-based epoch of the check.
+
+        Returns
+        -------
+        bool
+            True when it is the lowest validation loss so far (the best weights change).
+        """
         if val_loss < self.reference_loss - self.min_delta:
             self.reference_loss, self.checks_since_improvement = val_loss, 0
         else:
@@ -112,10 +127,20 @@ def validation_points(steps_per_epoch: int, validations_per_epoch: int) -> list[
 
 
 def validation_rows(inputs: np.ndarray) -> np.ndarray:
-    """Paper batches [num_batches, batch_size, seq_length] as ``batch_size`` whole rows [batch_size, num_batches*seq_length].
+    """The paper's batches laid out as whole rows.
 
     Running a non-stateful model over these rows at once equals running the stateful model batch
     after batch with its states carried (row r of batch b + 1 continues row r of batch b).
+
+    Parameters
+    ----------
+    inputs : numpy.ndarray
+        Token ids, [num_batches, batch_size, seq_length].
+
+    Returns
+    -------
+    numpy.ndarray
+        [batch_size, num_batches * seq_length], C-contiguous.
     """
     num_batches, batch_size, seq_length = inputs.shape
     return np.ascontiguousarray(inputs.transpose(1, 0, 2).reshape(batch_size, num_batches * seq_length))
@@ -230,7 +255,13 @@ class TrainingLoop(keras.callbacks.Callback):
         return self.position.history
 
     def run(self, train_batches, validation_batches) -> None:
-        """Train from the current position until the epoch cap or until patience runs out."""
+        """Train from the current position until the epoch cap or until patience runs out.
+
+        Parameters
+        ----------
+        train_batches, validation_batches : musiclib.train.Batches
+            The paper's batches of the training and validation splits.
+        """
         inputs, targets = train_batches.rows()
         validation = validation_rows(validation_batches.inputs), validation_rows(validation_batches.targets)
         model, batch_size, position = self.training_model, self.config.batch_size, self.position
@@ -261,7 +292,13 @@ class TrainingLoop(keras.callbacks.Callback):
         return float(str(np.float32(float(self.training_model.optimizer.learning_rate))))
 
     def check(self, validation_inputs: np.ndarray, validation_targets: np.ndarray) -> None:
-        """Score the current weights on the validation rows; update early stopping and the best weights."""
+        """Score the current weights on the validation rows; update early stopping and the best weights.
+
+        Parameters
+        ----------
+        validation_inputs, validation_targets : numpy.ndarray
+            Token ids as whole rows (:func:`validation_rows`), [batch_size, tokens].
+        """
         position = self.position
         weights = self.training_model.get_weights()
         self.validation_model.set_weights(weights)
@@ -273,7 +310,13 @@ class TrainingLoop(keras.callbacks.Callback):
             self.best_weights = weights
 
     def end_epoch(self, learning_rate: float) -> None:
-        """Record the epoch in progress (or its part done, when patience ran out in its middle)."""
+        """Record the epoch in progress (or its part done, when patience ran out in its middle).
+
+        Parameters
+        ----------
+        learning_rate : float
+            The epoch's learning rate (:func:`~musiclib.recipe.learning_rate_at`).
+        """
         position = self.position
         epoch_losses = [entry["loss"] for entry in self.history["steps"][-position.batch_in_epoch :]]
         record = {
@@ -323,7 +366,13 @@ class TrainingLoop(keras.callbacks.Callback):
         save_weights(self.training_model, self.run_dir / CHECKPOINT_DIR / INITIAL_WEIGHTS)
 
     def save_checkpoint(self, loss: float) -> None:
-        """Save the current weights as the checkpoint of this step (``loss``: its training batch loss)."""
+        """Save the current weights as the checkpoint of this step.
+
+        Parameters
+        ----------
+        loss : float
+            The step's training batch loss, nats per note (part of the file name).
+        """
         save_weights(self.training_model, checkpoint_path(self.run_dir, self.position.step, loss))
 
     def _variable_groups(self) -> list[tuple[str, list]]:

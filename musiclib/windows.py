@@ -36,7 +36,17 @@ class Songs:
         return len(self.offsets) - 1
 
     def slice(self, first: int, stop: int) -> Songs:
-        """Songs ``first..stop-1`` as their own concatenation."""
+        """Some of the songs as their own concatenation.
+
+        Parameters
+        ----------
+        first, stop : int
+            Songs ``first .. stop - 1`` (0-based).
+
+        Returns
+        -------
+        Songs
+        """
         begin, end = self.offsets[first], self.offsets[stop]
         durations = None if self.durations_16th is None else self.durations_16th[begin:end]
         return Songs(self.pitches[begin:end], self.offsets[first : stop + 1] - begin, durations)
@@ -127,7 +137,24 @@ def _songs(
 
 
 def one_song(pitches, durations_16th=None) -> Songs:
-    """One melody as :class:`Songs`; ValueError (naming "the melody") for bad pitches or durations."""
+    """One melody as :class:`Songs`.
+
+    Parameters
+    ----------
+    pitches : sequence of int
+        MIDI numbers, at least two.
+    durations_16th : sequence of int, optional
+        Durations in sixteenth notes (>= 1), one per pitch.
+
+    Returns
+    -------
+    Songs
+
+    Raises
+    ------
+    ValueError
+        Naming "the melody", for bad pitches or durations.
+    """
     return _songs([pitches], None if durations_16th is None else [durations_16th], lambda _: "the melody")
 
 
@@ -176,7 +203,21 @@ def melody_songs(melodies, rhythm: bool) -> Songs:
 
 
 def note_windows(songs: Songs, span: int) -> Windows:
-    """Paper 1: windows of ``span`` notes, hop 1; one window (the whole song) when it has <= span notes."""
+    """Paper 1's windows: ``span`` consecutive notes, moved by one note.
+
+    Parameters
+    ----------
+    songs : Songs
+        The melodies.
+    span : int
+        Window length in notes (>= 1).
+
+    Returns
+    -------
+    Windows
+        :math:`n - s + 1` windows for a song of :math:`n > s` notes; one window (the whole song)
+        when it has :math:`n \\le s` notes.
+    """
     lengths = np.diff(songs.offsets)
     windows_per_song = np.where(lengths <= span, 1, lengths - span + 1)
     song = np.repeat(np.arange(songs.count), windows_per_song)
@@ -186,10 +227,23 @@ def note_windows(songs: Songs, span: int) -> Windows:
 
 
 def grid_windows(songs: Songs, span_16th: int, hop_16th: int) -> Windows:
-    """Paper 4: windows of ``span_16th`` sixteenths moved by ``hop_16th`` over the sixteenth-note grid.
+    """Paper 4's windows: a span of sixteenth notes moved by a hop over the sixteenth-note grid.
 
-    A song whose grid has <= span_16th positions is one window. Each window holds the notes whose
-    onsets fall inside it (empty grid positions are ignored); windows without any onset are dropped.
+    Parameters
+    ----------
+    songs : Songs
+        The melodies, with durations.
+    span_16th : int
+        Window length in sixteenth notes.
+    hop_16th : int
+        Window step in sixteenth notes.
+
+    Returns
+    -------
+    Windows
+        Each holds the notes whose onsets fall inside it (empty grid positions are ignored);
+        windows without any onset are dropped. A song whose grid has at most ``span_16th``
+        positions is one window.
     """
     onsets = np.concatenate([[0], np.cumsum(songs.durations_16th)])  # one time axis for all songs
     song_onset = onsets[songs.offsets]
@@ -327,7 +381,18 @@ def _macroharmony_penalty(distinct: np.ndarray) -> np.ndarray:
 
 
 def cmm(songs: Songs) -> np.ndarray:
-    """Conjunct melodic motion per song, semitones (:func:`musiclib.metrics.conjunct_melodic_motion`)."""
+    """Conjunct melodic motion of every song (:func:`musiclib.metrics.conjunct_melodic_motion`).
+
+    Parameters
+    ----------
+    songs : Songs
+        Melodies of at least two notes.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 [n_songs]: mean absolute interval, semitones.
+    """
     steps_before = np.concatenate([[0], np.cumsum(np.abs(np.diff(songs.pitches)))])
     # the song's last note has no step inside the song: stop at offsets[s + 1] - 1
     total_steps = steps_before[songs.offsets[1:] - 1] - steps_before[songs.offsets[:-1]]
@@ -335,14 +400,44 @@ def cmm(songs: Songs) -> np.ndarray:
 
 
 def lm(songs: Songs, windows: Windows, pitch_class: bool) -> np.ndarray:
-    """Limited macroharmony per song over ``windows`` (:func:`musiclib.metrics.limited_macroharmony`)."""
+    """Limited macroharmony of every song (:func:`musiclib.metrics.limited_macroharmony`).
+
+    Parameters
+    ----------
+    songs : Songs
+        The melodies.
+    windows : Windows
+        From :func:`note_windows` or :func:`grid_windows`.
+    pitch_class : bool
+        Count distinct pitch classes instead of exact pitches.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 [n_songs]: the mean window penalty (unitless, lower is better).
+    """
     keys = songs.pitches % 12 if pitch_class else songs.pitches
     penalties = _macroharmony_penalty(_distinct_counts(keys, windows))
     return _mean_per_song(penalties.astype(np.float64), windows, songs.count)
 
 
 def centr(songs: Songs, windows: Windows, pitch_class: bool) -> np.ndarray:
-    """Centricity per song over ``windows`` (:func:`musiclib.metrics.centricity`)."""
+    """Centricity of every song (:func:`musiclib.metrics.centricity`).
+
+    Parameters
+    ----------
+    songs : Songs
+        The melodies.
+    windows : Windows
+        From :func:`note_windows` or :func:`grid_windows`.
+    pitch_class : bool
+        Use the most common pitch class instead of the longest run of one pitch.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 [n_songs]: the mean window share, in (0, 1] (higher is more centric).
+    """
     if pitch_class:
         largest = _most_common_counts(songs.pitches % 12, 12, windows)
     else:
@@ -351,7 +446,27 @@ def centr(songs: Songs, windows: Windows, pitch_class: bool) -> np.ndarray:
 
 
 def scores(songs: Songs, *, span: int, hop_16th: int, pitch_class: bool, rhythm: bool) -> dict[str, np.ndarray]:
-    """``{"CMM": ..., "LM": ..., "CENTR": ...}``, one value per song, windows by note or by grid (``rhythm``)."""
+    """The three metrics of every song.
+
+    Parameters
+    ----------
+    songs : Songs
+        The melodies (with durations when ``rhythm``).
+    span : int
+        Window length: notes, or sixteenth notes when ``rhythm``.
+    hop_16th : int
+        Window step in sixteenth notes (used when ``rhythm``).
+    pitch_class : bool
+        The pitch-class variants of LM and CENTR.
+    rhythm : bool
+        Windows over the sixteenth-note grid (:func:`grid_windows`) instead of notes
+        (:func:`note_windows`).
+
+    Returns
+    -------
+    dict
+        ``{"CMM": ..., "LM": ..., "CENTR": ...}``, each float64 [n_songs].
+    """
     windows = grid_windows(songs, span, hop_16th) if rhythm else note_windows(songs, span)
     return {
         "CMM": cmm(songs),

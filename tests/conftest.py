@@ -76,47 +76,28 @@ def write_profile(tmp_path, text, name="tiny"):
     return path
 
 
+# Appended for the trained fixture only: TINY_PROFILE is also the base of the profile-error tests.
+TINY_REPLICATES = """
+[replicates]
+seeds = [1]
+variants = ["control"]
+cells = ["lstm"]
+"""
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
-    """The tiny profile trained once: (profile, runs_dir, data, grid result)."""
+    """The tiny profile (with one replicate seed of the LSTM) trained once: 4 control runs (lstm /
+    ugrnn x 1 / 2 layers of 8 units, one epoch on 40 songs). Returns (profile, runs_dir, data, grid
+    result); the profile file is ``runs_dir.parent / "tiny.toml"``."""
     from musiclib.grid import load_data, run_grid
     from musiclib.profiles import load_profile
 
     root = tmp_path_factory.mktemp("grid")
-    profile = load_profile(write_profile(root, TINY_PROFILE))
+    profile = load_profile(write_profile(root, TINY_PROFILE + TINY_REPLICATES))
     data = load_data(profile)
     result = run_grid(profile, root / "runs", data=data)
     return profile, root / "runs", data, result
-
-
-@pytest.fixture(scope="session")
-def tiny_control_profile():
-    """The smoke profile shrunk to 4 tiny control runs (lstm / ugrnn x 1 / 2 layers of 8 units) on
-    40 songs, 4 songs x 8 notes per selected model; one replicate seed of the LSTM."""
-    from dataclasses import replace
-
-    from musiclib.profiles import ReplicateSettings, load_profile
-
-    smoke = load_profile("smoke")
-    return replace(
-        smoke,
-        name="tiny-control",
-        data=replace(smoke.data, max_songs=40),
-        grid=replace(smoke.grid, variants=("control",), cells=("lstm", "ugrnn"), layers=(1, 2), workers=1),
-        train=replace(smoke.train, rnn_size=8, batch_size=4, seq_length=10),
-        generation=replace(smoke.generation, n_songs=4, n_notes=8),
-        replicates=ReplicateSettings(seeds=(1,), variants=("control",), cells=("lstm",)),
-    )
-
-
-@pytest.fixture(scope="session")
-def tiny_control_grid(tiny_control_profile, tmp_path_factory):
-    """``tiny_control_profile`` trained once: (profile, runs_dir, data, grid result)."""
-    from musiclib.grid import load_data, run_grid
-
-    runs_dir = tmp_path_factory.mktemp("tiny-control-runs")
-    data = load_data(tiny_control_profile)
-    return tiny_control_profile, runs_dir, data, run_grid(tiny_control_profile, runs_dir, data=data)
 
 
 @pytest.fixture(scope="session")

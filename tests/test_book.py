@@ -25,7 +25,7 @@ import nbformat
 import pytest
 import yaml
 
-from musiclib import edition, render, reproduce
+from musiclib import edition, reproduce, sound
 from musiclib.run_record import RUN_RECORD_MARKDOWN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,7 +299,7 @@ def test_experiment_pages_show_tables_figures_scores_and_players(browser, served
     assert scores >= 4 * expected["scores"], f"{name}: {scores} engraved notes"
     midi_links = page.eval_on_selector_all("a.musiclib-midi", "links => links.map(a => a.href.slice(0, 26))")
     assert all(link == "data:audio/midi;base64,TVR" for link in midi_links)  # "MThd" header
-    if render.audio_available():
+    if sound.audio_available():
         durations = page.eval_on_selector_all("audio", AUDIO_DURATIONS)
         assert len(durations) >= expected["players"], f"{name}: {len(durations)} audio players"
         assert all(duration > 1 for duration in durations), f"{name}: audio durations {durations}"

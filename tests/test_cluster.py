@@ -21,11 +21,11 @@ from musiclib import cli
 from musiclib.cluster import (
     ENVIRONMENT_VARIABLE,
     ClusterSettings,
-    predict_wall_time,
     read_attempts,
     resume_step,
     settings_for_grid,
 )
+from musiclib.scaling import predict_wall_time
 from musiclib.profiles import ProfileError, load_profile
 from musiclib.grid import grid_points, run_dir
 from musiclib.train import COMPLETE_FILE

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from musiclib import corpus, pickles, sequences
+from musiclib import corpus, pickles, prepared, sequences
 from musiclib.corpus import load_corpus
 from musiclib.sequences import DataError, prepare_variant, split_melodies, to_intervals
 
@@ -234,7 +234,7 @@ def test_prepare_cli_writes_loadable_datasets(tmp_path, capsys, essen_slice):
     assert report["load"]["kept"] == 250 and sum(report["splits"].values()) == 250
     splits = split_melodies(essen_slice.melodies)
     for variant in sequences.VARIANTS:
-        loaded = sequences.load_prepared(out, variant)
+        loaded = prepared.load_prepared(out, variant)
         expected = prepare_variant(splits, variant)
         assert loaded.vocab == expected.vocab and loaded.train == expected.train
         assert loaded.validation == expected.validation and loaded.dropped_unknown == expected.dropped_unknown
@@ -244,7 +244,7 @@ def test_prepare_cli_writes_loadable_datasets(tmp_path, capsys, essen_slice):
 
 def test_load_prepared_names_a_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no finished preparation"):
-        sequences.load_prepared(tmp_path, "control")
+        prepared.load_prepared(tmp_path, "control")
 
 
 def test_prepare_cli_names_every_unreadable_file_it_skipped(tmp_path, capsys):

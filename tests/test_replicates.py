@@ -88,18 +88,18 @@ def test_replicates_section_is_checked(tmp_path):
 
 
 @pytest.mark.slow
-def test_replicates_train_through_the_grid(tiny_control_grid):
-    profile, runs_dir, data, result = tiny_control_grid
+def test_replicates_train_through_the_grid(tiny):
+    profile, runs_dir, data, result = tiny
     selection = analyses.select_layers(result)
     lstm = grid.GridPoint("control", "lstm", int(selection.set_index("cell").loc["lstm", "num_layers"]))
     assert replicate_points(profile, selection) == [lstm]
     replicates = train_replicates(profile, runs_dir, selection, data=data)
     assert sorted(replicates) == [0, 1]
     folder = f"{lstm.cell}-{lstm.num_layers}"
-    assert (runs_dir / "tiny-control" / "replicates" / "seed-1" / "control" / folder / "complete.json").is_file()
+    assert (runs_dir / profile.name / "replicates" / "seed-1" / "control" / folder / "complete.json").is_file()
     first, second = (replicates[seed].runs[lstm] for seed in (0, 1))
     assert first.run_dir == grid.run_dir(runs_dir, profile, lstm)
     assert not np.allclose(first.model.get_layer("logits").get_weights()[0], second.model.get_layer("logits").get_weights()[0])
     per_song = replicate_song_metrics(profile, replicates, selection)
-    assert per_song.groupby("training_seed").size().tolist() == [4, 4]
+    assert per_song.groupby("training_seed").size().tolist() == [profile.generation.n_songs] * 2
     assert set(per_song["cell"]) == {"lstm"}

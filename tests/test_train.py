@@ -93,7 +93,6 @@ def test_defaults_are_the_papers_recipe():
         (dict(learning_rate=-1.0), r"--learning_rate must be a positive number"),
         (dict(decay_rate=1.5), r"--decay_rate must be in \(0, 1\]"),
         (dict(grad_clip=float("nan")), r"--grad_clip must be a positive number"),
-        (dict(batching="shuffled"), r"--batching 'shuffled' is not one of paper"),
         (dict(patience=-1), r"--patience must be a non-negative integer, got -1"),
         (dict(min_delta=-0.1), r"--min_delta must be a non-negative number \(nats per note\)"),
         (dict(validations_per_epoch=0), r"--validations_per_epoch must be a positive integer, got 0"),
@@ -110,6 +109,14 @@ def test_checkpoint_steps_are_sorted_without_repeats_and_survive_json():
     assert config.checkpoint_steps == (0, 20, 30, 750)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert TrainConfig().patience == 0  # early stopping is off by default: the paper's fixed epochs
+
+
+def test_a_run_saved_with_the_old_batching_setting_still_loads():
+    saved = {**TrainConfig().to_dict(), "batching": "paper"}
+    assert TrainConfig.from_dict(saved) == TrainConfig()
+    assert "batching" not in TrainConfig().to_dict()
+    with pytest.raises(TrainingError, match=r"old/config.json: batching 'shuffled' is not supported \(only 'paper'\)"):
+        TrainConfig.from_dict({**saved, "batching": "shuffled"}, source="old/config.json")
 
 
 def test_unknown_saved_settings_are_refused_with_the_source_named():
@@ -266,36 +273,42 @@ def test_tensorboard_scalars_and_projector_files(reference_run):
 
 @pytest.mark.slow
 def test_same_seed_same_losses_and_a_finished_run_is_reused(reference_run, control_data, tmp_path):
-    again = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
-    assert _step_losses(again.history) == _step_losses(reference_run.history)
-    assert [e["val_loss"] for e in again.history["epochs"]] == [e["val_loss"] for e in reference_run.history["epochs"]]
+    one_epoch = TrainConfig(**{**TINY, "num_epochs": 1})  # the reference run's first epoch, exactly
+    again = train(one_epoch, control_data, tmp_path, progress=False)
+    steps = len(again.history["steps"])
+    assert _step_losses(again.history) == _step_losses(reference_run.history)[:steps]
+    assert again.history["epochs"][0]["val_loss"] == reference_run.history["epochs"][0]["val_loss"]
 
     final_written = (tmp_path / FINAL_MODEL_FILE).stat().st_mtime_ns
-    reused = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
+    reused = train(one_epoch, control_data, tmp_path, progress=False)
     assert (tmp_path / FINAL_MODEL_FILE).stat().st_mtime_ns == final_written
     assert reused.history == again.history
 
     with pytest.raises(TrainingError, match=r"other settings \(num_layers 2 here, 1 there\).*--force"):
-        train(TrainConfig(**{**TINY, "num_layers": 2}), control_data, tmp_path, progress=False)
+        train(TrainConfig(**{**TINY, "num_epochs": 1, "num_layers": 2}), control_data, tmp_path, progress=False)
     fewer_songs = sequences.VariantData(**{**vars(control_data), "train": control_data.train[:-20]})
     with pytest.raises(TrainingError, match=r"training data of \d+ tokens here, \d+ there"):
-        train(TrainConfig(**TINY), fewer_songs, tmp_path, progress=False)
+        train(one_epoch, fewer_songs, tmp_path, progress=False)
 
     retrained = train(TrainConfig(**{**TINY, "num_epochs": 1, "seed": 1}), control_data, tmp_path, force=True, progress=False)
     assert len(retrained.history["epochs"]) == 1
     assert retrained.history["steps"][0]["loss"] != reference_run.history["steps"][0]["loss"]  # another seed
-    assert json.loads((tmp_path / "config.json").read_text())["num_epochs"] == 1
+    assert json.loads((tmp_path / "config.json").read_text())["seed"] == 1
     assert list_checkpoints(tmp_path)[-1].step == retrained.history["steps"][-1]["step"]  # no stale checkpoints
 
 
 @pytest.mark.slow
-def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control_data, tmp_path):
+def test_interrupted_run_resumes_from_its_last_checkpoint_reading_arrays_by_key(reference_run, control_data, tmp_path):
+    """The resume file's arrays, stored here in reversed order, are read by key: the run continues
+    as the uninterrupted one. A file in the old positional layout is refused with the fix named."""
     resume_point = tmp_path / RESUME_FILE
     _train_until_ctrl_c(TrainConfig(**TINY), control_data, tmp_path)
     assert not (tmp_path / COMPLETE_FILE).exists()
     with np.load(resume_point) as saved:
         resumed_from = json.loads(str(saved["position"]))["step"]
+        arrays = {key: saved[key] for key in reversed(saved.files)}
     assert 0 < resumed_from < reference_run.history["steps"][-1]["step"]
+    np.savez(resume_point, **arrays)
     written_before = {c.step: c.path.stat().st_mtime_ns for c in list_checkpoints(tmp_path) if c.step <= resumed_from}
 
     resumed = train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
@@ -306,6 +319,12 @@ def test_interrupted_run_resumes_from_its_last_checkpoint(reference_run, control
         [e["val_loss"] for e in reference_run.history["epochs"]], abs=1e-6
     )
     assert [c.step for c in list_checkpoints(tmp_path)] == [c.step for c in list_checkpoints(reference_run.run_dir)]
+
+    positional = {f"weight_{index:04d}": array for index, array in enumerate(arrays.values())}
+    np.savez(resume_point, position=arrays["position"], **positional)
+    (tmp_path / COMPLETE_FILE).unlink()
+    with pytest.raises(ValueError, match=r"has no array 'weight/embedding/embeddings'.*resume=False / --force"):
+        train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
 
 
 def test_data_of_another_variant_is_refused(control_data, tmp_path):
@@ -424,27 +443,6 @@ def test_a_kill_in_the_middle_of_patience_resumes_to_the_uninterrupted_run(early
         assert resumed.summary[key] == reference.summary[key], key
     for mine, theirs in zip(resumed.model.get_weights(), reference.model.get_weights()):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
-
-
-@pytest.mark.slow
-def test_resume_arrays_are_read_by_key_not_by_position(overfit_data, tmp_path):
-    """A resume file whose arrays are stored in another order resumes the same; one in the old
-    positional layout is refused with the fix named."""
-    config = TrainConfig(**{**OVERFIT, "num_epochs": 2, "patience": 0})
-    reference = train(config, overfit_data, tmp_path / "reference", progress=False)
-    resume_point = tmp_path / "run" / RESUME_FILE
-    _train_until_ctrl_c(config, overfit_data, tmp_path / "run")
-    with np.load(resume_point) as saved:
-        arrays = {key: saved[key] for key in reversed(saved.files)}
-    np.savez(resume_point, **arrays)
-    resumed = train(config, overfit_data, tmp_path / "run", progress=False)
-    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
-
-    positional = {f"weight_{index:04d}": array for index, array in enumerate(arrays.values())}
-    np.savez(resume_point, position=arrays["position"], **positional)
-    (tmp_path / "run" / COMPLETE_FILE).unlink()
-    with pytest.raises(ValueError, match=r"has no array 'weight/embedding/embeddings'.*resume=False / --force"):
-        train(config, overfit_data, tmp_path / "run", progress=False)
 
 
 def test_variable_keys_are_paths_and_repeated_paths_are_numbered():

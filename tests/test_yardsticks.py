@@ -35,8 +35,8 @@ def test_selection_rules_by_hand():
 
 
 @pytest.mark.slow
-def test_held_out_table_scores_models_and_yardsticks_on_the_same_test_notes(tiny_control_grid):
-    profile, runs_dir, data, result = tiny_control_grid
+def test_held_out_table_scores_models_and_yardsticks_on_the_same_test_notes(tiny):
+    profile, runs_dir, data, result = tiny
     selection = analyses.select_layers(result)
     runs = analyses.selected_runs(result, selection)
     table = held_out_table(data, selection, runs, max_order=3)
