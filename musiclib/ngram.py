@@ -258,7 +258,7 @@ class KneserNeyModel:
 
     References
     ----------
-    .. [1] :cite:`chen1999smoothing`
+    :cite:`chen1999smoothing`
     """
 
     order: int

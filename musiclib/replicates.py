@@ -116,7 +116,7 @@ def hierarchical_resamples(
 
     References
     ----------
-    .. [1] :cite:`field2007bootstrapping`
+    :cite:`field2007bootstrapping`
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     lengths = np.array([len(group) for group in groups])

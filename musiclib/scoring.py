@@ -107,7 +107,7 @@ class SongScores:
 
         References
         ----------
-        .. [1] :cite:`efron1993bootstrap`
+        :cite:`efron1993bootstrap`
         """
         from scipy.stats import bootstrap
 

@@ -240,8 +240,7 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
 
     References
     ----------
-    .. [1] Holm, S. (1979). A simple sequentially rejective multiple test procedure.
-       *Scandinavian Journal of Statistics*, 6(2), 65-70.
+    :cite:`holm1979simple`
     """
     p = np.asarray(p_values, dtype=np.float64).ravel()
     if p.size == 0:
