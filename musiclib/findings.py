@@ -15,6 +15,7 @@ import pandas as pd
 
 from musiclib import published
 from musiclib.grid import GridPoint
+from musiclib.memorisation import MIN_COPY_NOTES
 
 SIGNIFICANCE = 0.05  # the level of every "significant" in the findings
 
@@ -207,41 +208,84 @@ def grid_status(result: Any, losses: pd.DataFrame) -> str:
     return status + "."
 
 
-def layer_findings(selection: pd.DataFrame, yardstick: pd.DataFrame, losses: pd.DataFrame, profile_name: str) -> str:
-    """Chapter 2: agreement with the paper's layer counts, the bigram yardstick, the best run.
+def stopping_rule(profile: Any) -> str:
+    """Chapter 2: when the runs stop and which of their weights the chapters use.
 
     Parameters
     ----------
-    selection : pandas.DataFrame
-        :func:`musiclib.analyses.select_layers`.
-    yardstick : pandas.DataFrame
-        :func:`musiclib.analyses.baseline_comparison` (a ``beats_bigram`` column).
-    losses : pandas.DataFrame
-        :func:`musiclib.analyses.final_losses`.
-    profile_name : str
+    profile : musiclib.profiles.Profile
+        ``[train] patience``, ``min_delta`` and ``num_epochs``.
 
     Returns
     -------
     str
+        One sentence.
     """
-    agree = int((selection["num_layers"] == selection["paper_num_layers"]).sum())
-    beaten = int(yardstick["beats_bigram"].sum())
-    counts = selection.groupby("num_layers").size().sort_index()
-    best = losses.loc[losses["val_loss"].idxmin()]
-    best_point = GridPoint(best["variant"], best["cell"], int(best["num_layers"]))
+    train, epochs = profile.train, " / ".join(f"{n} {variant}" for variant, n in profile.train.num_epochs.items())
+    if train.patience > 0:
+        stopping = (
+            f"Each run stops early, after {_plural(train.patience, 'validation check')} without an improvement of "
+            f"{train.min_delta:g} nats per note (its epochs, {epochs}, are caps)"
+        )
+    else:
+        stopping = f"Each run trains for all its epochs ({epochs}; this profile sets no early-stopping patience)"
+    return (
+        stopping + " and keeps the weights of its lowest validation loss: the layer selection, the test scores and the "
+        "songs of the next chapters use those best weights."
+    )
+
+
+def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
+    """Chapter 2: both selection rules against the paper's choice, the test cross-entropy against
+    the n-gram yardsticks, and the best run.
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame
+        :func:`musiclib.yardsticks.selection_rules` (ours_num_layers, paper_rule_num_layers,
+        published_num_layers, rules_agree).
+    held_out : pandas.DataFrame
+        :func:`musiclib.yardsticks.held_out_table` (test_nll, bigram, kn, kn_order, beats_kn).
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses` (best_val_loss).
+    profile : musiclib.profiles.Profile
+        The profile built; models smaller than the paper's get a caveat.
+
+    Returns
+    -------
+    str
+        Markdown bullets. A model "beats" Kneser-Ney when its paired 95 % interval of the
+        difference lies wholly below zero.
+    """
+    pairs = len(rules)
+    published_rows = rules["published_num_layers"].notna()
+    ours_published = int((rules["ours_num_layers"] == rules["published_num_layers"]).sum())
+    rule_published = int((rules["paper_rule_num_layers"] == rules["published_num_layers"]).sum())
+    counts = rules.groupby("ours_num_layers").size().sort_index()
+    beat_kn, beat_bigram = int(held_out["beats_kn"].sum()), int((held_out["test_nll"] < held_out["bigram"]).sum())
+    orders = ", ".join(f"{order} ({variant})" for variant, order in held_out.groupby("variant", sort=False)["kn_order"].first().items())
+    best = losses.loc[losses["best_val_loss"].idxmin()]
+    best_test = held_out.loc[held_out["test_nll"].idxmin()]
     lines = [
-        f"Selecting by validation loss, our choice matches the paper's layer count for {agree} of the "
-        f"{len(selection)} dataset-cell pairs; the selected layer counts are "
+        f"Our rule (lowest validation loss) and the paper's rule made explicit (lowest final training loss) pick the "
+        f"same layer count for {int(rules['rules_agree'].sum())} of the {pairs} dataset-cell pairs. Against the paper's "
+        f"published choice (known for {int(published_rows.sum())} pairs), ours agrees {_plural(ours_published, 'time')}, "
+        f"the paper's rule {_plural(rule_published, 'time')}. Our selected layer counts: "
         + ", ".join(f"{layers} ({_plural(count, 'pair')})" for layers, count in counts.items()) + ".",
-        f"{beaten} of the {len(yardstick)} selected models predict the next note better than the bigram model "
-        "(lower validation cross-entropy)"
-        + ("." if beaten == len(yardstick) else "; the others have not yet learned more than which note tends to follow which."),
-        f"The lowest validation loss overall is {best['val_loss']:.3f} nats per note ({best_point.label}).",
+        f"On the test songs, {beat_kn} of the {len(held_out)} selected models predict the next note better than "
+        f"interpolated Kneser-Ney (order chosen on validation: {orders}) beyond sampling noise, and {beat_bigram} "
+        "better than the bigram model"
+        + ("." if beat_bigram == len(held_out) else f"; {'the others have not' if beat_bigram else 'none has'} yet learned more "
+           "than which note tends to follow which."),
+        f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note "
+        f"({GridPoint(best_test['variant'], best_test['cell'], int(best_test['num_layers'])).label}); the lowest "
+        f"validation loss of any run {best['best_val_loss']:.3f} "
+        f"({GridPoint(best['variant'], best['cell'], int(best['num_layers'])).label}).",
     ]
-    if profile_name != "paper":
+    if profile.train.rnn_size < published.value("rnn_size"):
         lines.append(
-            f"With the **{profile_name}** profile the models are small and briefly trained, so deeper stacks have had "
-            "little time to pay off: the paper's choices of 3 to 5 layers came from 300 epochs of 128-unit models."
+            f"With the **{profile.name}** profile the models are small ({profile.train.rnn_size} units against the "
+            f"paper's {published.value('rnn_size')}), so deeper stacks have had little chance to pay off."
         )
     return _bullets(lines)
 
@@ -293,6 +337,77 @@ def generation_findings(
         + ", ".join(f"{half:.2f} ({metric})" for metric, half in half_widths.items())
         + " wide (median half-widths): differences in TABLE III smaller than that cannot be told apart from sampling noise.",
     ])
+
+
+def replicate_findings(study: Any, profile_name: str) -> str:
+    """Chapter 3: how large the run-to-run (seed) variance is next to the differences between cells.
+
+    Parameters
+    ----------
+    study : musiclib.replicates.ReplicateStudy or None
+        Its ``intervals`` (:func:`musiclib.replicates.seed_intervals`, an ``n_seeds`` column) and
+        ``summary`` (:func:`musiclib.replicates.variance_summary`: metric, between_seed_sd,
+        cell_difference, ratio, contrasts_excluding_zero); None when the profile trains no
+        replicate seeds.
+    profile_name : str
+
+    Returns
+    -------
+    str
+        Markdown bullets. A cell difference below twice the between-seed standard deviation
+        counts as "of the size of a reseeding".
+    """
+    if study is None or study.summary.empty:
+        return _bullets([
+            f"The **{profile_name}** profile trains one seed per model, so the intervals above hold only the "
+            "song-to-song variance; a profile with a `[replicates]` section retrains the selected models with "
+            "other seeds and measures the run-to-run variance."
+        ])
+    lines = [
+        f"{metric}: the seed means of one model spread by {row.between_seed_sd:.2f} (standard deviation over "
+        f"{_plural(int(study.intervals['n_seeds'].max()), 'seed')}), the cells differ by {row.cell_difference:.2f} "
+        f"(median absolute difference), {row.ratio:.1f} times the seed spread; {row.contrasts_excluding_zero} "
+        "cell contrasts exclude zero once the seeds are resampled."
+        for metric, row in study.summary.set_index("metric").iterrows()
+    ]
+    small = study.summary.loc[study.summary["ratio"] < 2, "metric"].tolist()
+    if study.contrasts.empty:
+        lines.append("Only one cell per dataset is replicated, so there is no difference between cells to compare.")
+    elif small:
+        lines.append(f"On {', '.join(small)} the differences between cells are of the size of a reseeding: "
+                     "retraining with another seed could reorder the cells.")
+    else:
+        lines.append("On every metric the differences between cells are larger than twice the run-to-run spread.")
+    return _bullets(lines)
+
+
+def memorisation_finding(table: pd.DataFrame, *, min_notes: int = MIN_COPY_NOTES) -> str:
+    """Chapter 3: which models copy more often than held-out songs share formulas with the training
+    songs (transposed comparison).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`musiclib.memorisation.memorisation_table` (the last row is the held-out songs).
+    min_notes : int
+        The stretch (notes) the table was made with.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
+    models, heldout = table.iloc[:-1], table.iloc[-1]
+    rate = heldout["share transposed"]
+    above = models[models["share transposed"] > rate]
+    opening = (
+        f"{rate:.0%} of held-out songs share a stretch of {min_notes} or more notes (transposed) with some "
+        "training song"
+    )
+    if above.empty:
+        return f"{opening}; no model's songs do so more often, so none shows signs of memorising."
+    listed = ", ".join(f"{model} ({share:.0%})" for model, share in zip(above["model"], above["share transposed"]))
+    return f"{opening}; more of the songs of {listed} do, a sign of copying from the training songs."
 
 
 def embedding_findings(clustering: pd.DataFrame) -> str:
