@@ -83,7 +83,8 @@ def test_contrast_table_on_known_cells():
 
 
 def test_replicates_section_is_checked(tmp_path):
-    text = (profiles.PROFILES_DIR / "smoke.toml").read_text() + '\n[replicates]\nseeds = [1]\ncells = ["gru"]\n'
+    smoke = (profiles.PROFILES_DIR / "smoke.toml").read_text()
+    text = smoke[: smoke.index("[replicates]")] + '[replicates]\nseeds = [1]\ncells = ["gru"]\n'
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(ProfileError, match="replicates.cells"):
