@@ -1,6 +1,7 @@
 """The "What we found" sentences of the chapters, computed from result tables.
 
 Every function takes the tables the analyses return (:mod:`musiclib.analyses`,
+:mod:`musiclib.yardsticks`, :mod:`musiclib.replicates`, :mod:`musiclib.memorisation`,
 :mod:`musiclib.cross_entropy`) and returns Markdown: a bulleted list whose numbers and wording
 (smaller or larger, more or less often than chance) follow from the tables, so that the text of
 the book stays true whatever profile or data it is built with. Paper values come from
@@ -26,6 +27,11 @@ def _bullets(lines: Sequence[str]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _label(row) -> str:
+    """``control lstm, 3 layers`` for a table row with variant, cell and num_layers."""
+    return GridPoint(row["variant"], row["cell"], int(row["num_layers"])).label
 
 
 def data_findings(data: Any, table_i: pd.DataFrame, profile_name: str) -> str:
@@ -257,10 +263,9 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
         Markdown bullets. A model "beats" Kneser-Ney when its paired 95 % interval of the
         difference lies wholly below zero.
     """
-    pairs = len(rules)
-    published_rows = rules["published_num_layers"].notna()
-    ours_published = int((rules["ours_num_layers"] == rules["published_num_layers"]).sum())
-    rule_published = int((rules["paper_rule_num_layers"] == rules["published_num_layers"]).sum())
+    ours_published, rule_published = (
+        int((rules[column] == rules["published_num_layers"]).sum()) for column in ("ours_num_layers", "paper_rule_num_layers")
+    )
     counts = rules.groupby("ours_num_layers").size().sort_index()
     beat_kn, beat_bigram = int(held_out["beats_kn"].sum()), int((held_out["test_nll"] < held_out["bigram"]).sum())
     orders = ", ".join(f"{order} ({variant})" for variant, order in held_out.groupby("variant", sort=False)["kn_order"].first().items())
@@ -268,8 +273,8 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
     best_test = held_out.loc[held_out["test_nll"].idxmin()]
     lines = [
         f"Our rule (lowest validation loss) and the paper's rule made explicit (lowest final training loss) pick the "
-        f"same layer count for {int(rules['rules_agree'].sum())} of the {pairs} dataset-cell pairs. Against the paper's "
-        f"published choice (known for {int(published_rows.sum())} pairs), ours agrees {_plural(ours_published, 'time')}, "
+        f"same layer count for {int(rules['rules_agree'].sum())} of the {len(rules)} dataset-cell pairs. Against the paper's "
+        f"published choice (known for {int(rules['published_num_layers'].notna().sum())} pairs), ours agrees {_plural(ours_published, 'time')}, "
         f"the paper's rule {_plural(rule_published, 'time')}. Our selected layer counts: "
         + ", ".join(f"{layers} ({_plural(count, 'pair')})" for layers, count in counts.items()) + ".",
         f"On the test songs, {beat_kn} of the {len(held_out)} selected models predict the next note better than "
@@ -277,10 +282,8 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
         "better than the bigram model"
         + ("." if beat_bigram == len(held_out) else f"; {'the others have not' if beat_bigram else 'none has'} yet learned more "
            "than which note tends to follow which."),
-        f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note "
-        f"({GridPoint(best_test['variant'], best_test['cell'], int(best_test['num_layers'])).label}); the lowest "
-        f"validation loss of any run {best['best_val_loss']:.3f} "
-        f"({GridPoint(best['variant'], best['cell'], int(best['num_layers'])).label}).",
+        f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note ({_label(best_test)}); the lowest "
+        f"validation loss of any run {best['best_val_loss']:.3f} ({_label(best)}).",
     ]
     if profile.train.rnn_size < published.value("rnn_size"):
         lines.append(
