@@ -171,35 +171,6 @@ def selected_runs(result: GridResult, selection: pd.DataFrame) -> dict[tuple[str
     }
 
 
-def baseline_comparison(data: ExperimentData, selection: pd.DataFrame) -> pd.DataFrame:
-    """Validation loss of each selected model next to unigram and bigram models.
-
-    The n-gram models are fitted on the same training sequences with add-one smoothing
-    (:func:`musiclib.ngram.baseline_losses`); a network that cannot beat the bigram has learned no
-    more than which note tends to follow which.
-
-    Parameters
-    ----------
-    data : musiclib.grid.ExperimentData
-    selection : pandas.DataFrame
-        :func:`select_layers`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns variant, cell, num_layers, val_loss, unigram, bigram (nats per token),
-        beats_bigram.
-    """
-    from musiclib.ngram import baseline_losses
-
-    baselines = pd.DataFrame(
-        [{"variant": variant, **baseline_losses(data.variants[variant])} for variant in selection["variant"].unique()]
-    )
-    table = selection[["variant", "cell", "num_layers", "val_loss"]].merge(baselines, on="variant")
-    table["beats_bigram"] = table["val_loss"] < table["bigram"]
-    return table
-
-
 def _point_columns(point: GridPoint) -> dict[str, Any]:
     return {"variant": point.variant, "cell": point.cell, "num_layers": point.num_layers}
 

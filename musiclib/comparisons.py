@@ -29,6 +29,10 @@ def _mean_std(means, stds) -> list[str]:
     return [f"{m:.2f} ± {s:.2f}" if pd.notna(m) else "" for m, s in zip(means, stds)]
 
 
+def _intervals(lows, highs, decimals: int = 2) -> list[str]:
+    return [f"[{low:.{decimals}f}, {high:.{decimals}f}]" for low, high in zip(lows, highs)]
+
+
 def corpus_table(data: Any) -> pd.DataFrame:
     """Chapter 1: what was read, dropped and kept, and the split sizes next to the paper's.
 
@@ -217,7 +221,8 @@ def training_settings_table(profile: Profile) -> pd.DataFrame:
 
 
 def final_loss_table(losses: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 2: final validation loss, rows (variant, cell), one column per layer count.
+    """Chapter 2: each run's lowest validation loss (its best weights), rows (variant, cell), one
+    column per layer count.
 
     Parameters
     ----------
@@ -228,30 +233,32 @@ def final_loss_table(losses: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
     """
-    table = losses.pivot_table(index=["variant", "cell"], columns="num_layers", values="val_loss", sort=False)
+    table = losses.pivot_table(index=["variant", "cell"], columns="num_layers", values="best_val_loss", sort=False)
     table.columns = [f"{layers} layer{'s' if layers > 1 else ''}" for layers in table.columns]
     return table.reset_index()
 
 
-def layer_choice_table(selection: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 2: the paper's layer count, ours, whether they agree, our validation loss.
+def selection_rules_table(rules: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: the layer count of our rule, of the paper's rule and the paper's published choice.
 
     Parameters
     ----------
-    selection : pandas.DataFrame
-        :func:`musiclib.analyses.select_layers`.
+    rules : pandas.DataFrame
+        :func:`musiclib.yardsticks.selection_rules`.
 
     Returns
     -------
     pandas.DataFrame
     """
     return pd.DataFrame({
-        "variant": selection["variant"],
-        "cell": selection["cell"],
-        "paper": selection["paper_num_layers"],
-        "ours": selection["num_layers"],
-        "same choice": _yes_no(selection["num_layers"] == selection["paper_num_layers"]),
-        "validation loss of ours": selection["val_loss"],
+        "dataset": rules["variant"],
+        "cell": rules["cell"],
+        "ours: lowest validation loss": rules["ours_num_layers"],
+        "validation loss": rules["ours_val_loss"],
+        "paper's rule: lowest training loss": rules["paper_rule_num_layers"],
+        "training loss": rules["paper_rule_train_loss"],
+        "rules agree": _yes_no(rules["rules_agree"]),
+        "published choice": rules["published_num_layers"],
     })
 
 
@@ -274,21 +281,33 @@ def published_curve_table(losses: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def yardstick_table(yardstick: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 2: each selected model's validation loss next to the unigram and bigram models.
+def held_out_display(held_out: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: each selected model's test cross-entropy beside the n-gram yardsticks.
 
     Parameters
     ----------
-    yardstick : pandas.DataFrame
-        :func:`musiclib.analyses.baseline_comparison`.
+    held_out : pandas.DataFrame
+        :func:`musiclib.yardsticks.held_out_table`.
 
     Returns
     -------
     pandas.DataFrame
+        Cross-entropies in nats per note; intervals as text.
     """
-    table = yardstick.drop(columns="beats_bigram").rename(columns={"num_layers": "layers", "val_loss": "selected model"})
-    table["beats the bigram"] = _yes_no(yardstick["beats_bigram"])
-    return table
+    return pd.DataFrame({
+        "dataset": held_out["variant"],
+        "cell": held_out["cell"],
+        "layers": held_out["num_layers"],
+        "model": held_out["test_nll"],
+        "95% CI of the model": _intervals(held_out["ci_low"], held_out["ci_high"], 3),
+        "unigram": held_out["unigram"],
+        "bigram": held_out["bigram"],
+        "Kneser-Ney": held_out["kn"],
+        "KN order": held_out["kn_order"],
+        "model - KN": held_out["diff_vs_kn"],
+        "95% CI of the difference": _intervals(held_out["diff_low"], held_out["diff_high"], 3),
+        "beats KN": _yes_no(held_out["beats_kn"]),
+    })
 
 
 def table_iii_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -356,8 +375,55 @@ def dataset_difference_table(comparison: pd.DataFrame) -> pd.DataFrame:
         "songs (mean)": comparison["mean"],
         "training melodies (mean)": comparison["baseline_mean"],
         "difference": comparison["difference"],
-        "95% CI": [f"[{low:.2f}, {high:.2f}]" for low, high in zip(comparison["ci_low"], comparison["ci_high"])],
+        "95% CI": _intervals(comparison["ci_low"], comparison["ci_high"]),
         "differs": _yes_no(comparison["excludes_zero"]),
+    })
+
+
+def seed_interval_table(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: each replicated model's metric means with hierarchical (seeds, then songs) intervals.
+
+    Parameters
+    ----------
+    intervals : pandas.DataFrame
+        :func:`musiclib.replicates.seed_intervals`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "dataset": intervals["variant"],
+        "cell": intervals["cell"],
+        "metric": intervals["metric"],
+        "seeds": intervals["n_seeds"],
+        "mean of seed means": intervals["mean"],
+        "95% CI (seeds, then songs)": _intervals(intervals["ci_low"], intervals["ci_high"]),
+        "between seeds (sd)": intervals["between_seed_sd"],
+        "within a seed (sd)": intervals["within_seed_sd"],
+    })
+
+
+def cell_contrast_table(contrasts: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: cell-vs-cell differences of the metric means, with intervals that resample seeds.
+
+    Parameters
+    ----------
+    contrasts : pandas.DataFrame
+        :func:`musiclib.replicates.cell_contrasts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "dataset": contrasts["variant"],
+        "metric": contrasts["metric"],
+        "cells": contrasts["cell_a"] + " - " + contrasts["cell_b"],
+        "difference": contrasts["difference"],
+        "95% CI": _intervals(contrasts["ci_low"], contrasts["ci_high"]),
+        "differs": _yes_no(contrasts["excludes_zero"]),
+        "between seeds (sd)": [f"{a:.2f} / {b:.2f}" for a, b in zip(contrasts["between_seed_sd_a"], contrasts["between_seed_sd_b"])],
     })
 
 

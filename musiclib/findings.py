@@ -1,6 +1,7 @@
 """The "What we found" sentences of the chapters, computed from result tables.
 
 Every function takes the tables the analyses return (:mod:`musiclib.analyses`,
+:mod:`musiclib.yardsticks`, :mod:`musiclib.replicates`, :mod:`musiclib.memorisation`,
 :mod:`musiclib.cross_entropy`) and returns Markdown: a bulleted list whose numbers and wording
 (smaller or larger, more or less often than chance) follow from the tables, so that the text of
 the book stays true whatever profile or data it is built with. Paper values come from
@@ -15,16 +16,24 @@ import pandas as pd
 
 from musiclib import published
 from musiclib.grid import GridPoint
+from musiclib.memorisation import MIN_COPY_NOTES
 
 SIGNIFICANCE = 0.05  # the level of every "significant" in the findings
 
 
-def _bullets(lines: Sequence[str]) -> str:
+def bullets(lines: Sequence[str]) -> str:
+    """The lines as a Markdown bulleted list."""
     return "\n".join(f"- {line}" for line in lines)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``"1 seed"``, ``"3 seeds"``: a count with its noun, plural when needed."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _label(row) -> str:
+    """``control lstm, 3 layers`` for a table row with variant, cell and num_layers."""
+    return GridPoint(row["variant"], row["cell"], int(row["num_layers"])).label
 
 
 def data_findings(data: Any, table_i: pd.DataFrame, profile_name: str) -> str:
@@ -63,7 +72,7 @@ def data_findings(data: Any, table_i: pd.DataFrame, profile_name: str) -> str:
         f"{'less' if difference['CENTR'] < 0 else 'more'} on repeated notes (CENTR {difference['CENTR']:+.2f}). "
         "These values are the reference for the generated melodies of the next chapters."
     )
-    return _bullets(lines)
+    return bullets(lines)
 
 
 def melody_description(melody: Any) -> str:
@@ -128,25 +137,6 @@ def song_title(song: Any, selection: pd.DataFrame) -> str:
     )
 
 
-def projector_help(folders: dict) -> str:
-    """Chapter 4: where the TensorBoard projector files are and how to open them.
-
-    Parameters
-    ----------
-    folders : dict of str to pathlib.Path or None
-        :func:`musiclib.embedding_study.projector_folders`.
-
-    Returns
-    -------
-    str
-    """
-    lines = [
-        f"- {variant}: `{folder}`" if folder is not None else f"- {variant}: no projector file found"
-        for variant, folder in folders.items()
-    ]
-    return "\n".join(lines) + "\n\nthen run `tensorboard --logdir <folder>` and open the *Projector* tab."
-
-
 def grid_status(result: Any, losses: pd.DataFrame) -> str:
     """Chapter 2: how many runs finished, their training time, how many failed.
 
@@ -168,43 +158,83 @@ def grid_status(result: Any, losses: pd.DataFrame) -> str:
     return status + "."
 
 
-def layer_findings(selection: pd.DataFrame, yardstick: pd.DataFrame, losses: pd.DataFrame, profile_name: str) -> str:
-    """Chapter 2: agreement with the paper's layer counts, the bigram yardstick, the best run.
+def stopping_rule(profile: Any) -> str:
+    """Chapter 2: when the runs stop and which of their weights the chapters use.
 
     Parameters
     ----------
-    selection : pandas.DataFrame
-        :func:`musiclib.analyses.select_layers`.
-    yardstick : pandas.DataFrame
-        :func:`musiclib.analyses.baseline_comparison` (a ``beats_bigram`` column).
-    losses : pandas.DataFrame
-        :func:`musiclib.analyses.final_losses`.
-    profile_name : str
+    profile : musiclib.profiles.Profile
+        ``[train] patience``, ``min_delta`` and ``num_epochs``.
 
     Returns
     -------
     str
+        One sentence.
     """
-    agree = int((selection["num_layers"] == selection["paper_num_layers"]).sum())
-    beaten = int(yardstick["beats_bigram"].sum())
-    counts = selection.groupby("num_layers").size().sort_index()
-    best = losses.loc[losses["val_loss"].idxmin()]
-    best_point = GridPoint(best["variant"], best["cell"], int(best["num_layers"]))
-    lines = [
-        f"Selecting by validation loss, our choice matches the paper's layer count for {agree} of the "
-        f"{len(selection)} dataset-cell pairs; the selected layer counts are "
-        + ", ".join(f"{layers} ({_plural(count, 'pair')})" for layers, count in counts.items()) + ".",
-        f"{beaten} of the {len(yardstick)} selected models predict the next note better than the bigram model "
-        "(lower validation cross-entropy)"
-        + ("." if beaten == len(yardstick) else "; the others have not yet learned more than which note tends to follow which."),
-        f"The lowest validation loss overall is {best['val_loss']:.3f} nats per note ({best_point.label}).",
-    ]
-    if profile_name != "paper":
-        lines.append(
-            f"With the **{profile_name}** profile the models are small and briefly trained, so deeper stacks have had "
-            "little time to pay off: the paper's choices of 3 to 5 layers came from 300 epochs of 128-unit models."
+    train, epochs = profile.train, " / ".join(f"{n} {variant}" for variant, n in profile.train.num_epochs.items())
+    if train.patience > 0:
+        stopping = (
+            f"Each run stops early, after {plural(train.patience, 'validation check')} without an improvement of "
+            f"{train.min_delta:g} nats per note (its epochs, {epochs}, are caps)"
         )
-    return _bullets(lines)
+    else:
+        stopping = f"Each run trains for all its epochs ({epochs}; this profile sets no early-stopping patience)"
+    return (
+        stopping + " and keeps the weights of its lowest validation loss: the layer selection, the test scores and the "
+        "songs of the next chapters use those best weights."
+    )
+
+
+def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
+    """Chapter 2: both selection rules against the paper's choice, the test cross-entropy against
+    the n-gram yardsticks, and the best run.
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame
+        :func:`musiclib.yardsticks.selection_rules` (ours_num_layers, paper_rule_num_layers,
+        published_num_layers, rules_agree).
+    held_out : pandas.DataFrame
+        :func:`musiclib.yardsticks.held_out_table` (test_nll, bigram, kn, kn_order, beats_kn).
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses` (best_val_loss).
+    profile : musiclib.profiles.Profile
+        The profile built; models smaller than the paper's get a caveat.
+
+    Returns
+    -------
+    str
+        Markdown bullets. A model "beats" Kneser-Ney when its paired 95 % interval of the
+        difference lies wholly below zero.
+    """
+    ours_published, rule_published = (
+        int((rules[column] == rules["published_num_layers"]).sum()) for column in ("ours_num_layers", "paper_rule_num_layers")
+    )
+    counts = rules.groupby("ours_num_layers").size().sort_index()
+    beat_kn, beat_bigram = int(held_out["beats_kn"].sum()), int((held_out["test_nll"] < held_out["bigram"]).sum())
+    orders = ", ".join(f"{order} ({variant})" for variant, order in held_out.groupby("variant", sort=False)["kn_order"].first().items())
+    best = losses.loc[losses["best_val_loss"].idxmin()]
+    best_test = held_out.loc[held_out["test_nll"].idxmin()]
+    lines = [
+        f"Our rule (lowest validation loss) and the paper's rule made explicit (lowest final training loss) pick the "
+        f"same layer count for {int(rules['rules_agree'].sum())} of the {len(rules)} dataset-cell pairs. Against the paper's "
+        f"published choice (known for {int(rules['published_num_layers'].notna().sum())} pairs), ours agrees {plural(ours_published, 'time')}, "
+        f"the paper's rule {plural(rule_published, 'time')}. Our selected layer counts: "
+        + ", ".join(f"{layers} ({plural(count, 'pair')})" for layers, count in counts.items()) + ".",
+        f"On the test songs, {beat_kn} of the {len(held_out)} selected models predict the next note better than "
+        f"interpolated Kneser-Ney (order chosen on validation: {orders}) beyond sampling noise, and {beat_bigram} "
+        "better than the bigram model"
+        + ("." if beat_bigram == len(held_out) else f"; {'the others have not' if beat_bigram else 'none has'} yet learned more "
+           "than which note tends to follow which."),
+        f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note ({_label(best_test)}); the lowest "
+        f"validation loss of any run {best['best_val_loss']:.3f} ({_label(best)}).",
+    ]
+    if profile.train.rnn_size < published.value("rnn_size"):
+        lines.append(
+            f"With the **{profile.name}** profile the models are small ({profile.train.rnn_size} units against the "
+            f"paper's {published.value('rnn_size')}), so deeper stacks have had little chance to pay off."
+        )
+    return bullets(lines)
 
 
 def generation_findings(
@@ -241,7 +271,7 @@ def generation_findings(
     def models(count: int) -> str:
         return ", ".join(f"{v} {c}" for (v, c), n in differs.items() if n == count) or "none"
 
-    return _bullets([
+    return bullets([
         f"The smoothest melodies (lowest CMM, {cmm[smoothest]:.2f} semitones) come from the {smoothest[0]} "
         f"{smoothest[1]} model; the training melodies average {dataset_table['CMM'].mean():.2f}. The paper's smoothest was "
         f"{paper_smoothest['variant']} {paper_smoothest['cell']} ({paper_smoothest['mean']:.2f}).",
@@ -256,136 +286,75 @@ def generation_findings(
     ])
 
 
-def embedding_test_intro(family: pd.DataFrame, n_permutations: int, alpha: float = SIGNIFICANCE) -> str:
-    """Chapter 4: how many tests each variant's family holds and the smallest Holm p-value the shuffles allow.
+def replicate_findings(study: Any, profile_name: str) -> str:
+    """Chapter 3: how large the run-to-run (seed) variance is next to the differences between cells.
 
     Parameters
     ----------
-    family : pandas.DataFrame
-        :func:`musiclib.embedding_study.variant_tests` (column ``variant``).
-    n_permutations : int
-        Shuffles per test.
-    alpha : float
+    study : musiclib.replicates.ReplicateStudy or None
+        Its ``intervals`` (:func:`musiclib.replicates.seed_intervals`, an ``n_seeds`` column) and
+        ``summary`` (:func:`musiclib.replicates.variance_summary`: metric, between_seed_sd,
+        cell_difference, ratio, contrasts_excluding_zero); None when the profile trains no
+        replicate seeds.
+    profile_name : str
 
     Returns
     -------
     str
-        With m tests and n shuffles the smallest p-value is 1 / (1 + n) and Holm multiplies the
-        smallest by m; the sentence says whether that can reach ``alpha``.
+        Markdown bullets. A cell difference below twice the between-seed standard deviation
+        counts as "of the size of a reseeding".
     """
-    sizes = family.groupby("variant", sort=False).size()
-    floor = sizes.max() / (1 + n_permutations)
-    return (
-        f"Each test shuffles the labels {n_permutations:,} times, so no p-value is below 1 / {n_permutations + 1:,}; "
-        "Holm's correction runs over each variant's family ("
-        + ", ".join(f"{variant}: {count} tests" for variant, count in sizes.items())
-        + f"), so the smallest corrected p-value is {floor:.3f}"
-        + (f", below the {alpha:.0%} level." if floor <= alpha else f", above the {alpha:.0%} level: no test can be significant with this profile.")
-    )
+    if study is None or study.summary.empty:
+        return bullets([
+            f"The **{profile_name}** profile trains one seed per model, so the intervals above hold only the "
+            "song-to-song variance; a profile with a `[replicates]` section retrains the selected models with "
+            "other seeds and measures the run-to-run variance."
+        ])
+    lines = [
+        f"{metric}: the seed means of one model spread by {row.between_seed_sd:.2f} (standard deviation over "
+        f"{plural(int(study.intervals['n_seeds'].max()), 'seed')}), the cells differ by {row.cell_difference:.2f} "
+        f"(median absolute difference), {row.ratio:.1f} times the seed spread; {row.contrasts_excluding_zero} "
+        "cell contrasts exclude zero once the seeds are resampled."
+        for metric, row in study.summary.set_index("metric").iterrows()
+    ]
+    small = study.summary.loc[study.summary["ratio"] < 2, "metric"].tolist()
+    if study.contrasts.empty:
+        lines.append("Only one cell per dataset is replicated, so there is no difference between cells to compare.")
+    elif small:
+        lines.append(f"On {', '.join(small)} the differences between cells are of the size of a reseeding: "
+                     "retraining with another seed could reorder the cells.")
+    else:
+        lines.append("On every metric the differences between cells are larger than twice the run-to-run spread.")
+    return bullets(lines)
 
 
-def _settings_count(rows: pd.DataFrame, null: str) -> tuple[int, int]:
-    """(Holm-significant settings, settings) of one relation's tests under ``null``."""
-    chosen = rows[rows["null"] == null]
-    return int(chosen["significant"].sum()), len(chosen)
-
-
-def _relation_verdict(relation: str, trained: pd.DataFrame, untrained: pd.DataFrame) -> tuple[bool, str]:
-    """(supported, sentence) for one relation of one variant: see :func:`embedding_findings`."""
-    plural = f"{relation}s"
-    free, frequency = _settings_count(trained, "free"), _settings_count(trained, "frequency")
-    register = _settings_count(trained, "frequency+register") if "frequency+register" in set(trained["null"]) else None
-    counted = f"{frequency[0]} of {frequency[1]} (k, distance) settings against the frequency-matched null"
-    if register is not None:
-        counted += f", {register[0]} of {register[1]} against the frequency-and-register-matched null"
-    if frequency[0] == 0:
-        if free[0] > 0:
-            return False, (
-                f"{plural} look clustered against free shuffles ({free[0]} of {free[1]} settings) but not against "
-                "tokens of the same frequency: frequency alone can explain them"
-            )
-        return False, f"{plural}: no evidence under any null (0 of {free[1]} settings)"
-    if register is not None and register[0] == 0:
-        return False, f"{plural} cluster beyond frequency ({counted}) but not beyond register: closeness in pitch may explain them"
-    untrained_count = _settings_count(untrained, "frequency")
-    if untrained_count[0] > 0:
-        return False, (
-            f"{plural} cluster beyond frequency ({counted}), but the untrained embedding shows them too "
-            f"({untrained_count[0]} of {untrained_count[1]}): training did not put them there"
-        )
-    return True, f"{plural} cluster beyond what frequency explains ({counted}; untrained embedding: 0 of {untrained_count[1]})"
-
-
-def _transposition_sentence(relation: str, supported: dict) -> str:
-    """Does DB12 (transposed to C) encode ``relation`` where control does not, or the reverse?"""
-    control, db12 = supported[("control", relation)], supported[("db12", relation)]
-    interval = supported.get(("interval", relation))
-    tail = "" if interval is None else f" (interval: {'encoded' if interval else 'not shown'})"
-    if control and db12:
-        return f"{relation.capitalize()} relations are encoded in both control and DB12{tail}: transposition keeps them."
-    if not control and not db12:
-        return f"{relation.capitalize()} relations are shown in neither control nor DB12{tail}: no sign that transposition changes them."
-    where, not_where = ("DB12", "control") if db12 else ("control", "DB12")
-    return (
-        f"{relation.capitalize()} relations are encoded in {where} but not shown in {not_where}{tail}: transposition may change "
-        "them (one significant and one not significant result is not itself a test of the difference)."
-    )
-
-
-def embedding_findings(family: pd.DataFrame, stability: pd.DataFrame, alpha: float = SIGNIFICANCE) -> str:
-    """Chapter 4: which relations each embedding encodes, whether transposition changes them, and
-    whether the t-SNE neighbour statements hold up.
+def memorisation_finding(table: pd.DataFrame, *, min_notes: int = MIN_COPY_NOTES) -> str:
+    """Chapter 3: which models copy more often than held-out songs share formulas with the training
+    songs (transposed comparison).
 
     Parameters
     ----------
-    family : pandas.DataFrame
-        :func:`musiclib.embedding_study.variant_tests` (columns variant, embedding, null,
-        distance, k, relation, ratio, p_holm, significant).
-    stability : pandas.DataFrame
-        :func:`musiclib.embedding_study.stability` (columns variant, query, relation, k,
-        in_embedding, share_of_layouts, n_layouts).
-    alpha : float
-        The family-wise level the tests were run at (stated in the text).
+    table : pandas.DataFrame
+        :func:`musiclib.memorisation.memorisation_table` (the last row is the held-out songs).
+    min_notes : int
+        The stretch (notes) the table was made with.
 
     Returns
     -------
     str
-        Markdown bullets. A relation counts as encoded by a variant's trained embedding only
-        when its Holm-corrected test against the frequency-matched null is significant in at
-        least one (k, distance) setting, for pitch variants also against the
-        frequency-and-register-matched null, and the untrained embedding shows it in none:
-        every other case is named with its likely explanation (frequency, register,
-        initialisation).
+        One sentence.
     """
-    from musiclib.sequences import token_label
-
-    lines, supported = [], {}
-    for variant, rows in family.groupby("variant", sort=False):
-        verdicts = []
-        for relation, tests in rows.groupby("relation", sort=False):
-            ok, sentence = _relation_verdict(relation, tests[tests["embedding"] == "trained"], tests[tests["embedding"] == "untrained"])
-            supported[(variant, relation)] = ok
-            verdicts.append(sentence)
-        lines.append(f"**{variant}** (Holm over its {_plural(len(rows), 'test')}, family-wise {alpha:.0%}): " + "; ".join(verdicts) + ".")
-    for relation in ("octave", "fifth"):
-        if ("control", relation) in supported and ("db12", relation) in supported:
-            lines.append(_transposition_sentence(relation, supported))
-    if len(stability):
-        agrees = stability["share_of_layouts"].where(stability["in_embedding"], 1 - stability["share_of_layouts"])
-        unstable = stability[agrees < 1]
-        layouts = int(stability["n_layouts"].iloc[0])
-        line = (
-            f"t-SNE: {int((agrees == 1).sum())} of {_plural(len(stability), 'neighbour statement')} read the same in all "
-            f"{layouts} t-SNE layouts as in the full embedding"
-        )
-        if len(unstable):
-            line += "; not so for " + "; ".join(
-                f"the {row.relation} of {token_label(int(row.query), row.variant)} in {row.variant} "
-                f"({'holds' if row.in_embedding else 'fails'} in the embedding, shown in {row.share_of_layouts:.0%} of the layouts)"
-                for row in unstable.itertuples()
-            ) + ": a single t-SNE picture does not settle these"
-        lines.append(line + ".")
-    return _bullets(lines)
+    models, heldout = table.iloc[:-1], table.iloc[-1]
+    rate = heldout["share transposed"]
+    above = models[models["share transposed"] > rate]
+    opening = (
+        f"{rate:.0%} of held-out songs share a stretch of {min_notes} or more notes (transposed) with some "
+        "training song"
+    )
+    if above.empty:
+        return f"{opening}; no model's songs do so more often, so none shows signs of memorising."
+    listed = ", ".join(f"{model} ({share:.0%})" for model, share in zip(above["model"], above["share transposed"]))
+    return f"{opening}; more of the songs of {listed} do, a sign of copying from the training songs."
 
 
 def cross_entropy_intro(profile: Any, losses: pd.DataFrame, reference: pd.DataFrame) -> str:
@@ -408,11 +377,11 @@ def cross_entropy_intro(profile: Any, losses: pd.DataFrame, reference: pd.DataFr
     steps = sorted(set(losses["step"]))
     return (
         f"A {study.num_layers}-layer {study.cell} ({profile.train.rnn_size} units) on the {study.variant} dataset, "
-        f"batches of {study.batch_size}, {_plural(study.num_epochs, 'epoch')}, trained {_plural(len(runs), 'time')} "
+        f"batches of {study.batch_size}, {plural(study.num_epochs, 'epoch')}, trained {plural(len(runs), 'time')} "
         f"(seeds {', '.join(str(run) for run in runs)}), {steps[-1]:,} steps each. "
-        f"{_plural(len(steps), 'checkpoint')} per run, at steps {', '.join(f'{step:,}' for step in steps)}; "
+        f"{plural(len(steps), 'checkpoint')} per run, at steps {', '.join(f'{step:,}' for step in steps)}; "
         f"{generation.songs_per_checkpoint} songs of {generation.n_notes} notes from each checkpoint, compared with "
-        f"{_plural(len(reference), 'held-out test song')} cut to the same length."
+        f"{plural(len(reference), 'held-out test song')} cut to the same length."
     )
 
 
@@ -432,7 +401,7 @@ def cross_entropy_loss_findings(losses: pd.DataFrame, evolution: pd.DataFrame) -
         Markdown bullets: one sentence per run, one on the paper, one on how far our training got
         on the paper's scale (:math:`\\ell / \\ln V`).
     """
-    return _bullets(_loss_sentences(losses, evolution))
+    return bullets(_loss_sentences(losses, evolution))
 
 
 def _loss_sentences(losses: pd.DataFrame, evolution: pd.DataFrame) -> list[str]:
@@ -478,4 +447,4 @@ def cross_entropy_findings(losses: pd.DataFrame, evolution: pd.DataFrame, claim:
     """
     from musiclib.cross_entropy_claim import claim_findings
 
-    return _bullets(_loss_sentences(losses, evolution) + claim_findings(claim)["sentences"])
+    return bullets(_loss_sentences(losses, evolution) + claim_findings(claim)["sentences"])

@@ -335,32 +335,3 @@ def memorisation_table(
         rows.append(row)
     columns = ["model", "songs", *(f"share {mode}" for mode in MODES), *(f"median {mode}" for mode in MODES)]
     return pd.DataFrame(rows)[columns]
-
-
-def memorisation_finding(table: pd.DataFrame, *, min_notes: int = MIN_COPY_NOTES) -> str:
-    """The "What we found" sentence of a :func:`memorisation_table`: which models copy more often than
-    held-out songs share formulas with the training songs (transposed comparison).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        From :func:`memorisation_table` (the last row is the held-out songs).
-    min_notes : int
-        The stretch the table was made with.
-
-    Returns
-    -------
-    str
-        One sentence.
-    """
-    models, heldout = table.iloc[:-1], table.iloc[-1]
-    rate = heldout["share transposed"]
-    above = models[models["share transposed"] > rate]
-    opening = (
-        f"{rate:.0%} of held-out songs share a stretch of {min_notes} or more notes (transposed) with some "
-        "training song"
-    )
-    if above.empty:
-        return f"{opening}; no model's songs do so more often, so none shows signs of memorising."
-    listed = ", ".join(f"{model} ({share:.0%})" for model, share in zip(above["model"], above["share transposed"]))
-    return f"{opening}; more of the songs of {listed} do, a sign of copying from the training songs."

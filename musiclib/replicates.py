@@ -15,7 +15,7 @@ Notebook: 03_generation (intervals and the cell-vs-cell contrast table).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +28,10 @@ from musiclib.grid import GridPoint, run_grid
 from musiclib.profiles import Profile
 
 REPLICATES_DIR = "replicates"
+CONTRAST_COLUMNS = [
+    "variant", "metric", "cell_a", "cell_b", "difference", "ci_low", "ci_high", "excludes_zero",
+    "between_seed_sd_a", "between_seed_sd_b", "n_seeds_a", "n_seeds_b",
+]  # fmt: skip
 
 
 def replicate_profile(profile: Profile, seed: int) -> Profile:
@@ -84,6 +88,61 @@ def replicate_song_metrics(profile: Profile, replicates: dict[int, Any], selecti
         table.insert(2, "training_seed", training_seed)
         tables.append(table)
     return pd.concat(tables, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ReplicateStudy:
+    """The run-to-run variance tables of chapter 3 (see :func:`replicate_study`).
+
+    Attributes
+    ----------
+    per_song : pandas.DataFrame
+        :func:`replicate_song_metrics`.
+    intervals : pandas.DataFrame
+        :func:`seed_intervals`.
+    contrasts : pandas.DataFrame
+        :func:`cell_contrasts`.
+    summary : pandas.DataFrame
+        :func:`variance_summary`.
+    """
+
+    per_song: pd.DataFrame
+    intervals: pd.DataFrame
+    contrasts: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def replicate_study(
+    profile: Profile, runs_dir: str | Path, selection: pd.DataFrame, *, data: Any = None, seed: int = 0
+) -> ReplicateStudy | None:
+    """Train (or reuse) the replicate seeds, generate from every seed and compute the intervals,
+    the cell contrasts and the variance summary of the three tonality metrics.
+
+    Parameters
+    ----------
+    profile : musiclib.profiles.Profile
+        Its ``[replicates]`` section names the seeds, variants and cells.
+    runs_dir : path-like
+    selection : pandas.DataFrame
+        :func:`musiclib.analyses.select_layers`.
+    data : musiclib.grid.ExperimentData, optional
+    seed : int
+        Sampling and bootstrap seed.
+
+    Returns
+    -------
+    ReplicateStudy or None
+        None when the profile replicates no selected model.
+    """
+    from musiclib.metrics import METRICS
+
+    if not profile.replicates.seeds or not replicate_points(profile, selection):
+        return None
+    replicates = train_replicates(profile, runs_dir, selection, data=data)
+    per_song = replicate_song_metrics(profile, replicates, selection, seed=seed)
+    intervals = seed_intervals(per_song, METRICS, seed=seed)
+    contrasts = cell_contrasts(per_song, METRICS, seed=seed)
+    return ReplicateStudy(per_song, intervals, contrasts, variance_summary(intervals, contrasts))
 
 
 def hierarchical_resamples(
@@ -197,7 +256,7 @@ def cell_contrasts(per_song: pd.DataFrame, metrics: Sequence[str], confidence: f
                         "n_seeds_a": spread_a["n_seeds"], "n_seeds_b": spread_b["n_seeds"],
                     }  # fmt: skip
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CONTRAST_COLUMNS)
 
 
 def variance_summary(intervals: pd.DataFrame, contrasts: pd.DataFrame) -> pd.DataFrame:

@@ -62,18 +62,6 @@ def test_closest_to_data_weighs_metrics_by_the_datas_spread():
     assert analyses.closest_to_data(summary, dataset) == ("control", "nas")
 
 
-def test_layer_findings_count_agreements_and_bigram_wins():
-    selection = pd.DataFrame({"variant": ["control"] * 2, "cell": ["lstm", "nas"], "num_layers": [3, 1],
-                              "val_loss": [2.0, 2.5], "paper_num_layers": [3, 3]})
-    yardstick = selection.assign(beats_bigram=[True, False])
-    losses = selection[["variant", "cell", "num_layers", "val_loss"]]
-    text = findings.layer_findings(selection, yardstick, losses, "paper")
-    assert "for 1 of the 2 dataset-cell pairs" in text and "1 (1 pair), 3 (1 pair)" in text
-    assert "1 of the 2 selected models" in text and "the others have not yet learned" in text
-    assert "2.000 nats per note (control lstm, 3 layers)" in text
-    assert "profile the models are small" not in text
-
-
 def test_toy_table_shows_every_view_of_the_toy_songs():
     table = comparisons.toy_variant_table()
     assert table["variant"].value_counts().to_dict() == {"db12": 12, "control": 2, "interval": 2}

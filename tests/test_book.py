@@ -35,8 +35,8 @@ BOOK_SOURCES = shutil.ignore_patterns(edition.EXECUTED_FOLDER, edition.PAGES_FOL
 # when fluidsynth is installed); the notebooks show more.
 PAGE_CONTENT = {
     "01_data": {"tables": 4, "figures": 2, "scores": 1, "players": 1},
-    "02_layers": {"tables": 1, "figures": 1, "scores": 0, "players": 0},
-    "03_generation": {"tables": 2, "figures": 0, "scores": 1, "players": 1},
+    "02_layers": {"tables": 5, "figures": 1, "scores": 0, "players": 0},
+    "03_generation": {"tables": 7, "figures": 1, "scores": 1, "players": 1},
     "04_embeddings": {"tables": 6, "figures": 2, "scores": 0, "players": 0},
     "05_cross_entropy": {"tables": 2, "figures": 2, "scores": 5, "players": 5},
     "06_playground": {"tables": 3, "figures": 0, "scores": 3, "players": 3},

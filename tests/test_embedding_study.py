@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musiclib import embedding_study, findings, published
+from musiclib import embedding_findings, embedding_study, published
 from musiclib.embedding_study import VariantEmbedding
 from musiclib.embedding_tests import robustness
 
@@ -123,7 +123,7 @@ def test_findings_claim_a_relation_only_under_the_matched_nulls():
         "variant": ["control", "db12"], "query": [60, 60], "relation": ["octave", "fifth"], "k": [5, 5],
         "in_embedding": [True, False], "share_of_layouts": [1.0, 0.25], "n_layouts": [4, 4],
     })
-    text = findings.embedding_findings(_family(rows), stability)
+    text = embedding_findings.embedding_findings(_family(rows), stability)
     assert "**control** (Holm over its 48 tests" in text
     assert ("octaves cluster beyond what frequency explains (4 of 6 (k, distance) settings against the frequency-matched "
             "null, 2 of 6 against the frequency-and-register-matched null; untrained embedding: 0 of 6)") in text
@@ -138,8 +138,8 @@ def test_findings_claim_a_relation_only_under_the_matched_nulls():
 
 def test_test_intro_says_whether_holm_can_reach_the_level():
     family = pd.DataFrame({"variant": ["control"] * 108 + ["interval"] * 72})
-    assert "the smallest corrected p-value is 0.049, below the 5% level" in findings.embedding_test_intro(family, 2200)
-    assert "no test can be significant with this profile" in findings.embedding_test_intro(family, 1000)
+    assert "the smallest corrected p-value is 0.049, below the 5% level" in embedding_findings.embedding_test_intro(family, 2200)
+    assert "no test can be significant with this profile" in embedding_findings.embedding_test_intro(family, 1000)
 
 
 def test_projector_folders_and_help(tmp_path):
@@ -152,5 +152,5 @@ def test_projector_folders_and_help(tmp_path):
     (folder / "projector_config.pbtxt").write_text("embeddings {}")
     folders = embedding_study.projector_folders({"control": Run(tmp_path / "control"), "db12": Run(tmp_path / "db12")})
     assert folders == {"control": folder, "db12": None}
-    text = findings.projector_help(folders)
+    text = embedding_findings.projector_help(folders)
     assert f"- control: `{folder}`" in text and "- db12: no projector file found" in text and "tensorboard --logdir" in text

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from musiclib.sequences import Melody
-from musiclib.memorisation import Copy, TrainingIndex, copy_shares, memorisation_finding, memorisation_table
+from musiclib.findings import memorisation_finding
+from musiclib.memorisation import Copy, TrainingIndex, copy_shares, memorisation_table
 
 TRAINING = [
     ("a", [60, 62, 64, 65, 67, 69, 71, 72, 71, 69]),

@@ -1,5 +1,7 @@
 """Run-to-run variance: replicate seeds through the grid, and the hierarchical bootstrap's coverage."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,10 +9,12 @@ import pytest
 from musiclib import analyses, grid, profiles
 from musiclib.profiles import ProfileError, ReplicateSettings, load_profile
 from musiclib.replicates import (
+    CONTRAST_COLUMNS,
     cell_contrasts,
     hierarchical_interval,
     replicate_points,
     replicate_song_metrics,
+    replicate_study,
     seed_intervals,
     train_replicates,
     variance_summary,
@@ -79,7 +83,8 @@ def test_contrast_table_on_known_cells():
 
 
 def test_replicates_section_is_checked(tmp_path):
-    text = (profiles.PROFILES_DIR / "smoke.toml").read_text() + '\n[replicates]\nseeds = [1]\ncells = ["gru"]\n'
+    smoke = (profiles.PROFILES_DIR / "smoke.toml").read_text()
+    text = smoke[: smoke.index("[replicates]")] + '[replicates]\nseeds = [1]\ncells = ["gru"]\n'
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(ProfileError, match="replicates.cells"):
@@ -103,3 +108,10 @@ def test_replicates_train_through_the_grid(tiny):
     per_song = replicate_song_metrics(profile, replicates, selection)
     assert per_song.groupby("training_seed").size().tolist() == [profile.generation.n_songs] * 2
     assert set(per_song["cell"]) == {"lstm"}
+    study = replicate_study(profile, runs_dir, selection, data=data)
+    assert study.per_song.equals(per_song)  # the same runs reused, the same sampling seed
+    assert study.intervals["n_seeds"].tolist() == [2, 2, 2]
+    assert study.contrasts.empty and list(study.contrasts.columns) == CONTRAST_COLUMNS  # one cell: no contrast
+    assert study.summary["metric"].tolist() == ["CMM", "LM", "CENTR"]
+    without = replace(profile, replicates=ReplicateSettings())
+    assert replicate_study(without, runs_dir, selection, data=data) is None
