@@ -110,8 +110,11 @@ def normalised_loss(loss, vocab_size: int):
     return float(result) if result.ndim == 0 else result
 
 
-def held_out_loss(model, songs: Sequence[Sequence[int]], vocab, *, batch_size: int = 64) -> float:
+def held_out_loss(model, songs: Sequence[Sequence[int]], vocab, *, tokens_per_batch: int | None = None) -> float:
     r"""Mean cross-entropy (nats per note) of a model on every note of every song, each from a reset state.
+
+    The scoring of :func:`musiclib.scoring.score_keras`, the one the layers chapter uses for the
+    test songs and the n-gram yardsticks.
 
     Parameters
     ----------
@@ -123,9 +126,8 @@ def held_out_loss(model, songs: Sequence[Sequence[int]], vocab, *, batch_size: i
         each; tokens must be in ``vocab``.
     vocab : musiclib.sequences.Vocabulary
         The model's vocabulary.
-    batch_size : int
-        Songs scored together (right-padded; the recurrence is causal, so the padding does not
-        change the scores of the real notes).
+    tokens_per_batch : int, optional
+        Bound on padded tokens per forward pass (default: scoring's).
 
     Returns
     -------
@@ -134,28 +136,18 @@ def held_out_loss(model, songs: Sequence[Sequence[int]], vocab, *, batch_size: i
         every note but the first of every song is predicted from the song's own beginning only.
         The same songs and the same scoring at every checkpoint make the losses comparable,
         unlike the single training batch behind each checkpoint's name.
-    """
-    import keras
 
-    encoded = [np.asarray(vocab.encode(song), dtype=np.int32) for song in songs]
-    short = [index for index, song in enumerate(encoded) if len(song) < 2]
-    if not encoded or short:
+    Raises
+    ------
+    ValueError
+        No songs, or a song of fewer than 2 tokens.
+    """
+    from musiclib.scoring import DEFAULT_TOKENS_PER_BATCH, score_keras
+
+    short = [index for index, song in enumerate(songs) if len(song) < 2]
+    if not len(songs) or short:
         raise ValueError(f"songs must be non-empty with at least 2 tokens each (song {short[0] if short else 0} is not)")
-    total, count = 0.0, 0
-    length = max(len(song) for song in encoded)  # one input shape: one trace of the predict function
-    for start in range(0, len(encoded), batch_size):
-        batch = encoded[start : start + batch_size]
-        ids = np.zeros((len(batch), length), dtype=np.int32)
-        mask = np.zeros((len(batch), length - 1), dtype=bool)
-        for row, song in enumerate(batch):
-            ids[row, : len(song)] = song
-            mask[row, : len(song) - 1] = True
-        logits = np.asarray(model.predict_on_batch(ids[:, :-1]), dtype=np.float64)
-        log_probabilities = logits - np.asarray(keras.ops.logsumexp(logits, axis=-1))[..., None]
-        chosen = np.take_along_axis(log_probabilities, ids[:, 1:, None].astype(np.int64), axis=-1)[..., 0]
-        total -= chosen[mask].sum()
-        count += int(mask.sum())
-    return total / count
+    return score_keras(model, vocab, songs, tokens_per_batch=tokens_per_batch or DEFAULT_TOKENS_PER_BATCH).cross_entropy
 
 
 def checkpoint_models(run_dir: str | Path):

@@ -62,7 +62,7 @@ def test_held_out_loss_by_hand():
     # predicted notes: 62 64 | 60 60 62 64 60 -> -ln of .25 .125 .5 .5 .25 .125 .5
     expected = -np.log([0.25, 0.125, 0.5, 0.5, 0.25, 0.125, 0.5]).mean()
     assert held_out_loss(skewed, songs, vocab) == pytest.approx(expected, rel=1e-5)
-    assert held_out_loss(skewed, songs, vocab, batch_size=1) == pytest.approx(expected, rel=1e-5)
+    assert held_out_loss(skewed, songs, vocab, tokens_per_batch=1) == pytest.approx(expected, rel=1e-5)
     with pytest.raises(ValueError, match="at least 2 tokens"):
         held_out_loss(skewed, [[60]], vocab)
 
