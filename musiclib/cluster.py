@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from musiclib.checks import positive_int, whole_number
+
 log = logging.getLogger(__name__)
 
 CLUSTER_KINDS = ("local", "slurm")
@@ -102,12 +104,12 @@ class ClusterSettings:
             raise ValueError(f"give either cluster {self.kind!r} or scheduler {self.scheduler!r}, not both")
         for name in ("workers", "cores", "jobs", "maximum_jobs"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"cluster setting {name} must be a positive integer, got {value!r}")
+            if value is not None:
+                positive_int(value, f"cluster setting {name}")
         for name in ("minimum_jobs", "retries"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise ValueError(f"cluster setting {name} must be a non-negative integer, got {value!r}")
+            if value is not None:
+                whole_number(value, f"cluster setting {name}", minimum=0)
         if self.jobs is not None and (self.minimum_jobs is not None or self.maximum_jobs is not None):
             raise ValueError("give either jobs or minimum_jobs / maximum_jobs, not both")
         if None not in (self.minimum_jobs, self.maximum_jobs) and self.minimum_jobs > self.maximum_jobs:

@@ -32,16 +32,23 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from musiclib.checks import positive_int
 from musiclib.structure import LONG_TERM, SHORT_TERM, structure_measures
 
-PAPER_STEPS = (0, 20, 30, 750)
-"""Checkpoint steps of paper 3's figure panels (a)-(d); panel (e) is the end of training."""
 
 MEASURE_SCALES = {**{measure: "short" for measure in SHORT_TERM}, **{measure: "long" for measure in LONG_TERM}}
 """Short- or long-term, per measure of the study (long-term ones are read as their excess over the shuffle null)."""
 
 
-def checkpoint_schedule(total_steps: int, *, per_decade: int = 4, include: Sequence[int] = PAPER_STEPS) -> list[int]:
+def paper_panel_steps() -> tuple[int, ...]:
+    """Checkpoint steps of paper 3's figure panels (a)-(d), from the published-tables file; the
+    last panel, (e), is the end of the paper's training, whose counterpart is our last step."""
+    from musiclib.published import table
+
+    return tuple(int(step) for step in table("paper3_checkpoints")["step"].iloc[:-1])
+
+
+def checkpoint_schedule(total_steps: int, *, per_decade: int = 4, include: Sequence[int] | None = None) -> list[int]:
     r"""Checkpoint steps: 0, log-spaced steps up to ``total_steps``, and the paper's steps.
 
     Parameters
@@ -51,7 +58,8 @@ def checkpoint_schedule(total_steps: int, *, per_decade: int = 4, include: Seque
     per_decade : int
         Log-spaced steps per factor of 10 (4: 1, 2, 3 (rounded), 6, 10, 18, 32, 56, 100, ...).
     include : sequence of int
-        Steps always kept when they are at most ``total_steps`` (default: the paper's 0, 20, 30, 750).
+        Steps always kept when they are at most ``total_steps`` (default: the paper's 0, 20, 30,
+        750, :func:`paper_panel_steps`).
 
     Returns
     -------
@@ -65,9 +73,9 @@ def checkpoint_schedule(total_steps: int, *, per_decade: int = 4, include: Seque
     40000), so equal spacing on a log axis puts as many checkpoints in the first hundred steps
     as in the last tens of thousands.
     """
-    for name, value in (("total_steps", total_steps), ("per_decade", per_decade)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    positive_int(total_steps, "total_steps")
+    positive_int(per_decade, "per_decade")
+    include = paper_panel_steps() if include is None else include
     exponents = np.arange(0, per_decade * math.log10(total_steps) + 1) / per_decade
     spaced = np.round(10.0**exponents).astype(int)
     steps = {0, int(total_steps), *spaced.tolist(), *(int(step) for step in include)}

@@ -8,6 +8,8 @@ import heapq
 from dataclasses import dataclass
 from typing import Sequence
 
+from musiclib.checks import positive_int
+
 
 @dataclass(frozen=True)
 class WallTimePrediction:
@@ -66,8 +68,7 @@ def predict_wall_time(run_seconds: Sequence[float], workers: int) -> WallTimePre
     ----------
     :cite:`graham1969bounds`
     """
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    positive_int(workers, "workers")
     times = sorted((float(seconds) for seconds in run_seconds), reverse=True)
     if not times:
         raise ValueError("run_seconds is empty: no runs to schedule")

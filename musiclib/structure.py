@@ -31,6 +31,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from musiclib.checks import positive_int
 from musiclib.metrics import conjunct_melodic_motion
 
 PATTERN_NOTES = 4
@@ -354,8 +355,7 @@ def cut_songs(songs: Iterable[Sequence[int]], n_notes: int) -> list[list[int]]:
     n_notes : int
         Length of the cut, e.g. the seed plus the generated notes of the songs compared with.
     """
-    if not isinstance(n_notes, int) or n_notes < 1:
-        raise ValueError(f"n_notes must be a positive integer, got {n_notes!r}")
+    positive_int(n_notes, "n_notes")
     pitch_lists = [list(getattr(song, "pitches", song)) for song in songs]
     return [pitches[:n_notes] for pitches in pitch_lists if len(pitches) >= n_notes]
 
