@@ -33,6 +33,14 @@ def _intervals(lows, highs, decimals: int = 2) -> list[str]:
     return [f"[{low:.{decimals}f}, {high:.{decimals}f}]" for low, high in zip(lows, highs)]
 
 
+def corpus_caption(data: Any) -> str:
+    """Chapter 1: the caption of :func:`corpus_table`: the source read, the subset when the profile
+    takes one, and the paper's source."""
+    report = data.corpus.report
+    subset = f", the first {report.max_songs} melodies of a fixed order" if report.max_songs else ""
+    return f"Source: {report.source}{subset}. Paper: {published.citation('train_midi_files')}"
+
+
 def corpus_table(data: Any) -> pd.DataFrame:
     """Chapter 1: what was read, dropped and kept, and the split sizes next to the paper's.
 

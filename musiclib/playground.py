@@ -471,6 +471,10 @@ class Playground:
         )
 
 
+GALLERY = ({"method": "roulette", "temperature": 1.0}, {"method": "roulette", "temperature": 0.6}, {"method": "argmax"})
+"""The book's gallery: the paper's sampling, a cooler (less random) one, and greedy selection."""
+
+
 def gallery(playground: Playground, run: RunInfo, settings: list[dict]) -> list[Composition]:
     """Several compositions of one run, for the book's static gallery.
 
@@ -481,8 +485,9 @@ def gallery(playground: Playground, run: RunInfo, settings: list[dict]) -> list[
     run : RunInfo
         The model.
     settings : list of dict
-        Keyword arguments of :meth:`Playground.compose`, one dict per composition; ``seed``
-        defaults to the paper's seed of the run's variant (:data:`DEFAULT_SEEDS`).
+        Keyword arguments of :meth:`Playground.compose`, one dict per composition (e.g.
+        :data:`GALLERY` with a ``random_seed``); ``seed`` defaults to the paper's seed of the
+        run's variant (:data:`DEFAULT_SEEDS`).
 
     Returns
     -------

@@ -131,3 +131,13 @@ def test_table_i_comparison_and_the_baseline_table_put_ours_beside_the_paper(ess
     low, high = (float(x) for x in table.iloc[0]["ours, 95% CI of the mean"].strip("[]").split(", "))
     assert low < dataset["CMM"].mean() < high
     assert table.iloc[0]["paper (TABLE I)"] == f"{paper.loc['CMM', 'mean']:.2f} ± {paper.loc['CMM', 'std']:.2f}"
+
+
+def test_corpus_caption_names_the_subset_only_when_there_is_one():
+    from types import SimpleNamespace
+
+    def data(max_songs):
+        return SimpleNamespace(corpus=SimpleNamespace(report=SimpleNamespace(source="essen", max_songs=max_songs)))
+
+    assert comparisons.corpus_caption(data(600)).startswith("Source: essen, the first 600 melodies of a fixed order. Paper: ")
+    assert comparisons.corpus_caption(data(None)).startswith("Source: essen. Paper: ")
