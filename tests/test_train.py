@@ -327,6 +327,17 @@ def test_interrupted_run_resumes_from_its_last_checkpoint_reading_arrays_by_key(
         train(TrainConfig(**TINY), control_data, tmp_path, progress=False)
 
 
+@pytest.mark.slow
+def test_an_xla_compiled_nas_run_resumes_to_the_uninterrupted_run(control_data, tmp_path):
+    """NAS trains with XLA (``XLA_COMPILED_CELLS``); a kill and resume still gives the uninterrupted run."""
+    config = TrainConfig(**TINY, model="nas")
+    reference = train(config, control_data, tmp_path / "reference", progress=False)
+    _train_until_ctrl_c(config, control_data, tmp_path / "resumed")
+    resumed = train(config, control_data, tmp_path / "resumed", progress=False)
+    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
+    assert resumed.history["epochs"][-1]["val_loss"] == pytest.approx(reference.history["epochs"][-1]["val_loss"], abs=1e-6)
+
+
 def test_data_of_another_variant_is_refused(control_data, tmp_path):
     with pytest.raises(TrainingError, match=r"data is the 'control' variant but the config says --variant 'interval'"):
         train(TrainConfig(**TINY, variant="interval"), control_data, tmp_path, progress=False)
