@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 
 from musiclib.departures import DEPARTURES_FILE
-from musiclib.run_record import RUN_RECORD_JSON, RUN_RECORD_MARKDOWN
+from musiclib.run_record import RUN_RECORD_JSON, RUN_RECORD_MARKDOWN, format_duration
 
 EXECUTED_FOLDER = "executed"
 EDITION_FOLDER = "edition"
@@ -91,9 +91,7 @@ def provenance_text(record: dict) -> str:
         Linux-6.1-x86_64 (2 CPU cores, Python 3.11.7), 3 h 12 min in all."``
     """
     environment = record.get("environment", {})
-    total_minutes = round(float(record.get("total_seconds", 0.0)) / 60)
-    hours, minutes = divmod(total_minutes, 60)
-    took = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    took = format_duration(float(record.get("total_seconds", 0.0)))
     return (
         f"Results of the **{environment.get('profile', 'unknown')}** profile, executed "
         f"{environment.get('date_utc', 'at an unknown date')} on {environment.get('platform', 'an unknown platform')} "

@@ -14,7 +14,9 @@ alone (``make book``: no training, no notebook execution).
 A failing notebook does not stop the others: its error is recorded, its previous executed version
 is kept (or, when there is none, a page saying it failed takes its place so the book still
 builds), and :attr:`Reproduction.ok` is False. Finished training runs live in ``runs_dir`` and
-are reused by the notebooks, so running again continues where it stopped.
+are reused by the notebooks, so running again continues where it stopped; the wall time of the
+executions before (``runs_dir/reproduce-<profile>.attempts.json``, :class:`musiclib.run_record.AttemptLog`) is counted
+in the record of the reproduction that finishes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from musiclib.departures import write_departures
 from musiclib.edition import EXECUTED_FOLDER, NOTEBOOK_PATTERN, assemble_pages
 from musiclib.files import write_text_atomic
 from musiclib.profiles import load_profile
-from musiclib.run_record import NotebookResult, environment_info, format_duration, write_run_record
+from musiclib.run_record import AttemptLog, NotebookResult, environment_info, format_duration, write_run_record
 
 KERNEL_ENVIRONMENT = {
     **QUIET_ENVIRONMENT,  # no TensorFlow / absl logs from the kernels on the console
@@ -425,25 +427,33 @@ def reproduce(
     with _KernelEnvironment():  # checking the profile imports Keras: keep TensorFlow's logs quiet
         environment = environment_info(str(profile), data_source)
         departures_path = write_departures(load_profile(str(profile), data_source=data_source), executed_dir)
+    attempts = AttemptLog(Path(runs_dir) / f"reproduce-{environment['profile']}.attempts.json")
     results = []
     for source in notebooks:
         target = executed_dir / source.name
         if progress:
             print(f"[reproduce] {source.name} (profile {profile}) ...", flush=True)
+        earlier_attempts, earlier_seconds = attempts.earlier(source.stem)
         started = time.perf_counter()
-        try:
-            seconds = execute_notebook(source, target, parameters, progress=progress)
-            results.append(NotebookResult(source.stem, "ok", seconds, str(target)))
-        except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
-            summary = _error_summary(error)
-            if not target.exists():
-                write_text_atomic(target, _failure_page(source.stem, summary, str(profile)))
-            results.append(NotebookResult(source.stem, "failed", time.perf_counter() - started, str(target), summary))
+        with attempts.attempt(source.stem) as attempt:
+            try:
+                seconds = execute_notebook(source, target, parameters, progress=progress)
+                result = NotebookResult(source.stem, "ok", seconds, str(target))
+            except Exception as error:  # noqa: BLE001 -- one failing notebook must not stop the others
+                summary = _error_summary(error)
+                if not target.exists():
+                    write_text_atomic(target, _failure_page(source.stem, summary, str(profile)))
+                result = NotebookResult(source.stem, "failed", time.perf_counter() - started, str(target), summary)
+            attempt["status"] = result.status
+        result.earlier_attempts, result.earlier_seconds = earlier_attempts, earlier_seconds
+        results.append(result)
         if progress:
             last = results[-1]
             print(f"[reproduce] {source.name}: {last.status} in {format_duration(last.seconds)}"
                   + (f" -- {last.error}" if last.error else ""), flush=True)
     record_path = write_run_record(executed_dir, environment, results, files={"departures": departures_path.name})
+    if only is None and all(result.status == "ok" for result in results):
+        attempts.archive()  # finished: the next reproduction starts counting afresh
     outcome = Reproduction(str(profile), results, environment, record_path)
     if build:
         started = time.perf_counter()

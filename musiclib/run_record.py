@@ -1,7 +1,10 @@
 """The run record of a reproduction: the environment it ran in and how each notebook went.
 
 :func:`write_run_record` writes it as JSON and as the Markdown table that the book's
-reproducibility page includes.
+reproducibility page includes. A reproduction that is killed (a session that ends, a machine
+handed back) resumes its training runs when started again; :class:`AttemptLog` keeps the wall
+time of every execution in the runs folder, so that the record of the reproduction that finally
+finishes counts the time spent before it as well.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import os
 import platform
 import shutil
 import subprocess
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -42,6 +48,10 @@ class NotebookResult:
         The executed notebook's path.
     error : str or None
         Why it failed (the cell and the exception).
+    earlier_attempts : int
+        Earlier executions of this notebook whose work this one resumed (:class:`AttemptLog`).
+    earlier_seconds : float
+        Their wall time.
     """
 
     name: str
@@ -49,6 +59,97 @@ class NotebookResult:
     seconds: float
     output: str
     error: str | None = None
+    earlier_attempts: int = 0
+    earlier_seconds: float = 0.0
+
+    @property
+    def total_seconds(self) -> float:
+        """Wall time of this execution and the earlier ones it resumed."""
+        return self.seconds + self.earlier_seconds
+
+
+class AttemptLog:
+    """The wall time of every notebook execution of one reproduction, kept across interruptions.
+
+    The log is a JSON file in the runs folder. While a notebook executes, its entry is rewritten
+    every ``heartbeat_seconds`` with the time spent so far, so that a process killed without
+    warning leaves its time in the log, short by at most one heartbeat. When a reproduction
+    finishes with every notebook ok, :meth:`archive` renames the log, and the next reproduction
+    starts a new one.
+
+    Parameters
+    ----------
+    path : path-like
+        The log file, for example ``runs/reproduce-study.attempts.json``.
+    heartbeat_seconds : float
+        How often a running entry is updated.
+    """
+
+    def __init__(self, path: str | os.PathLike, heartbeat_seconds: float = 30.0) -> None:
+        self.path = Path(path)
+        self.heartbeat_seconds = heartbeat_seconds
+
+    def entries(self) -> list[dict]:
+        """Every recorded execution: ``notebook``, ``started`` (UTC), ``seconds``, ``status``
+        (``running`` for one that was killed, ``ok``, ``failed`` or ``interrupted``), ``cpu_count``."""
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except ValueError as error:
+            raise ValueError(f"{self.path} is not valid JSON ({error}); move it away to start a new log") from None
+
+    def earlier(self, notebook: str) -> tuple[int, float]:
+        """How many executions of ``notebook`` the log holds, and their wall time in seconds."""
+        seconds = [entry["seconds"] for entry in self.entries() if entry["notebook"] == notebook]
+        return len(seconds), float(sum(seconds))
+
+    @contextmanager
+    def attempt(self, notebook: str):
+        """Record one execution of ``notebook``: yields a dict whose ``"status"`` the caller sets
+        to ``"ok"`` or ``"failed"``; an exception (Ctrl-C included) leaves ``"interrupted"``."""
+        entry = {
+            "notebook": notebook,
+            "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "seconds": 0.0,
+            "status": "running",
+            "cpu_count": os.cpu_count(),
+        }
+        entries = self.entries()
+        entries.append(entry)
+        started = time.perf_counter()
+        lock, finished = threading.Lock(), threading.Event()
+
+        def write() -> None:
+            with lock:
+                entry["seconds"] = round(time.perf_counter() - started, 1)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(self.path, json.dumps(entries, indent=1) + "\n")
+
+        def beat() -> None:
+            while not finished.wait(self.heartbeat_seconds):
+                write()
+
+        write()
+        heart = threading.Thread(target=beat, name="attempt-log", daemon=True)
+        heart.start()
+        outcome = {"status": "interrupted"}
+        try:
+            yield outcome
+        finally:
+            finished.set()
+            heart.join()
+            entry["status"] = outcome["status"]
+            write()
+
+    def archive(self) -> Path | None:
+        """Rename a finished reproduction's log (``*.attempts.json`` -> ``*.attempts-<UTC time>.json``)."""
+        if not self.path.exists():
+            return None
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        archived = self.path.with_name(self.path.name.replace(".json", f"-{stamp}.json"))
+        self.path.rename(archived)
+        return archived
 
 
 
@@ -129,7 +230,7 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
 
 
 def format_duration(seconds: float) -> str:
-    """A wall time for people: ``75.3`` -> ``"1 min 15 s"``.
+    """A wall time for people: ``75.3`` -> ``"1 min 15 s"``, ``9000`` -> ``"2 h 30 min"``.
 
     Parameters
     ----------
@@ -140,6 +241,9 @@ def format_duration(seconds: float) -> str:
     str
     """
     minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
@@ -162,8 +266,12 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
     lines += ["| Notebook | Status | Wall time |", "|---|---|---|"]
     for result in results:
         status = "ran" if result.status == "ok" else f"**failed**: {result.error}"
-        lines.append(f"| {result.name} | {status} | {format_duration(result.seconds)} |")
-    total = sum(result.seconds for result in results)
+        took = format_duration(result.total_seconds)
+        if result.earlier_attempts:
+            took += (f" (this execution {format_duration(result.seconds)} + {result.earlier_attempts} earlier, "
+                     f"killed or resumed, of {format_duration(result.earlier_seconds)})")
+        lines.append(f"| {result.name} | {status} | {took} |")
+    total = sum(result.total_seconds for result in results)
     lines.append(f"| **all notebooks** | | **{format_duration(total)}** |")
     return "\n".join(lines) + "\n"
 
@@ -192,8 +300,8 @@ def write_run_record(
     executed_dir.mkdir(parents=True, exist_ok=True)
     record = {
         "environment": environment,
-        "notebooks": [asdict(result) for result in results],
-        "total_seconds": sum(result.seconds for result in results),
+        "notebooks": [asdict(result) | {"total_seconds": result.total_seconds} for result in results],
+        "total_seconds": sum(result.total_seconds for result in results),
         "files": dict(files or {}),
     }
     json_path = executed_dir / RUN_RECORD_JSON

@@ -201,16 +201,21 @@ def test_the_book_builds_every_page_without_warnings_or_tracebacks(built_book):
             assert marker not in text, (name, marker)
 
 
-def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsys):
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    for name, source in (("01_fine", "print(profile, seed)"), ("02_broken", "raise ValueError('no such corpus')"),
-                         ("03_after", "answer = 42")):
+def _write_notebooks(folder, sources: dict[str, str]) -> Path:
+    """Parameterised one-cell notebooks ``{name: code}`` in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    for name, source in sources.items():
         parameters = nbformat.v4.new_code_cell("profile = 'quick'\nseed = 0\ndata_source = None\nruns_dir = 'runs'")
         parameters.metadata["tags"] = ["parameters"]
         notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(source)])
         notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(notebook, notebooks / f"{name}.ipynb")
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsys):
+    notebooks = _write_notebooks(tmp_path / "notebooks", {
+        "01_fine": "print(profile, seed)", "02_broken": "raise ValueError('no such corpus')", "03_after": "answer = 42"})
     book = tmp_path / "book"
     (book / "executed").mkdir(parents=True)
     earlier = book / "executed" / "02_broken.ipynb"
@@ -230,6 +235,33 @@ def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsy
     assert record["notebooks"][1]["status"] == "failed"
     assert "failed" in (book / "executed" / RUN_RECORD_MARKDOWN).read_text()
     assert (book / "executed" / "departures.md").read_text().startswith("| Setting | Paper | Profile `smoke` |")
+
+
+def test_a_resumed_reproduction_counts_the_time_of_the_executions_before_it(tmp_path):
+    """The run record of a reproduction that finishes includes the wall time of the earlier,
+    unfinished ones (their training runs were resumed); once every notebook is ok the count restarts."""
+    runs = tmp_path / "runs"
+    notebooks = _write_notebooks(tmp_path / "notebooks", {"01_wait": "import time; time.sleep(1.5)",
+                                                          "02_broken": "raise ValueError('not yet')"})
+    run = functools.partial(reproduce.reproduce, "smoke", notebooks_dir=notebooks, book_dir=tmp_path / "book",
+                            runs_dir=runs, build=False, progress=False)
+    first = run()
+    assert first.failed == ["02_broken"] and all(result.earlier_attempts == 0 for result in first.notebooks)
+
+    _write_notebooks(notebooks, {"02_broken": "answer = 42"})
+    second = run()
+    assert second.ok
+    waited = second.notebooks[0]
+    assert (waited.earlier_attempts, waited.earlier_seconds) == (1, pytest.approx(first.notebooks[0].seconds, abs=0.2))
+    assert waited.earlier_seconds >= 1.5
+    record = json.loads(second.record_path.read_text())
+    assert record["total_seconds"] == pytest.approx(sum(r.seconds + r.earlier_seconds for r in second.notebooks))
+    assert "+ 1 earlier, killed or resumed" in (tmp_path / "book" / "executed" / RUN_RECORD_MARKDOWN).read_text()
+    assert not (runs / "reproduce-smoke.attempts.json").exists()  # finished: archived
+    assert len(list(runs.glob("reproduce-smoke.attempts-*.json"))) == 1
+
+    third = run()
+    assert [result.earlier_attempts for result in third.notebooks] == [0, 0]
 
 
 def test_an_unknown_notebook_name_is_refused(tmp_path):
