@@ -16,6 +16,10 @@ steps per epoch of each variant are scaled from that slice to the profile's numb
 (Essen: 8,504 songs of 12 notes or more when the profile takes all). A run costs steps per epoch x
 epochs x seconds per step; ``musiclib.scaling.predict_wall_time`` turns the runs' costs into the
 wall time on N workers, each as fast as this machine. A prediction, not a measurement.
+
+On a machine without music21 (a GPU box, say), write the slice here with
+``python benchmarks/grid.py save-slice essen600.pkl`` and predict there with
+``--slice essen600.pkl``; ``KERAS_BACKEND`` picks the backend as usual.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -101,25 +106,41 @@ def step_seconds(profile, cell: str, layers: int, variant_data) -> float:
     return sum(epoch["seconds"] for epoch in epochs[1:]) / (len(epochs) - 1) / steps_per_epoch
 
 
-def predict(profile_name: str) -> dict:
-    """Measured per-step costs -> per-run seconds -> predicted wall time on 1, 4, 16, 45 workers."""
-    from musiclib import sequences
+def essen_slice() -> list:
+    """The first ``SLICE_SONGS`` Essen melodies (parsed with music21, or read from its cache)."""
     from musiclib.corpus import load_corpus
+
+    return load_corpus("essen", max_songs=SLICE_SONGS, progress=False).melodies
+
+
+def save_slice(path: str) -> None:
+    """Pickle the Essen slice for ``predict --slice`` on a machine without music21."""
+    melodies = essen_slice()
+    Path(path).write_bytes(pickle.dumps(melodies))
+    print(f"{len(melodies)} melodies -> {path}")
+
+
+def predict(profile_name: str, slice_file: str | None = None) -> dict:
+    """Measured per-step costs -> per-run seconds -> predicted wall time on 1, 4, 16, 45 workers."""
+    import keras
+
+    from musiclib import sequences
     from musiclib.scaling import predict_wall_time
     from musiclib.grid import grid_points
     from musiclib.profiles import load_profile
     from musiclib.train import paper_batches
 
     profile = load_profile(profile_name)
-    corpus = load_corpus("essen", max_songs=SLICE_SONGS, progress=False)
-    splits = sequences.split_melodies(corpus.melodies)
+    melodies = pickle.loads(Path(slice_file).read_bytes()) if slice_file else essen_slice()
+    print(f"Keras backend {keras.backend.backend()}; {len(melodies)} Essen melodies", flush=True)
+    splits = sequences.split_melodies(melodies)
     songs = profile.data.max_songs or ESSEN_SONGS
     settings = profile.train
     steps_per_epoch = {}
     for variant in profile.grid.variants:
         prepared = sequences.prepare_variant(splits, variant)
         batches = paper_batches(prepared.train, prepared.vocab, settings.batch_size, settings.seq_length)
-        steps_per_epoch[variant] = batches.num_tokens * songs / len(corpus.melodies) / (settings.batch_size * settings.seq_length)
+        steps_per_epoch[variant] = batches.num_tokens * songs / len(melodies) / (settings.batch_size * settings.seq_length)
     control = sequences.prepare_variant(splits, "control")
     costs = {}
     for cell in profile.grid.cells:
@@ -147,14 +168,21 @@ def predict(profile_name: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("compare", "predict"), nargs="?", default="compare")
+    parser.add_argument("what", choices=("compare", "predict", "save-slice"), nargs="?", default="compare")
+    parser.add_argument("path", nargs="?", help="save-slice: the file to write")
     parser.add_argument("--profile", help="profile name or .toml (default: smoke for compare, paper for predict)")
+    parser.add_argument("--slice", help="predict: the Essen slice from a save-slice file instead of music21")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
+    if args.what == "save-slice":
+        if not args.path:
+            parser.error("save-slice needs the file to write")
+        save_slice(args.path)
+        return
     if args.what == "compare":
         figures = compare(args.profile or "smoke")
     else:
-        figures = predict(args.profile or "paper")
+        figures = predict(args.profile or "paper", args.slice)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
 

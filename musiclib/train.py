@@ -72,7 +72,8 @@ WEIGHTS = ("best", "final")
 """Which weights of a finished run: the lowest validation loss (``best``) or the last step (``final``)."""
 
 XLA_COMPILED_CELLS = frozenset({"nas"})
-"""Cells whose training step is compiled with XLA even on a CPU, where Keras leaves XLA off.
+"""Cells whose training step the TensorFlow backend compiles with XLA even on a CPU, where Keras
+leaves XLA off (JAX always compiles with XLA; for PyTorch Keras's default stands).
 
 NAS's eight gates and its tree of element-wise products are many small operations per time step;
 XLA fuses them. Measured with ``benchmarks/training.py throughput`` (2 x 128, 2 idle cores,
@@ -378,7 +379,7 @@ def _compiled_training_model(config: TrainConfig, vocab_size: int, steps_per_epo
         # named, so that its variables' paths (the keys of resume.npz) are the same in every process
         optimizer=keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=config.grad_clip, name="adam"),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=True if config.model in XLA_COMPILED_CELLS else "auto",
+        jit_compile=True if config.model in XLA_COMPILED_CELLS and keras.backend.backend() == "tensorflow" else "auto",
     )
     model.optimizer.build(model.trainable_variables)
     return model

@@ -234,7 +234,7 @@ class TrainingLoop(keras.callbacks.Callback):
 
         self.config = config
         self.run_dir = run_dir
-        self.training_model = model
+        self.set_model(model)
         self.validation_model = validation_model
         self.scorer = cross_entropy_scorer(validation_model)
         self.steps_per_epoch = steps_per_epoch
@@ -248,6 +248,13 @@ class TrainingLoop(keras.callbacks.Callback):
         self.bar = tqdm(
             total=config.num_epochs * steps_per_epoch, unit="step", desc=run_dir.name, disable=not progress
         )
+
+    @property
+    def training_model(self) -> keras.Model:
+        """The training model with its current variables. Under JAX, Keras keeps them outside the
+        model in the middle of an epoch; the callback's ``model`` property puts them back, so that
+        checkpoints and resume points written between batches hold this step's weights."""
+        return self.model
 
     @property
     def history(self) -> dict:
