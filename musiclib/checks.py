@@ -79,3 +79,33 @@ def whole_number(value, name: str, *, minimum: int = 0, error: type[Exception] =
         wanted = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
         raise error(f"{name} must be {wanted}, got {value!r}")
     return int(value)
+
+
+def open_fraction(value, name: str, *, error: type[Exception] = ValueError) -> float:
+    """Check that ``value`` is a number strictly between 0 and 1 (a confidence level, say) and return it.
+
+    Parameters
+    ----------
+    value : float
+        The value to check.
+    name : str
+        How the error message names the value.
+    error : type of Exception, optional
+        The exception class to raise (default ``ValueError``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> open_fraction(0.95, "confidence")
+    0.95
+    >>> open_fraction(95, "confidence")
+    Traceback (most recent call last):
+    ...
+    ValueError: confidence must be between 0 and 1 (e.g. 0.95), got 95
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise error(f"{name} must be between 0 and 1 (e.g. 0.95), got {value!r}")
+    return float(value)

@@ -25,6 +25,8 @@ from typing import Sequence
 
 import numpy as np
 
+from musiclib.checks import open_fraction
+
 DEFAULT_TOKENS_PER_BATCH = 20_000
 """Padded tokens per forward pass of a Keras model in :func:`score_keras` (memory bound)."""
 
@@ -111,8 +113,7 @@ class SongScores:
         """
         from scipy.stats import bootstrap
 
-        if not 0 < confidence < 1:
-            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+        confidence = open_fraction(confidence, "confidence")
         scored = self.tokens > 0
         if scored.sum() < 2:
             raise ValueError("a bootstrap interval over songs needs at least two songs with predicted notes")

@@ -11,7 +11,6 @@ from musiclib.profiles import ProfileError, ReplicateSettings, load_profile
 from musiclib.replicates import (
     CONTRAST_COLUMNS,
     cell_contrasts,
-    hierarchical_interval,
     replicate_points,
     replicate_song_metrics,
     replicate_study,
@@ -19,6 +18,7 @@ from musiclib.replicates import (
     train_replicates,
     variance_summary,
 )
+from musiclib.stats import hierarchical_interval
 
 
 def synthetic(rng, n_seeds, n_songs, between_sd, within_sd=1.0, true_mean=0.0):
