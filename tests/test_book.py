@@ -16,9 +16,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -262,6 +264,26 @@ def test_a_resumed_reproduction_counts_the_time_of_the_executions_before_it(tmp_
 
     third = run()
     assert [result.earlier_attempts for result in third.notebooks] == [0, 0]
+
+
+def test_ctrl_c_stops_the_whole_reproduction_and_logs_the_notebook_as_interrupted(tmp_path):
+    started, after = tmp_path / "started", tmp_path / "after"
+    notebooks = _write_notebooks(tmp_path / "notebooks", {
+        "01_long": f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(120)",
+        "02_next": f"import pathlib; pathlib.Path({str(after)!r}).touch()"})
+    code = (f"from musiclib import reproduce; reproduce.reproduce('smoke', notebooks_dir={str(notebooks)!r}, "
+            f"book_dir={str(tmp_path / 'book')!r}, runs_dir={str(tmp_path / 'runs')!r}, build=False, progress=False)")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.2)
+    assert started.exists(), child.stderr.read() if child.poll() is not None else "the notebook never started"
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode != 0 and "KeyboardInterrupt" in stderr
+    assert not after.exists()  # the next notebook did not run
+    log = json.loads((tmp_path / "runs" / "reproduce-smoke.attempts.json").read_text())
+    assert [(entry["notebook"], entry["status"]) for entry in log] == [("01_long", "interrupted")]
 
 
 def test_an_unknown_notebook_name_is_refused(tmp_path):

@@ -20,10 +20,13 @@ import pytest
 from musiclib import cli
 from musiclib.cluster import (
     ENVIRONMENT_VARIABLE,
+    TENSORFLOW_THREAD_VARIABLES,
     ClusterSettings,
+    open_cluster,
     read_attempts,
     resume_step,
     settings_for_grid,
+    worker_thread_environment,
 )
 from musiclib.scaling import predict_wall_time
 from musiclib.profiles import ProfileError, load_profile
@@ -249,6 +252,24 @@ def _run_grid_command(command: list[str], status: int = 0) -> str:
 
 
 @pytest.mark.slow
+def test_local_workers_share_the_cores_between_their_tensorflow_thread_pools(monkeypatch):
+    for name in TENSORFLOW_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert worker_thread_environment(2, cores=2) == dict.fromkeys(TENSORFLOW_THREAD_VARIABLES, "1")
+    assert worker_thread_environment(2, cores=16)["TF_NUM_INTRAOP_THREADS"] == "8"
+    assert worker_thread_environment(4, cores=2)["TF_NUM_INTRAOP_THREADS"] == "1"  # never 0 (= all cores)
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")  # the user's setting is kept
+    assert worker_thread_environment(2, cores=2)["TF_NUM_INTRAOP_THREADS"] == "3"
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        worker_thread_environment(0)
+
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    with open_cluster(ClusterSettings(kind="local", workers=2), echo=lambda line: None) as client:
+        seen = client.run(lambda: [os.environ.get(name) for name in TENSORFLOW_THREAD_VARIABLES])
+    expected = worker_thread_environment(2)
+    assert list(seen.values()) == [[expected[name] for name in TENSORFLOW_THREAD_VARIABLES]] * 2
+
+
 def test_local_cluster_of_two_workers_gives_the_sequential_losses(tiny_profile, sequential, tmp_path):
     command = _grid_command(tiny_profile, tmp_path, "--cluster", "local", "--workers", "2", "--retries", "1")
     profile = load_profile(tiny_profile)
