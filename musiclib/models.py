@@ -22,13 +22,23 @@ CELLS = ("lstm", "nas", "ugrnn", "gru", "rnn")
 """Cell names: the paper's three (``lstm``, ``nas``, ``ugrnn``) and the two its code also offered."""
 
 
+def _cudnn_option(stateful: bool) -> dict:
+    """``use_cudnn=False`` for a stateful LSTM or GRU on the PyTorch backend, else nothing.
+
+    On a CUDA GPU, Keras' PyTorch cuDNN path writes the carried state in place before the backward
+    pass has used it ("modified by an inplace operation"); measured on an H100, 2026-11-25: LSTM and
+    GRU fail there with cuDNN and train without it, NAS and UGRNN train as they are.
+    """
+    return {"use_cudnn": False} if stateful and keras.backend.backend() == "torch" else {}
+
+
 def _recurrent_layer(cell: str, units: int, name: str, stateful: bool) -> keras.layers.Layer:
     options = dict(return_sequences=True, stateful=stateful, name=name)
     if cell == "lstm":
         # unit_forget_bias: forget-gate bias starts at 1, like TF 1.x BasicLSTMCell's forget_bias=1.0.
-        return keras.layers.LSTM(units, unit_forget_bias=True, **options)
+        return keras.layers.LSTM(units, unit_forget_bias=True, **options, **_cudnn_option(stateful))
     if cell == "gru":
-        return keras.layers.GRU(units, **options)
+        return keras.layers.GRU(units, **options, **_cudnn_option(stateful))
     if cell == "rnn":
         return keras.layers.SimpleRNN(units, **options)
     if cell == "ugrnn":
