@@ -267,12 +267,11 @@ TENSORFLOW_THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS
 def worker_thread_environment(workers: int, cores: int | None = None) -> dict[str, str]:
     """TensorFlow's thread-pool sizes for each of ``workers`` processes that share this machine's cores.
 
-    By default every TensorFlow process sizes its pools to all the machine's cores, so two workers
-    on 2 cores run 4 busy threads that keep interrupting each other. Measured on 2 idle cores
-    (2026-11-25, the study profile's 2 x 128 LSTM on all of Essen, control): two workers took
-    about 20 s per epoch each with the default pools and 10.6 s with one thread each, against
-    6.5 to 10.6 s for one run alone; NAS, compiled with XLA, took 21 s per epoch either way.
-    A variable already set in the environment is kept.
+    By default every TensorFlow process sizes its pools to all the machine's cores, so N workers
+    on C cores run N x C pool threads. Here each worker gets its share, ``C // N``. On 2 idle
+    cores this makes no measurable difference to speed: ``benchmarks/threads.py`` (two 2 x 128
+    LSTMs at once, 2026-11-25) gave ratios of 0.86 and 1.06 (default / shared pools), within the
+    noise between rounds. A variable already set in the environment is kept.
 
     Parameters
     ----------
