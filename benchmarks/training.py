@@ -26,10 +26,12 @@ import argparse
 import importlib.util
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 THROUGHPUT_MODELS = ("lstm", "gru", "nas", "ugrnn")
 CONVERGENCE_CELLS = ("lstm", "nas", "ugrnn")
@@ -38,12 +40,17 @@ BACKENDS = ("tensorflow", "jax", "torch")
 BASELINE = "bare keras LSTM"
 
 
-def essen_splits(songs: int):
+def essen_splits(songs: int, melodies_file: str | None = None):
     """The hash split of the whole Essen collection, cut to its first ``songs`` training melodies
-    and ``songs // 8`` validation melodies."""
+    and ``songs // 8`` validation melodies. The melodies are parsed with music21, or read from
+    ``melodies_file`` (``python benchmarks/runs.py save-melodies FILE``) on a machine without it."""
     from musiclib import corpus, sequences
 
-    splits = sequences.split_melodies(corpus.load_corpus("essen", progress=False).melodies)
+    if melodies_file:
+        melodies = pickle.loads(Path(melodies_file).read_bytes())
+    else:
+        melodies = corpus.load_corpus("essen", progress=False).melodies
+    splits = sequences.split_melodies(melodies)
     return sequences.Splits(train=splits.train[:songs], validation=splits.validation[: max(songs // 8, 1)], test=[])
 
 
@@ -110,11 +117,11 @@ def our_tokens_per_second(cell: str, variant_data, epochs: int) -> float:
     return tokens / min(epoch["seconds"] for epoch in run.history["epochs"][1:])
 
 
-def throughput_worker(epochs: int, rounds: int, songs: int) -> None:
+def throughput_worker(epochs: int, rounds: int, songs: int, melodies_file: str | None = None) -> None:
     """Measure this process's backend; print one JSON line {model: tokens/s} (best of the rounds)."""
     from musiclib import sequences
 
-    variant_data = sequences.prepare_variant(essen_splits(songs), "control")
+    variant_data = sequences.prepare_variant(essen_splits(songs, melodies_file), "control")
     best: dict[str, float] = {}
     for _ in range(rounds):
         for name in (BASELINE, *THROUGHPUT_MODELS):
@@ -127,12 +134,13 @@ def throughput_worker(epochs: int, rounds: int, songs: int) -> None:
     print(json.dumps(best))
 
 
-def throughput(epochs: int, rounds: int, songs: int) -> None:
+def throughput(epochs: int, rounds: int, songs: int, melodies_file: str | None = None) -> None:
     """Run the throughput worker once per installed Keras backend and print the ratios to the bare LSTM."""
     installed = [backend for backend in BACKENDS if importlib.util.find_spec(backend) is not None]
     print(f"Training throughput, 2 layers x 128 units, batches of 50 x 50, {songs} Essen control melodies; backends: {', '.join(installed)}")
     for backend in installed:
         command = [sys.executable, __file__, "throughput-worker", "--epochs", str(epochs), "--rounds", str(rounds), "--songs", str(songs)]
+        command += ["--melodies", melodies_file] if melodies_file else []
         print(f"\n[{backend}] measuring ...", flush=True)
         started = time.perf_counter()
         result = subprocess.run(
@@ -181,13 +189,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="throughput: epochs per measurement (the first is not counted)")
     parser.add_argument("--rounds", type=int, default=2, help="throughput: interleaved rounds, best kept")
     parser.add_argument("--songs", type=int, help="training melodies (default: 2000 for throughput, 1000 for convergence)")
+    parser.add_argument("--melodies", help="throughput: Essen's melodies from a runs.py save-melodies file, not music21")
     parser.add_argument("--convergence_epochs", type=int, nargs=3, default=(5, 5, 2), metavar=("CONTROL", "INTERVAL", "DB12"))
     args = parser.parse_args()
     if args.part == "throughput-worker":
-        throughput_worker(args.epochs, args.rounds, args.songs or 2000)
+        throughput_worker(args.epochs, args.rounds, args.songs or 2000, args.melodies)
         return
     if args.part in ("all", "throughput"):
-        throughput(args.epochs, args.rounds, args.songs or 2000)
+        throughput(args.epochs, args.rounds, args.songs or 2000, args.melodies)
     if args.part in ("all", "convergence"):
         convergence(dict(zip(("control", "interval", "db12"), args.convergence_epochs)), args.songs or 1000)
 
