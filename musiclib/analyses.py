@@ -91,7 +91,8 @@ def final_losses(result: GridResult) -> pd.DataFrame:
     pandas.DataFrame
         Columns variant, cell, num_layers, train_loss, val_loss (last epoch, nats per note),
         best_val_loss (the lowest validation loss, whose weights the run keeps as its best
-        model), best_epoch, stopped_epoch (both counted from 1), seconds (training time).
+        model), best_epoch, stopped_epoch (both counted from 1), stopped_early (patience ran out
+        before the epoch cap), seconds (training time).
     """
     rows = []
     for point, run in result.runs.items():
@@ -106,10 +107,11 @@ def final_losses(result: GridResult) -> pd.DataFrame:
                 "best_val_loss": summary.get("best_val_loss", epochs[-1]["val_loss"]),
                 "best_epoch": summary.get("best_epoch", epochs[-1]["epoch"]),
                 "stopped_epoch": summary.get("stopped_epoch", epochs[-1]["epoch"]),
+                "stopped_early": bool(summary.get("stopped_early", False)),
                 "seconds": sum(epoch.get("seconds", 0.0) for epoch in epochs),
             }
         )
-    columns = ["train_loss", "val_loss", "best_val_loss", "best_epoch", "stopped_epoch", "seconds"]
+    columns = ["train_loss", "val_loss", "best_val_loss", "best_epoch", "stopped_epoch", "stopped_early", "seconds"]
     return pd.DataFrame(rows, columns=["variant", "cell", "num_layers", *columns])
 
 

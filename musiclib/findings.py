@@ -185,6 +185,40 @@ def stopping_rule(profile: Any) -> str:
     )
 
 
+def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
+    """Chapter 2: how many runs stopped early, and which ran to their epoch cap still improving.
+
+    A run that reaches its cap with its best validation check in its last epoch had not
+    converged: its model is less trained than those that stopped on their own, and comparisons
+    with them (DB12 against control, say) should allow for that.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses` (variant, stopped_early, best_epoch, stopped_epoch).
+    profile : musiclib.profiles.Profile
+        ``[train] patience`` (without it no run stops early and nothing is said).
+
+    Returns
+    -------
+    str
+        One or two sentences, or ``""`` for a profile without early stopping.
+    """
+    if profile.train.patience == 0 or losses.empty:
+        return ""
+    capped = losses[~losses["stopped_early"].astype(bool)]
+    text = f"{len(losses) - len(capped)} of {len(losses)} runs stopped early."
+    improving = capped[capped["best_epoch"] == capped["stopped_epoch"]]
+    if len(improving):
+        by_variant = ", ".join(f"{count} {variant}" for variant, count in improving["variant"].value_counts(sort=False).items())
+        text += (
+            f" {plural(len(improving), 'run')} ({by_variant}) reached {'its' if len(improving) == 1 else 'their'} "
+            "epoch cap with the best validation loss in the last epoch, still improving: those models are less "
+            "converged than the others, which comparisons between them should allow for."
+        )
+    return text
+
+
 def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
     """Chapter 2: both selection rules against the paper's choice, the test cross-entropy against
     the n-gram yardsticks, and the best run.

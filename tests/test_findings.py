@@ -69,6 +69,23 @@ def test_stopping_rule_reads_the_profile():
     assert smoke.startswith("Each run trains for all its epochs (1 control / 1 interval / 1 db12; this profile sets no")
 
 
+def test_stopping_outcome_names_the_runs_that_reached_their_cap_still_improving():
+    losses = pd.DataFrame({
+        "variant": ["control", "control", "db12", "db12", "db12"],
+        "stopped_early": [True, True, False, False, True],
+        "best_epoch": [20, 14, 4, 3, 2],
+        "stopped_epoch": [23, 17, 4, 4, 3],
+    })  # fmt: skip
+    text = findings.stopping_outcome(losses, load_profile("study"))
+    assert text.startswith("3 of 5 runs stopped early. 1 run (1 db12) reached its epoch cap with the best")
+    assert "still improving" in text
+    both = losses.assign(best_epoch=[20, 14, 4, 4, 2])
+    assert "2 runs (2 db12) reached their epoch cap" in findings.stopping_outcome(both, load_profile("study"))
+    settled = losses.assign(stopped_early=True)
+    assert findings.stopping_outcome(settled, load_profile("study")) == "5 of 5 runs stopped early."
+    assert findings.stopping_outcome(losses, load_profile("smoke")) == ""  # no patience: every run runs its epochs
+
+
 def per_song_table(seed_offsets, cell_offset):
     """Two cells x len(seed_offsets) seeds x 4 songs of one metric; cell b is cell a + cell_offset."""
     rows = []
