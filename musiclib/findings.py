@@ -476,9 +476,26 @@ def cross_entropy_findings(losses: pd.DataFrame, evolution: pd.DataFrame, claim:
     Returns
     -------
     str
-        Markdown bullets: :func:`cross_entropy_loss_findings`, then
-        :func:`musiclib.cross_entropy_claim.claim_findings`'s sentences.
+        Markdown bullets: the runs' losses in one sentence, how far they got on the paper's
+        scale (the last sentence of :func:`cross_entropy_loss_findings`, whose per-run sentences
+        the chapter shows above), then :func:`musiclib.cross_entropy_claim.claim_findings`'s sentences.
     """
     from musiclib.cross_entropy_claim import claim_findings
 
-    return bullets(_loss_sentences(losses, evolution) + claim_findings(claim)["sentences"])
+    ends = losses.sort_values("step").groupby("run", sort=False).agg(
+        first=("loss", "first"), last=("loss", "last"), first_normalised=("normalised_loss", "first"),
+        last_normalised=("normalised_loss", "last"),
+    )  # fmt: skip
+    summary = (
+        f"Over {plural(len(ends), 'training run')} the loss on the validation songs fell from "
+        f"{ends['first'].mean():.2f} to {_span(ends['last'], '.2f')} nats per note "
+        f"({ends['first_normalised'].mean():.2f} → {_span(ends['last_normalised'], '.2f')} of the uniform guess)."
+    )
+    reach = _loss_sentences(losses, evolution)[-1]
+    return bullets([summary, reach] + claim_findings(claim)["sentences"])
+
+
+def _span(values: pd.Series, spec: str) -> str:
+    """``"2.00"`` for one value, ``"2.00–2.50"`` for a range."""
+    low, high = float(values.min()), float(values.max())
+    return f"{low:{spec}}" if f"{low:{spec}}" == f"{high:{spec}}" else f"{low:{spec}}–{high:{spec}}"
