@@ -63,7 +63,9 @@ def step_curves(result: GridResult, *, smoothing_steps: int | None = None) -> pd
     frames = []
     for point, run in result.runs.items():
         steps = pd.DataFrame(run.history["steps"], columns=["step", "loss"])
-        steps_per_epoch = steps["step"].max() / len(run.history["epochs"])
+        # a run that stopped in the middle of an epoch records the part it did as "fraction"
+        epochs_run = sum(epoch.get("fraction", 1.0) for epoch in run.history["epochs"])
+        steps_per_epoch = steps["step"].max() / epochs_run
         window = smoothing_steps or max(1, round(steps_per_epoch / 10))
         frame = pd.DataFrame(
             {
