@@ -77,7 +77,7 @@ def read_run_record(folder: str | os.PathLike) -> dict:
 
 
 def provenance_text(record: dict) -> str:
-    """One Markdown sentence saying which profile, date and machine produced a set of pages.
+    """Which profile, date and machine produced a set of pages, and what the profile is (Markdown).
 
     Parameters
     ----------
@@ -88,15 +88,17 @@ def provenance_text(record: dict) -> str:
     -------
     str
         For example ``"Results of the **study** profile, executed 2026-11-26 10:02 UTC on
-        Linux-6.1-x86_64 (2 CPU cores, Python 3.11.7), 3 h 12 min in all."``
+        Linux-6.1-x86_64 (2 CPU cores, Python 3.11.7), 3 h 12 min of notebook execution in all."``,
+        followed by the profile's description when the record has one.
     """
     environment = record.get("environment", {})
     took = format_duration(float(record.get("total_seconds", 0.0)))
+    described = f" {environment['profile_description']}" if environment.get("profile_description") else ""
     return (
         f"Results of the **{environment.get('profile', 'unknown')}** profile, executed "
         f"{environment.get('date_utc', 'at an unknown date')} on {environment.get('platform', 'an unknown platform')} "
         f"({environment.get('cpu_count', '?')} CPU cores, Python {environment.get('python', '?')}), "
-        f"{took} of notebook execution in all."
+        f"{took} of notebook execution in all.{described}"
     )
 
 

@@ -37,6 +37,8 @@ def test_provenance_names_profile_date_machine_and_time():
     text = edition.provenance_text(record)
     assert "**study**" in text and "2026-11-26 10:00 UTC" in text and "Linux-x86_64" in text
     assert "2 CPU cores" in text and "3 h 12 min" in text
+    record["environment"]["profile_description"] = "All of Essen, 45 runs."
+    assert edition.provenance_text(record).endswith("3 h 12 min of notebook execution in all. All of Essen, 45 runs.")
 
 
 def test_pages_come_from_the_edition_when_nothing_was_reproduced(tmp_path):
