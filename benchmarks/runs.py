@@ -47,9 +47,12 @@ def parse_point(text: str):
         raise SystemExit(f"grid point {text!r}: expected variant/cell-layers, for example control/lstm-2") from None
 
 
-def compared_seconds(runs_dir: str, profile_name: str, point) -> float | None:
+def compared_seconds(runs_dir: str, profile, point) -> float | None:
     """Training seconds of the same finished run in another runs folder, if it is there."""
-    history = Path(runs_dir, profile_name, point.variant, f"{point.cell}-{point.num_layers}", "history.json")
+    from musiclib.grid import run_dir
+    from musiclib.runfiles import HISTORY_FILE
+
+    history = run_dir(runs_dir, profile, point) / HISTORY_FILE
     if not history.is_file():
         return None
     return sum(epoch["seconds"] for epoch in json.loads(history.read_text())["epochs"])
@@ -92,7 +95,7 @@ def main() -> None:
             train(config, variant_data, directory, progress=False)
             seconds = time.perf_counter() - started
             complete = json.loads(Path(directory, COMPLETE_FILE).read_text())
-        baseline = compared_seconds(args.compare, profile.name, point) if args.compare else None
+        baseline = compared_seconds(args.compare, profile, point) if args.compare else None
         ratio = f"{baseline / seconds:.1f}x" if baseline else ""
         print(f"| {point.variant}/{point.cell}-{point.num_layers} | {seconds:.0f} | {complete['stopped_epoch']} "
               f"| {complete['best_epoch']} | {complete['best_val_loss']:.3f} | {f'{baseline:.0f}' if baseline else ''} "

@@ -453,14 +453,18 @@ def _loss_sentences(losses: pd.DataFrame, evolution: pd.DataFrame) -> list[str]:
         f"{start['paper_normalised']:.2f} → {end['paper_normalised']:.2f} of the uniform guess over its "
         f"{published.value('control_vocabulary_size')} tokens."
     )
+    return sentences + [_panels_reached(losses, evolution)]
+
+
+def _panels_reached(losses: pd.DataFrame, evolution: pd.DataFrame) -> str:
+    """How far our lowest normalised loss gets on the paper's panels."""
     lowest = float(losses["normalised_loss"].min())
     reached = evolution[evolution["paper_normalised"] >= lowest]["panel"].tolist()
-    sentences.append(
+    return (
         f"Our lowest checkpoint loss is {lowest:.2f} of the uniform guess: it reaches the paper's panels "
         f"{', '.join(f'({panel})' for panel in reached)}"
         + ("." if len(reached) == len(evolution) else "; the later panels show a model trained further than ours.")
     )
-    return sentences
 
 
 def cross_entropy_findings(losses: pd.DataFrame, evolution: pd.DataFrame, claim: pd.DataFrame) -> str:
@@ -491,8 +495,7 @@ def cross_entropy_findings(losses: pd.DataFrame, evolution: pd.DataFrame, claim:
         f"{ends['first'].mean():.2f} to {_span(ends['last'], '.2f')} nats per note "
         f"({ends['first_normalised'].mean():.2f} → {_span(ends['last_normalised'], '.2f')} of the uniform guess)."
     )
-    reach = _loss_sentences(losses, evolution)[-1]
-    return bullets([summary, reach] + claim_findings(claim)["sentences"])
+    return bullets([summary, _panels_reached(losses, evolution)] + claim_findings(claim)["sentences"])
 
 
 def _span(values: pd.Series, spec: str) -> str:
