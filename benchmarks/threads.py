@@ -20,10 +20,14 @@ import sys
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+NO_XLA_VARIABLE = "MUSICLIB_BENCHMARK_NO_XLA"
+"""Set (to anything) in a worker's environment: no cell is compiled with XLA (``musiclib.train.XLA_COMPILED_CELLS``)."""
 WORKER = """
-import json, sys, tempfile
+import json, os, sys, tempfile
 from dataclasses import replace
-from musiclib import corpus, sequences
+from musiclib import corpus, sequences, train as training
+if os.environ.get("MUSICLIB_BENCHMARK_NO_XLA"):  # NO_XLA_VARIABLE
+    training.XLA_COMPILED_CELLS = frozenset()
 from musiclib.grid import GridPoint, train_config
 from musiclib.profiles import load_profile
 from musiclib.train import train

@@ -25,6 +25,10 @@ def _build_parser() -> argparse.ArgumentParser:
 _COMMANDS: list = []
 
 
+_TENSORFLOW_COMMANDS = {"train", "generate", "grid"}
+"""The commands that build Keras models: TensorFlow is loaded for them without its start-up notices."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command of the command line.
 
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0 on success, 1 when a command reports failures (failed runs or
         notebooks), 2 for bad arguments or input (the message is printed on standard error).
     """
-    from musiclib.console import quiet_tensorflow, show_progress
+    from musiclib.console import load_tensorflow_quietly, quiet_tensorflow, show_progress
 
     quiet_tensorflow()
     show_progress()
@@ -52,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command in _TENSORFLOW_COMMANDS:
+        load_tensorflow_quietly()
     try:
         return args.handler(args) or 0
     except (ValueError, FileNotFoundError, KeyError) as error:

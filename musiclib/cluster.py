@@ -375,10 +375,11 @@ def train_run(config, variant_data, directory: str) -> dict[str, Any]:
         ``resumed_from_step`` (0: started from scratch; None: the run was already finished),
         ``seconds`` (wall time of this attempt), ``host``.
     """
-    from musiclib.console import quiet_tensorflow
+    from musiclib.console import load_tensorflow_quietly
+
+    load_tensorflow_quietly()  # a worker process: its TensorFlow notices would reach the notebook pages
     from musiclib.train import COMPLETE_FILE, train
 
-    quiet_tensorflow()  # a worker process: its TensorFlow warnings would reach the notebook pages
     run_directory = Path(directory)
     started_from = None if (run_directory / COMPLETE_FILE).exists() else resume_step(run_directory)
     _record_attempt(run_directory, started_from)

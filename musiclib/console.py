@@ -4,6 +4,8 @@ progress lines shown.
 :func:`quiet_tensorflow` must run before TensorFlow is imported (TensorFlow reads
 ``TF_CPP_MIN_LOG_LEVEL`` once, when its C++ library loads); the command line
 (:mod:`musiclib.cli`) and :func:`musiclib.notebook.setup` call it first thing.
+:func:`load_tensorflow_quietly` then imports TensorFlow without the notices it prints while it loads
+(notebooks, training workers and the commands that train or sample call it).
 :func:`show_progress` routes the ``musiclib`` loggers (one line per finished training run, see
 :mod:`musiclib.grid`) to a stream or to the file named by :data:`PROGRESS_FILE_VARIABLE`, which
 ``python -m musiclib reproduce`` sets for the notebook kernels and echoes to its console.
@@ -11,6 +13,7 @@ progress lines shown.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -20,7 +23,6 @@ from typing import TextIO
 PROGRESS_FILE_VARIABLE = "MUSICLIB_PROGRESS_FILE"
 QUIET_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "3",  # TensorFlow's C++ logs: errors only
-    "TF_ENABLE_ONEDNN_OPTS": "0",  # no "oneDNN custom operations are on" notice
     "GRPC_VERBOSITY": "ERROR",
     "ABSL_MIN_LOG_LEVEL": "3",
 }
@@ -51,6 +53,33 @@ def quiet_tensorflow() -> None:
         absl_logging.set_verbosity(absl_logging.ERROR)
     except ImportError:
         pass
+
+
+def load_tensorflow_quietly() -> None:
+    """Import TensorFlow (when it is Keras' backend) without its start-up notices on standard error.
+
+    While it loads, TensorFlow writes "oneDNN custom operations are on ..." twice to file
+    descriptor 2, before it reads any log-level variable. The only variable that silences it,
+    ``TF_ENABLE_ONEDNN_OPTS=0``, also turns oneDNN's kernels off, and those train the 2 x 128 LSTM
+    1.41 times faster on 2 cores (two runs at once, ``benchmarks/onednn.py``, 2026-11-25; NAS and
+    UGRNN: 0.95-1.06, no difference). So the import runs with descriptor 2 pointed at the null
+    device; an import error is still raised (and printed) as usual. Does nothing when TensorFlow is
+    already imported, not installed, or ``KERAS_BACKEND`` names another backend. Calls
+    :func:`quiet_tensorflow` first.
+    """
+    quiet_tensorflow()
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" in sys.modules or backend != "tensorflow" or importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _ErrorsOnly(logging.Filter):

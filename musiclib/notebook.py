@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from musiclib.console import PROGRESS_FILE_VARIABLE, quiet_tensorflow, show_progress
+from musiclib.console import PROGRESS_FILE_VARIABLE, load_tensorflow_quietly, show_progress
 from musiclib.paths import resolve_path, resolve_source
 
 
@@ -37,7 +37,7 @@ def setup(runs_dir: str | os.PathLike = "runs", data_source=None, *, dpi: int = 
     tuple
         (absolute ``runs_dir`` as a :class:`pathlib.Path`, resolved ``data_source``).
     """
-    quiet_tensorflow()
+    load_tensorflow_quietly()
     if os.environ.get(PROGRESS_FILE_VARIABLE):
         show_progress()
     import matplotlib.pyplot as plt
