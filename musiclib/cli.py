@@ -479,9 +479,14 @@ def _add_grid(commands) -> None:
         "RUNS_DIR/<profile>/<variant>/<cell>-<layers>/, reusing finished runs and resuming interrupted "
         "ones, then print each run's final losses (nats per note) and the layer count with the lowest "
         "validation loss per dataset and cell next to the paper's choice. Exits 1 when a run failed "
-        "(the finished ones are kept).",
+        "(the finished ones are kept). With --status, only say where each run stands.",
     )
     _add_profile_arguments(parser)
+    parser.add_argument(
+        "--status", action="store_true",
+        help="train nothing: print each run's state (finished, started, not started), epochs, best "
+        "validation loss and training time; safe beside a running grid or reproduction",
+    )  # fmt: skip
     parser.set_defaults(handler=_grid)
 
 
@@ -491,6 +496,13 @@ def _grid(args) -> int:
     from musiclib.profiles import load_profile
 
     profile = load_profile(args.profile, data_source=args.data_source)
+    if args.status:
+        from musiclib.progress import grid_progress, progress_summary, progress_table
+
+        progress = grid_progress(profile, args.runs_dir)
+        print(progress_table(progress).to_string(index=False, float_format="%.3f", na_rep="-"))
+        print(progress_summary(progress))
+        return 0
     settings = profile.cluster.overridden(**_cluster_overrides(args))
     result = run_grid(profile, args.runs_dir, cluster=settings, progress=True)
     if result.runs:
