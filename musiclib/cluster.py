@@ -292,12 +292,17 @@ def worker_thread_environment(workers: int, cores: int | None = None) -> dict[st
     return {name: os.environ.get(name, share) for name in TENSORFLOW_THREAD_VARIABLES}
 
 
+QUIET_WORKER_PRELOAD = "from musiclib.console import load_tensorflow_quietly; load_tensorflow_quietly()"
+"""A Dask preload (the text of a script) that a local worker runs when it starts."""
+
+
 def _local_cluster(settings: ClusterSettings):
     """A ``LocalCluster`` of ``settings.workers`` single-threaded worker processes, each with its
     share of the cores for TensorFlow (:func:`worker_thread_environment`).
 
-    Dask's warnings are silenced (errors still show): in an executed notebook every line the
-    scheduler or a worker writes to stderr would land on the book's page.
+    Dask's warnings are silenced (errors still show), and each worker loads TensorFlow without its
+    start-up notices as soon as it starts (:data:`QUIET_WORKER_PRELOAD`), before a task's
+    arguments import Keras: every line a worker writes to stderr reaches the reproduction's console.
     """
     from distributed import LocalCluster
 
@@ -305,7 +310,7 @@ def _local_cluster(settings: ClusterSettings):
     options = {"interface": settings.interface} if settings.interface else {}
     return LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-        silence_logs=logging.ERROR, env=worker_thread_environment(workers), **options,
+        silence_logs=logging.ERROR, env=worker_thread_environment(workers), preload=[QUIET_WORKER_PRELOAD], **options,
     )  # fmt: skip
 
 
