@@ -78,7 +78,10 @@ leaves XLA off (JAX always compiles with XLA; for PyTorch Keras's default stands
 NAS's eight gates and its tree of element-wise products are many small operations per time step;
 XLA fuses them. Measured with ``benchmarks/training.py throughput`` (2 x 128, 2 idle cores,
 2026-11-25): NAS 14,700 -> 24,300 tokens/s with XLA, while LSTM (56,500 -> 37,200) and UGRNN
-(69,800 -> 59,900) are faster without it, so they keep Keras's default.
+(69,800 -> 59,900) are faster without it, so they keep Keras's default. Those figures are for one
+training process; two at once with one thread each, as the grid trains on 2 cores, NAS took
+9.44 s per epoch with XLA and 8.45 s without (``benchmarks/onednn.py``, 2,000 songs, best of 2
+rounds), a difference within the noise of that benchmark.
 """
 
 
