@@ -17,6 +17,7 @@ import pandas as pd
 from musiclib import published
 from musiclib.grid import GridPoint
 from musiclib.memorisation import MIN_COPY_NOTES
+from musiclib.run_record import format_duration
 
 SIGNIFICANCE = 0.05  # the level of every "significant" in the findings
 
@@ -150,7 +151,7 @@ def grid_status(result: Any, losses: pd.DataFrame) -> str:
     -------
     str
     """
-    status = f"{len(result.runs)} runs finished ({losses['seconds'].sum() / 60:.1f} minutes of training in total)"
+    status = f"{len(result.runs)} runs finished ({format_duration(losses['seconds'].sum())} of training, the runs' times summed)"
     if result.failed:
         status += f"; {len(result.failed)} failed: " + "; ".join(
             f"{point.label} ({error})" for point, error in result.failed.items()

@@ -128,3 +128,13 @@ def test_display_tables_keep_every_row_and_write_intervals():
     contrast = comparisons.cell_contrast_table(study.contrasts).iloc[0]
     assert contrast["cells"] == "lstm - nas" and contrast["difference"] == pytest.approx(-1.0)
     assert contrast["between seeds (sd)"] == "0.10 / 0.10"
+
+
+def test_grid_status_counts_runs_sums_their_time_and_names_failures():
+    from musiclib.grid import GridPoint
+
+    result = SimpleNamespace(runs={"a": None, "b": None}, failed={})
+    losses = pd.DataFrame({"seconds": [5400.0, 1800.0]})
+    assert findings.grid_status(result, losses) == "2 runs finished (2 h 0 min of training, the runs' times summed)."
+    result.failed = {GridPoint("db12", "nas", 5): "MemoryError"}
+    assert findings.grid_status(result, losses).endswith("; 1 failed: db12 nas, 5 layers (MemoryError).")
