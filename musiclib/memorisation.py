@@ -15,7 +15,9 @@ of training songs takes seconds.
 
 Folk songs share formulas (cadences, scale runs), so a long shared stretch is not by itself proof of
 copying. :func:`memorisation_table` therefore sets each model's share of songs with a copied stretch
-of at least 8 notes beside the same share for held-out songs of the corpus, which no model has seen.
+of at least 8 notes beside the same share for held-out songs of the corpus, which no model has seen,
+and tests whether a model's share is higher (one-sided Fisher exact test, Holm-corrected over the
+models).
 
 Notebook: 03_generation (memorisation table), 06_playground (the memorisation line).
 """
@@ -28,6 +30,9 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
+
+from musiclib.stats import holm
 
 MODES = ("transposed", "exact")
 """``transposed``: compared on intervals (transposition-invariant); ``exact``: on MIDI pitches."""
@@ -312,7 +317,9 @@ def memorisation_table(
     pandas.DataFrame
         One row per model and a last row for the held-out songs; columns ``model``, ``songs``,
         ``share transposed`` and ``share exact`` (fractions of songs with >= ``min_notes`` copied
-        notes), ``median transposed`` and ``median exact`` (median longest stretch, notes).
+        notes), ``median transposed`` and ``median exact`` (median longest stretch, notes), and
+        ``p more than held-out`` (:func:`copying_p_values` of the transposed shares; NaN for the
+        held-out row).
 
     Notes
     -----
@@ -334,4 +341,47 @@ def memorisation_table(
             row[f"median {mode}"] = shares["median_notes"]
         rows.append(row)
     columns = ["model", "songs", *(f"share {mode}" for mode in MODES), *(f"median {mode}" for mode in MODES)]
-    return pd.DataFrame(rows)[columns]
+    table = pd.DataFrame(rows)[columns]
+    table[P_VALUE_COLUMN] = [*copying_p_values(table), np.nan]
+    return table
+
+
+P_VALUE_COLUMN = "p more than held-out"
+"""The :func:`memorisation_table` column of :func:`copying_p_values`."""
+
+
+def copying_p_values(table: pd.DataFrame, mode: str = "transposed") -> np.ndarray:
+    """Holm-adjusted p-values that each model's songs copy more often than held-out songs do.
+
+    For each model, a one-sided Fisher exact test on the 2 x 2 table of songs with and without a
+    copied stretch (model vs held-out songs), alternative: the model's share is higher. Each song
+    counts once, so the test needs no assumption beyond independent songs. The p-values are then
+    Holm-adjusted over the models (:func:`musiclib.stats.holm`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``songs`` and ``share <mode>``; the model rows first, the held-out songs last (the
+        layout of :func:`memorisation_table`).
+    mode : {"transposed", "exact"}
+
+    Returns
+    -------
+    numpy.ndarray
+        One adjusted p-value per model row (the held-out row excluded).
+
+    References
+    ----------
+    Fisher, R. A. (1922). On the interpretation of chi-squared from contingency tables, and the
+    calculation of P. *Journal of the Royal Statistical Society* 85(1), 87-94.
+    """
+    counts = np.rint(table["songs"].to_numpy() * table[f"share {mode}"].to_numpy()).astype(int)
+    totals = table["songs"].to_numpy().astype(int)
+    heldout_copies, heldout_songs = counts[-1], totals[-1]
+    raw = [
+        scipy_stats.fisher_exact(
+            [[copies, songs - copies], [heldout_copies, heldout_songs - heldout_copies]], alternative="greater"
+        ).pvalue
+        for copies, songs in zip(counts[:-1], totals[:-1])
+    ]
+    return holm(raw) if raw else np.array([])

@@ -1,13 +1,16 @@
 """The memorisation check: hand-made copies and agreement with a brute-force search."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from musiclib.sequences import Melody
 from musiclib.findings import memorisation_finding
-from musiclib.memorisation import Copy, TrainingIndex, copy_shares, memorisation_table
+from musiclib.memorisation import (
+    P_VALUE_COLUMN, Copy, TrainingIndex, copy_shares, copying_p_values, memorisation_table,
+)
 
 TRAINING = [
     ("a", [60, 62, 64, 65, 67, 69, 71, 72, 71, 69]),
@@ -124,7 +127,22 @@ def test_memorisation_table_sets_models_beside_heldout_songs():
     assert list(table["share exact"]) == [0.0, 0.0, 0.0]
     assert table.loc[0, "median transposed"] == 10
     assert list(table["songs"]) == [3, 2, 1]
+    # 3 of 3 songs against 0 of 1: Fisher's one-sided p = C(3,3) C(1,0) / C(4,3) = 1/4; Holm over 2 models
+    assert table[P_VALUE_COLUMN].iloc[:2].tolist() == pytest.approx([0.5, 1.0])
+    assert np.isnan(table[P_VALUE_COLUMN].iloc[2])
     finding = memorisation_finding(table)
     assert finding.startswith("0% of held-out songs share a stretch of 8 or more notes")
-    assert "more of the songs of control lstm (100%) do" in finding
-    assert "none shows signs" in memorisation_finding(table.iloc[1:])
+    assert "no model's songs do so significantly more often" in finding  # 3 songs prove nothing
+
+    many = memorisation_table({("control", "lstm"): copying * 10, "invents": inventing}, training, heldout * 10)
+    assert "significantly more of the songs of control lstm (100%) do" in memorisation_finding(many)
+
+
+def test_copying_p_values_by_hand():
+    # model 8 of 10 songs copy, held-out 2 of 10: P(k >= 8) under the hypergeometric law (20 songs,
+    # 10 copies, 10 drawn) = (C(10,8) C(10,2) + C(10,9) C(10,1) + C(10,10)) / C(20,10) = 2126 / 184756
+    table = pd.DataFrame({"songs": [10, 10, 10], "share transposed": [0.8, 0.2, 0.2]})
+    # the second model, 2 of 10 like the held-out songs: 1 - (C(10,0) C(10,4) + C(10,1) C(10,3)) / C(20,4)
+    same_share = 1 - (210 + 1200) / 4845
+    assert copying_p_values(table) == pytest.approx([2 * 2126 / 184756, same_share])  # Holm: the smaller x 2
+    assert copying_p_values(table.iloc[1:]) == pytest.approx([same_share])
