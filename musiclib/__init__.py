@@ -13,7 +13,7 @@ modules of its own group or of the groups above it):
 - Sound and scores: ``sound``, ``tables``, ``render``
 - Models and training: ``cells``, ``models``, ``recipe``, ``runfiles``, ``training_loop``,
   ``train``, ``generate``
-- Experiments: ``profiles``, ``cluster``, ``scaling``, ``grid``, ``analyses``, ``yardsticks``,
+- Experiments: ``profiles``, ``cluster``, ``scaling``, ``grid``, ``progress``, ``analyses``, ``yardsticks``,
   ``replicates``, ``cross_entropy_runs``, ``cross_entropy``, ``cross_entropy_claim``,
   ``embedding_tests``, ``embedding_study``
 - The book: ``departures``, ``comparisons``, ``findings``, ``embedding_findings``, ``figures``,

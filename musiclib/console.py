@@ -9,6 +9,7 @@ progress lines shown.
 :func:`show_progress` routes the ``musiclib`` loggers (one line per finished training run, see
 :mod:`musiclib.grid`) to a stream or to the file named by :data:`PROGRESS_FILE_VARIABLE`, which
 ``python -m musiclib reproduce`` sets for the notebook kernels and echoes to its console.
+:func:`format_duration` writes wall times for people.
 """
 
 from __future__ import annotations
@@ -112,3 +113,21 @@ def show_progress(stream: TextIO | None = None) -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def format_duration(seconds: float) -> str:
+    """A wall time for people: ``75.3`` -> ``"1 min 15 s"``, ``9000`` -> ``"2 h 30 min"``.
+
+    Parameters
+    ----------
+    seconds : float
+
+    Returns
+    -------
+    str
+    """
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"

@@ -26,7 +26,8 @@ import shutil
 from pathlib import Path
 
 from musiclib.departures import DEPARTURES_FILE
-from musiclib.run_record import RUN_RECORD_JSON, RUN_RECORD_MARKDOWN, format_duration
+from musiclib.console import format_duration
+from musiclib.run_record import RUN_RECORD_JSON, RUN_RECORD_MARKDOWN
 
 EXECUTED_FOLDER = "executed"
 EDITION_FOLDER = "edition"

@@ -15,9 +15,9 @@ from typing import Any, Sequence
 import pandas as pd
 
 from musiclib import published
+from musiclib.console import format_duration
 from musiclib.grid import GridPoint
 from musiclib.memorisation import MIN_COPY_NOTES, P_VALUE_COLUMN
-from musiclib.run_record import format_duration
 
 SIGNIFICANCE = 0.05  # the level of every "significant" in the findings
 

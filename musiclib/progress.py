@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from musiclib.console import format_duration
 from musiclib.grid import GridPoint, grid_points, run_dir, train_config
 from musiclib.profiles import Profile
-from musiclib.run_record import format_duration
 from musiclib.runfiles import COMPLETE_FILE, CONFIG_FILE, HISTORY_FILE
 
 FINISHED, STARTED, WAITING = "finished", "started", "not started"

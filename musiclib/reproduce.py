@@ -31,12 +31,12 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musiclib.console import PROGRESS_FILE_VARIABLE, QUIET_ENVIRONMENT
+from musiclib.console import PROGRESS_FILE_VARIABLE, QUIET_ENVIRONMENT, format_duration
 from musiclib.departures import write_departures
 from musiclib.edition import EXECUTED_FOLDER, NOTEBOOK_PATTERN, assemble_pages
 from musiclib.files import write_text_atomic
 from musiclib.profiles import load_profile
-from musiclib.run_record import AttemptLog, NotebookResult, environment_info, format_duration, write_run_record
+from musiclib.run_record import AttemptLog, NotebookResult, environment_info, write_run_record
 
 KERNEL_ENVIRONMENT = {
     **QUIET_ENVIRONMENT,  # no TensorFlow / absl logs from the kernels on the console
@@ -320,10 +320,14 @@ def build_book(book_root: str | os.PathLike = ".") -> tuple[Path, list[str]]:
         With the end of the build log, when the build fails.
     """
     book_root = Path(book_root).resolve()
-    # the jupyter-book command of this interpreter (jupyter_book has no __main__ module)
-    launcher = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
+    # the jupyter-book command of this interpreter (jupyter_book has no __main__ module); the API page
+    # imports musiclib, TensorFlow among it: loaded first without its start-up notices, and its and
+    # absl's logs kept out of the build log
+    launcher = (
+        "import sys; from musiclib.console import load_tensorflow_quietly; load_tensorflow_quietly(); "
+        "from jupyter_book.cli.main import main; sys.exit(main())"
+    )
     command = [sys.executable, "-c", launcher, "build", str(book_root)]
-    # the API page imports musiclib (TensorFlow among it): keep TensorFlow's and absl's logs out of the build log
     environment = {**os.environ, **QUIET_ENVIRONMENT}
     finished = subprocess.run(command, capture_output=True, text=True, cwd=book_root, env=environment)
     index = book_root / "_build" / "html" / "index.html"

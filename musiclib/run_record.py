@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from musiclib.console import format_duration
 from musiclib.files import write_text_atomic
 
 RUN_RECORD_JSON = "run_record.json"
@@ -227,24 +228,6 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
         "soundfont": str(sound.find_soundfont()) if sound.audio_available() else None,
     }
 
-
-
-def format_duration(seconds: float) -> str:
-    """A wall time for people: ``75.3`` -> ``"1 min 15 s"``, ``9000`` -> ``"2 h 30 min"``.
-
-    Parameters
-    ----------
-    seconds : float
-
-    Returns
-    -------
-    str
-    """
-    minutes, rest = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 

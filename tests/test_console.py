@@ -75,3 +75,11 @@ def test_tensorflow_stays_quiet_in_an_interactive_session():
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, cwd=ROOT)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout == "done\n" and "retracing" not in finished.stderr
+
+
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(0.4, "0 s"), (59.6, "1 min 0 s"), (75.3, "1 min 15 s"), (3599, "59 min 59 s"), (3600, "1 h 0 min"), (9000, "2 h 30 min")],
+)
+def test_format_duration(seconds, text):
+    assert console.format_duration(seconds) == text
