@@ -271,7 +271,9 @@ def test_ctrl_c_stops_the_whole_reproduction_and_logs_the_notebook_as_interrupte
     notebooks = _write_notebooks(tmp_path / "notebooks", {
         "01_long": f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(120)",
         "02_next": f"import pathlib; pathlib.Path({str(after)!r}).touch()"})
-    code = (f"from musiclib import reproduce; reproduce.reproduce('smoke', notebooks_dir={str(notebooks)!r}, "
+    # Python's SIGINT handler first: a shell starts background jobs (`nohup make test &`) with SIGINT ignored
+    code = (f"import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"from musiclib import reproduce; reproduce.reproduce('smoke', notebooks_dir={str(notebooks)!r}, "
             f"book_dir={str(tmp_path / 'book')!r}, runs_dir={str(tmp_path / 'runs')!r}, build=False, progress=False)")
     child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

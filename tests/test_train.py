@@ -8,6 +8,7 @@ from __future__ import annotations
 import _thread
 import json
 import math
+import signal
 import threading
 import time
 
@@ -174,9 +175,15 @@ def _train_until_ctrl_c(config, variant_data, run_dir, ready=None):
                 return
             time.sleep(0.001)
 
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        train(config, variant_data, run_dir, progress=False)
+    # A shell starts background jobs with SIGINT ignored, and then interrupt_main does nothing:
+    # Python's own handler is put back for the test (e.g. under `nohup make test &`).
+    saved_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            train(config, variant_data, run_dir, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, saved_handler)
     return seen
 
 
