@@ -117,6 +117,7 @@ _TRAIN_FLAGS = (
     ("--patience", int, "stop after this many validation checks without an improvement of --min_delta; "
      "0 = off, the paper's fixed epochs (default 0); --num_epochs is then a cap"),
     ("--min_delta", float, "smallest validation-loss decrease (nats per note) that counts for --patience (default 0)"),
+    ("--min_epochs", int, "epochs before which --patience never stops a run (default 0)"),
     ("--validations_per_epoch", int, "validation checks per epoch, evenly spaced (default 1, at the epoch end)"),
 )
 

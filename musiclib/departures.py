@@ -167,9 +167,11 @@ def _rate(learning_rate: float, decay_rate: float) -> str:
 def _early_stopping(train) -> str:
     if train.patience <= 0:
         return "none (fixed epochs)"
+    warm_up = " / ".join(f"{epochs} {variant}" for variant, epochs in train.min_epochs.items() if epochs > 0)
     return (
-        f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note; "
-        "best-validation weights kept"
+        f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note"
+        + (f", not before {warm_up} epochs" if warm_up else "")
+        + "; best-validation weights kept"
     )
 
 

@@ -165,7 +165,7 @@ def stopping_rule(profile: Any) -> str:
     Parameters
     ----------
     profile : musiclib.profiles.Profile
-        ``[train] patience``, ``min_delta`` and ``num_epochs``.
+        ``[train] patience``, ``min_delta``, ``min_epochs`` and ``num_epochs``.
 
     Returns
     -------
@@ -176,7 +176,7 @@ def stopping_rule(profile: Any) -> str:
     if train.patience > 0:
         stopping = (
             f"Each run stops early, after {plural(train.patience, 'validation check')} without an improvement of "
-            f"{train.min_delta:g} nats per note (its epochs, {epochs}, are caps)"
+            f"{train.min_delta:g} nats per note{_warm_up(train)} (its epochs, {epochs}, are caps)"
         )
     else:
         stopping = f"Each run trains for all its epochs ({epochs}; this profile sets no early-stopping patience)"
@@ -184,6 +184,14 @@ def stopping_rule(profile: Any) -> str:
         stopping + " and keeps the weights of its lowest validation loss: the layer selection, the test scores and the "
         "songs of the next chapters use those best weights."
     )
+
+
+def _warm_up(train: Any) -> str:
+    """``", but not before 10 control / 1 db12 epochs"`` for ``[train] min_epochs``, or ``""``."""
+    warm_up = {variant: epochs for variant, epochs in train.min_epochs.items() if epochs > 0}
+    if not warm_up:
+        return ""
+    return ", but not before " + " / ".join(f"{epochs} {variant}" for variant, epochs in warm_up.items()) + " epochs"
 
 
 def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:

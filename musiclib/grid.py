@@ -178,6 +178,7 @@ def train_config(profile: Profile, point: GridPoint):
         seed=settings.seed,
         patience=settings.patience,
         min_delta=settings.min_delta,
+        min_epochs=settings.min_epochs.get(point.variant, 0),
         validations_per_epoch=settings.validations_per_epoch.get(point.variant, 1),
     )
 

@@ -73,8 +73,9 @@ class TrainSettings:
     to its number of epochs, ``rnn_size`` is the number of units per layer (= embedding size),
     ``seq_length`` is in notes (tokens) and ``save_every`` in training steps. The epochs are caps
     when ``patience`` > 0: a run stops after ``patience`` validation checks without an improvement
-    of at least ``min_delta`` nats per note; ``validations_per_epoch`` maps a variant to its
-    validation checks per epoch (absent: 1).
+    of at least ``min_delta`` nats per note, but not before ``min_epochs`` epochs (a map from
+    variant to epochs; absent: 0); ``validations_per_epoch`` maps a variant to its validation
+    checks per epoch (absent: 1).
     """
 
     rnn_size: int
@@ -88,6 +89,7 @@ class TrainSettings:
     num_epochs: dict[str, int]
     patience: int = 0
     min_delta: float = 0.0
+    min_epochs: dict[str, int] = field(default_factory=dict)
     validations_per_epoch: dict[str, int] = field(default_factory=dict)
 
 

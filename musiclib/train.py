@@ -404,7 +404,7 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: Trainin
         "steps": history["steps"][-1]["step"],
         "epochs": len(history["epochs"]),
         "stopped_epoch": last["epoch"],
-        "stopped_early": early.should_stop,
+        "stopped_early": loop.stopped_early,
         "best_epoch": early.best_epoch,
         "best_step": early.best_step,
         "best_val_loss": early.best_val_loss,

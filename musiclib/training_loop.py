@@ -250,6 +250,14 @@ class TrainingLoop(keras.callbacks.Callback):
         )
 
     @property
+    def stopped_early(self) -> bool:
+        """Patience has run out and at least ``config.min_epochs`` epochs are done (parts of an
+        epoch count as their fraction): training stops here."""
+        position = self.position
+        done = position.epoch + position.batch_in_epoch / self.steps_per_epoch
+        return self.early.should_stop and done >= self.config.min_epochs
+
+    @property
     def training_model(self) -> keras.Model:
         """The training model with its current variables. Under JAX, Keras keeps them outside the
         model in the middle of an epoch; the callback's ``model`` property puts them back, so that
@@ -272,7 +280,7 @@ class TrainingLoop(keras.callbacks.Callback):
         inputs, targets = train_batches.rows()
         validation = validation_rows(validation_batches.inputs), validation_rows(validation_batches.targets)
         model, batch_size, position = self.training_model, self.config.batch_size, self.position
-        while position.epoch < self.config.num_epochs and not self.early.should_stop:
+        while position.epoch < self.config.num_epochs and not self.stopped_early:
             if position.batch_in_epoch == 0:
                 reset_states(model)  # a resumed epoch keeps the restored states instead
             for point in [point for point in self.points if point > position.batch_in_epoch]:
@@ -285,10 +293,11 @@ class TrainingLoop(keras.callbacks.Callback):
                 )  # fmt: skip
                 self.check(*validation)
                 position.epoch_seconds += time.monotonic() - self.segment_started
-                if point == self.steps_per_epoch or self.early.should_stop:
+                stopping = self.stopped_early
+                if point == self.steps_per_epoch or stopping:
                     self.end_epoch(learning_rate)
                 self.save_resume_point()
-                if self.early.should_stop:
+                if stopping:
                     break
         last = self.history["steps"][-1]
         if not checkpoint_path(self.run_dir, last["step"], last["loss"]).exists():

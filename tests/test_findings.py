@@ -65,6 +65,7 @@ def test_stopping_rule_reads_the_profile():
     study = findings.stopping_rule(load_profile("study"))
     assert study.startswith("Each run stops early, after 3 validation checks without an improvement of 0.002 nats per note")
     assert "50 control / 50 interval / 4 db12" in study and "best weights" in study
+    assert ", but not before 10 control / 10 interval / 1 db12 epochs (its epochs" in study
     smoke = findings.stopping_rule(load_profile("smoke"))
     assert smoke.startswith("Each run trains for all its epochs (1 control / 1 interval / 1 db12; this profile sets no")
 

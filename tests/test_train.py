@@ -463,6 +463,25 @@ def test_a_kill_in_the_middle_of_patience_resumes_to_the_uninterrupted_run(early
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
 
+@pytest.mark.slow
+def test_min_epochs_keeps_a_run_going_that_patience_would_stop(early_stopped_run, overfit_data, tmp_path):
+    stopped = early_stopped_run.summary["stopped_epoch"]
+    config = TrainConfig(**OVERFIT, min_epochs=stopped + 2)
+    warmed = train(config, overfit_data, tmp_path, progress=False)
+    # the same run until its old stop, then two more epochs; patience has long run out, so it
+    # stops exactly at the minimum, counted as an early stop (the cap is far)
+    assert warmed.summary["stopped_epoch"] == stopped + 2 < OVERFIT["num_epochs"] and warmed.summary["stopped_early"]
+    assert _step_losses(warmed.history)[: len(_step_losses(early_stopped_run.history))] == pytest.approx(
+        _step_losses(early_stopped_run.history), abs=1e-6
+    )
+    assert warmed.summary["best_epoch"] == early_stopped_run.summary["best_epoch"]  # still overfitting after it
+    # a minimum below the epoch patience stops at changes nothing
+    unchanged = train(TrainConfig(**OVERFIT, min_epochs=stopped), overfit_data, tmp_path / "same", progress=False)
+    assert unchanged.summary["stopped_epoch"] == stopped
+    with pytest.raises(TrainingError, match="--min_epochs"):
+        TrainConfig(**OVERFIT, min_epochs=-1)
+
+
 def test_variable_keys_are_paths_and_repeated_paths_are_numbered():
     from musiclib.models import build_model, recurrent_layers
     from musiclib.runfiles import variable_keys
