@@ -228,6 +228,49 @@ def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
     return text
 
 
+PLATEAU_MARGIN = 0.05
+"""Nats per note: a run whose best validation loss is not at least this far below the unigram
+model's has learned no more than how often each note occurs (:func:`untrained_runs`)."""
+
+
+def untrained_runs(losses: pd.DataFrame, baselines: dict, *, margin: float = PLATEAU_MARGIN) -> str:
+    """Chapter 2: the runs that never left the unigram plateau, where every note is predicted from
+    the note frequencies alone (deep stacks often start there and some never leave it).
+
+    A run counts when its best validation loss :math:`v` satisfies :math:`v > u - m`, with
+    :math:`u` the validation cross-entropy of the add-one unigram model of its variant and
+    :math:`m` = ``margin``.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`musiclib.analyses.final_losses` (variant, cell, num_layers, best_val_loss, stopped_epoch).
+    baselines : dict
+        Variant -> ``{"unigram": loss, ...}`` (:func:`musiclib.ngram.baseline_losses`), nats per note.
+    margin : float
+        Nats per note.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
+    unigram = losses["variant"].map(lambda variant: baselines[variant]["unigram"])
+    stuck = losses[losses["best_val_loss"] > unigram - margin]
+    if stuck.empty:
+        return f"Every run learned more than note frequencies (its best validation loss is at least {margin:g} nats per note below the unigram model's)."
+    listed = "; ".join(
+        f"{GridPoint(row.variant, row.cell, int(row.num_layers)).label} ({row.best_val_loss:.3f} after "
+        f"{int(row.stopped_epoch)} epochs, unigram {baselines[row.variant]['unigram']:.3f})"
+        for row in stuck.itertuples()
+    )
+    return (
+        f"{plural(len(stuck), 'run')} never left the plateau of the unigram model (best validation loss less than "
+        f"{margin:g} nats per note below it): {listed}. Such a model has learned only how often each note occurs; "
+        "it failed to train, and its layer count loses the selection for that reason alone."
+    )
+
+
 def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
     """Chapter 2: both selection rules against the paper's choice, the test cross-entropy against
     the n-gram yardsticks, and the best run.

@@ -139,3 +139,17 @@ def test_grid_status_counts_runs_sums_their_time_and_names_failures():
     assert findings.grid_status(result, losses) == "2 runs finished (2 h 0 min of training, the runs' times summed)."
     result.failed = {GridPoint("db12", "nas", 5): "MemoryError"}
     assert findings.grid_status(result, losses).endswith("; 1 failed: db12 nas, 5 layers (MemoryError).")
+
+
+def test_untrained_runs_are_those_within_the_margin_of_the_unigram():
+    losses = pd.DataFrame({
+        "variant": ["interval", "interval", "control"], "cell": ["lstm", "nas", "lstm"], "num_layers": [5, 2, 1],
+        "best_val_loss": [2.359, 1.716, 2.71], "stopped_epoch": [10, 32, 12],
+    })
+    baselines = {"interval": {"unigram": 2.365}, "control": {"unigram": 2.751}}
+    text = findings.untrained_runs(losses, baselines)  # 2.359 > 2.365 - 0.05 and 2.71 > 2.751 - 0.05: stuck
+    assert text.startswith("2 runs never left the plateau of the unigram model (best validation loss less than 0.05 nats")
+    assert "interval lstm, 5 layers (2.359 after 10 epochs, unigram 2.365); control lstm, 1 layer (2.710 after 12" in text
+    assert "interval nas" not in text
+    assert findings.untrained_runs(losses.iloc[[1]], baselines).startswith("Every run learned more than note frequencies")
+    assert findings.untrained_runs(losses, baselines, margin=0.04).startswith("1 run never left")  # 2.71 < 2.711
