@@ -164,10 +164,15 @@ def _rate(learning_rate: float, decay_rate: float) -> str:
     return f"{learning_rate:g} x {decay_rate:g} per epoch"
 
 
+def warm_up_epochs(train) -> str:
+    """``[train] min_epochs`` for people, e.g. ``"10 control / 1 db12"``; ``""`` when none is set."""
+    return " / ".join(f"{epochs} {variant}" for variant, epochs in train.min_epochs.items() if epochs > 0)
+
+
 def _early_stopping(train) -> str:
     if train.patience <= 0:
         return "none (fixed epochs)"
-    warm_up = " / ".join(f"{epochs} {variant}" for variant, epochs in train.min_epochs.items() if epochs > 0)
+    warm_up = warm_up_epochs(train)
     return (
         f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note"
         + (f", not before {warm_up} epochs" if warm_up else "")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from musiclib import published
 from musiclib.console import format_duration
+from musiclib.departures import warm_up_epochs
 from musiclib.grid import GridPoint
 from musiclib.memorisation import MIN_COPY_NOTES, P_VALUE_COLUMN
 
@@ -188,10 +189,8 @@ def stopping_rule(profile: Any) -> str:
 
 def _warm_up(train: Any) -> str:
     """``", but not before 10 control / 1 db12 epochs"`` for ``[train] min_epochs``, or ``""``."""
-    warm_up = {variant: epochs for variant, epochs in train.min_epochs.items() if epochs > 0}
-    if not warm_up:
-        return ""
-    return ", but not before " + " / ".join(f"{epochs} {variant}" for variant, epochs in warm_up.items()) + " epochs"
+    warm_up = warm_up_epochs(train)
+    return f", but not before {warm_up} epochs" if warm_up else ""
 
 
 def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
