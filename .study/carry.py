@@ -1,0 +1,118 @@
+"""Carry the study reproduction between working sessions whose machines keep no files.
+
+The ``study`` profile trains for about 10 to 12 hours on 2 cores; the sessions that run it last 3
+hours each, on a fresh machine, and only what is committed survives. ``save`` copies what a later
+``make reproduce PROFILE=study`` needs from the runs folder into ``.study/runs`` (committed), and
+``restore`` puts it back, so that the reproduction reuses the finished runs and its attempt log
+keeps counting the time spent before::
+
+    python .study/carry.py restore /root/musiclib-study     # at the start of a session
+    python .study/carry.py save /root/musiclib-study        # before it ends; then commit .study
+
+What is carried, to keep the repository small:
+
+- every finished run (``complete.json``) with its settings, vocabulary, data fingerprint, history,
+  completion record and attempts: enough for chapter 2's tables, curves and both selection rules;
+- the weights (``best.keras``; for LSTMs, whose embeddings chapter 4 studies, also the step-0
+  checkpoint and the projector files) only of the run with the
+  lowest best validation loss among the finished runs of its dataset and cell (``<cell>-<layers>``
+  folders), the one chapters 2 to 4 may select; runs in other folders keep their weights;
+- the reproduction's attempt logs (``reproduce-*.attempts*.json``).
+
+Unfinished runs (``resume.npz``, several MB each) are not carried: they restart in the next
+session. Once the published edition is regenerated (``python -m musiclib publish``), ``.study``
+is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+CARRIED = Path(__file__).resolve().parent / "runs"
+RECORD_FILES = ("config.json", "vocab.json", "data.json", "history.json", "complete.json", "attempts.jsonl")
+WEIGHT_FILES = ("best.keras",)
+EMBEDDING_CELL = "lstm"  # musiclib.embedding_study.embedding_models
+GRID_RUN = re.compile(r"^(?P<cell>[a-z]+)-(?P<layers>\d+)$")
+
+
+def finished_runs(runs_dir: Path) -> list[Path]:
+    """Every run folder under ``runs_dir`` with a ``complete.json``."""
+    return sorted(path.parent for path in runs_dir.rglob("complete.json"))
+
+
+def weight_carriers(runs: list[Path]) -> set[Path]:
+    """The runs whose weights are carried: per (dataset folder, cell), the lowest best validation
+    loss; runs outside ``<cell>-<layers>`` folders all."""
+    best: dict[tuple[Path, str], tuple[float, Path]] = {}
+    carriers = set()
+    for run in runs:
+        match = GRID_RUN.match(run.name)
+        if match is None:
+            carriers.add(run)
+            continue
+        loss = json.loads((run / "complete.json").read_text())["best_val_loss"]
+        key = (run.parent, match["cell"])
+        if key not in best or loss < best[key][0]:
+            best[key] = (loss, run)
+    return carriers | {run for _, run in best.values()}
+
+
+def weight_paths(run: Path) -> list[Path]:
+    """The files of ``run`` that hold weights (carried for selectable runs): its best weights, and for
+    the cell whose embeddings chapter 4 studies also its untrained weights and projector files."""
+    paths = [run / name for name in WEIGHT_FILES if (run / name).exists()]
+    match = GRID_RUN.match(run.name)
+    if match is None or match["cell"] == EMBEDDING_CELL:
+        paths += sorted((run / "checkpoints").glob("step-0000000_*.weights.h5"))
+        paths += [path for path in sorted((run / "tensorboard").rglob("*")) if path.is_file() and "tfevents" not in path.name]
+    return paths
+
+
+def copy(source: Path, target: Path) -> None:
+    """Copy one file, through a temporary name so that a killed copy leaves no partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copy2(source, partial)
+    partial.replace(target)
+
+
+def save(runs_dir: Path) -> None:
+    """Copy the finished runs (slimmed as above) and the attempt logs into ``.study/runs``."""
+    runs = finished_runs(runs_dir)
+    carriers = weight_carriers(runs)
+    for run in runs:
+        relative = run.relative_to(runs_dir)
+        files = [run / name for name in RECORD_FILES if (run / name).exists()]
+        if run in carriers:
+            files += weight_paths(run)
+        else:  # a run that lost its lead: its weights leave the carried tree
+            shutil.rmtree(CARRIED / relative / "checkpoints", ignore_errors=True)
+            shutil.rmtree(CARRIED / relative / "tensorboard", ignore_errors=True)
+            for name in WEIGHT_FILES:
+                (CARRIED / relative / name).unlink(missing_ok=True)
+        for path in files:
+            copy(path, CARRIED / path.relative_to(runs_dir))
+    for log in sorted(runs_dir.glob("reproduce-*.attempts*.json")):
+        copy(log, CARRIED / log.name)
+    print(f"carried {len(runs)} finished runs ({len(carriers)} with weights) from {runs_dir} into {CARRIED}")
+
+
+def restore(runs_dir: Path) -> None:
+    """Copy ``.study/runs`` into ``runs_dir``; files already there are kept."""
+    restored = 0
+    for path in sorted(CARRIED.rglob("*")):
+        target = runs_dir / path.relative_to(CARRIED)
+        if path.is_file() and not target.exists():
+            copy(path, target)
+            restored += 1
+    print(f"restored {restored} files from {CARRIED} into {runs_dir}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("save", "restore"):
+        sys.exit(f"usage: python {sys.argv[0]} save|restore RUNS_DIR")
+    {"save": save, "restore": restore}[sys.argv[1]](Path(sys.argv[2]))
