@@ -19,8 +19,9 @@ What is carried, to keep the repository small:
   folders), the one chapters 2 to 4 may select; runs in other folders keep their weights;
 - the reproduction's attempt logs (``reproduce-*.attempts*.json``).
 
-Unfinished runs (``resume.npz``, several MB each) are not carried: they restart in the next
-session. Once the published edition is regenerated (``python -m musiclib publish``), ``.study``
+Unfinished runs (``resume.npz``, 9 to 11 MB each) are not carried: they restart in the next
+session. Nor are chapter 5's runs (``cross_entropy/``): it reads every one of their checkpoints,
+so they train again when chapter 5 is executed. Once the published edition is regenerated (``python -m musiclib publish``), ``.study``
 is deleted.
 """
 
@@ -35,13 +36,15 @@ from pathlib import Path
 CARRIED = Path(__file__).resolve().parent / "runs"
 RECORD_FILES = ("config.json", "vocab.json", "data.json", "history.json", "complete.json", "attempts.jsonl")
 WEIGHT_FILES = ("best.keras",)
+NOT_CARRIED = "cross_entropy"  # chapter 5 reads every checkpoint of its runs: they retrain with it
 EMBEDDING_CELL = "lstm"  # musiclib.embedding_study.embedding_models
 GRID_RUN = re.compile(r"^(?P<cell>[a-z]+)-(?P<layers>\d+)$")
 
 
 def finished_runs(runs_dir: Path) -> list[Path]:
-    """Every run folder under ``runs_dir`` with a ``complete.json``."""
-    return sorted(path.parent for path in runs_dir.rglob("complete.json"))
+    """Every run folder under ``runs_dir`` with a ``complete.json``, but chapter 5's."""
+    runs = (path.parent for path in runs_dir.rglob("complete.json"))
+    return sorted(run for run in runs if NOT_CARRIED not in run.relative_to(runs_dir).parts)
 
 
 def weight_carriers(runs: list[Path]) -> set[Path]:

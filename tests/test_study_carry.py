@@ -43,6 +43,7 @@ def test_save_keeps_records_of_finished_runs_and_weights_of_the_leader_only(tmp_
     make_run(runs / "study/control/lstm-2", 1.71)  # the lowest validation loss of the control LSTMs
     make_run(runs / "study/control/nas-1", 1.73)
     make_run(runs / "study/control/lstm-3", None)  # unfinished
+    make_run(runs / "study/cross_entropy/lstm-2-seed-0", 1.6)  # chapter 5 needs all its checkpoints
     (runs / "reproduce-study.attempts.json").write_text("[]")
     carry.save(runs)
     files = carried_files(carry)
@@ -52,7 +53,7 @@ def test_save_keeps_records_of_finished_runs_and_weights_of_the_leader_only(tmp_
     assert "study/control/lstm-1/best.keras" not in files and "study/control/lstm-1/history.json" in files
     assert "study/control/nas-1/best.keras" in files  # the only NAS: the leader of its cell
     assert "study/control/nas-1/checkpoints/step-0000000_loss-3.6.weights.h5" not in files  # not an LSTM
-    assert not any(name.startswith("study/control/lstm-3") for name in files)
+    assert not any(name.startswith(("study/control/lstm-3", "study/cross_entropy")) for name in files)
     assert not any("final.keras" in name or "tfevents" in name or "step-0001000" in name for name in files)
     assert "reproduce-study.attempts.json" in files
 
