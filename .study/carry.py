@@ -6,8 +6,17 @@ hours each, on a fresh machine, and only what is committed survives. ``save`` co
 ``restore`` puts it back, so that the reproduction reuses the finished runs and its attempt log
 keeps counting the time spent before::
 
-    python .study/carry.py restore /root/musiclib-study     # at the start of a session
-    python .study/carry.py save /root/musiclib-study        # before it ends; then commit .study
+    python .study/carry.py restore /root/musiclib-study     # at the start of a session, then:
+    make env && nohup .venv/bin/python -m musiclib reproduce --profile study \
+        --runs_dir /root/musiclib-study >> /root/musiclib-study/reproduce.log 2>&1 &
+    python .study/carry.py save /root/musiclib-study        # every so often and before the end;
+    git add .study && git commit -m "Study carry: ..."      # then commit
+
+(Run the reproduction from a separate worktree, ``git worktree add --detach /work/study-run``, when
+the code will change while it runs; it then needs ``PYTHONPATH=/work/study-run``.) Once every
+notebook is ok: ``python -m musiclib publish`` in the folder that ran it, copy its ``book/edition/``
+into main and commit it, delete
+``.study`` and ``tests/test_study_carry.py``.
 
 What is carried, to keep the repository small:
 
@@ -21,8 +30,7 @@ What is carried, to keep the repository small:
 
 Unfinished runs (``resume.npz``, 9 to 11 MB each) are not carried: they restart in the next
 session. Nor are chapter 5's runs (``cross_entropy/``): it reads every one of their checkpoints,
-so they train again when chapter 5 is executed. Once the published edition is regenerated (``python -m musiclib publish``), ``.study``
-is deleted.
+so they train again when chapter 5 is executed.
 """
 
 from __future__ import annotations
