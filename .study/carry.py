@@ -9,7 +9,8 @@ keeps counting the time spent before::
     python .study/carry.py restore /root/musiclib-study     # at the start of a session, then:
     make env && nohup .venv/bin/python -m musiclib reproduce --profile study \
         --runs_dir /root/musiclib-study >> /root/musiclib-study/reproduce.log 2>&1 &
-    python .study/carry.py save /root/musiclib-study        # every so often and before the end;
+    python .study/carry.py save /root/musiclib-study        # every so often and before the end
+                                                            # (then with --with-resume);
     git add .study && git commit -m "Study carry: ..."      # then commit
 
 (Run the reproduction from a separate worktree, ``git worktree add --detach /work/study-run``, when
@@ -28,8 +29,9 @@ What is carried, to keep the repository small:
   folders), the one chapters 2 to 4 may select; runs in other folders keep their weights;
 - the reproduction's attempt logs (``reproduce-*.attempts*.json``).
 
-Unfinished runs (``resume.npz``, 9 to 11 MB each) are not carried: they restart in the next
-session. Nor are chapter 5's runs (``cross_entropy/``): it reads every one of their checkpoints,
+Unfinished runs restart in the next session, unless ``save --with-resume`` carries their resume
+points (``resume.npz``, about 9 to 11 MB each), worth it at the end of a session for runs well under
+way; a carried resume point leaves the carried tree when its run finishes. Nor are chapter 5's runs (``cross_entropy/``): it reads every one of their checkpoints,
 so they train again when chapter 5 is executed.
 """
 
@@ -44,6 +46,7 @@ from pathlib import Path
 CARRIED = Path(__file__).resolve().parent / "runs"
 RECORD_FILES = ("config.json", "vocab.json", "data.json", "history.json", "complete.json", "attempts.jsonl")
 WEIGHT_FILES = ("best.keras",)
+RESUME_FILE = "resume.npz"
 NOT_CARRIED = "cross_entropy"  # chapter 5 reads every checkpoint of its runs: they retrain with it
 EMBEDDING_CELL = "lstm"  # musiclib.embedding_study.embedding_models
 GRID_RUN = re.compile(r"^(?P<cell>[a-z]+)-(?P<layers>\d+)$")
@@ -91,8 +94,21 @@ def copy(source: Path, target: Path) -> None:
     partial.replace(target)
 
 
-def save(runs_dir: Path) -> None:
-    """Copy the finished runs (slimmed as above) and the attempt logs into ``.study/runs``."""
+def unfinished_runs(runs_dir: Path) -> list[Path]:
+    """Every run folder under ``runs_dir`` with a resume point and no ``complete.json``, but chapter 5's."""
+    runs = (path.parent for path in runs_dir.rglob(RESUME_FILE))
+    return sorted(run for run in runs if not (run / "complete.json").exists() and NOT_CARRIED not in run.relative_to(runs_dir).parts)
+
+
+def resume_paths(run: Path) -> list[Path]:
+    """What an unfinished run needs to resume elsewhere: its settings, resume point and step-0 weights."""
+    paths = [run / name for name in (*RECORD_FILES, RESUME_FILE) if (run / name).exists()]
+    return paths + sorted((run / "checkpoints").glob("step-0000000_*.weights.h5"))
+
+
+def save(runs_dir: Path, with_resume: bool = False) -> None:
+    """Copy the finished runs (slimmed as above) and the attempt logs into ``.study/runs``; with
+    ``with_resume`` also the resume points of the unfinished runs."""
     runs = finished_runs(runs_dir)
     carriers = weight_carriers(runs)
     for run in runs:
@@ -105,11 +121,15 @@ def save(runs_dir: Path) -> None:
             shutil.rmtree(CARRIED / relative / "tensorboard", ignore_errors=True)
             for name in WEIGHT_FILES:
                 (CARRIED / relative / name).unlink(missing_ok=True)
+        (CARRIED / relative / RESUME_FILE).unlink(missing_ok=True)  # carried while it was unfinished
         for path in files:
             copy(path, CARRIED / path.relative_to(runs_dir))
+    resumable = unfinished_runs(runs_dir) if with_resume else []
+    for path in (path for run in resumable for path in resume_paths(run)):
+        copy(path, CARRIED / path.relative_to(runs_dir))
     for log in sorted(runs_dir.glob("reproduce-*.attempts*.json")):
         copy(log, CARRIED / log.name)
-    print(f"carried {len(runs)} finished runs ({len(carriers)} with weights) from {runs_dir} into {CARRIED}")
+    print(f"carried {len(runs)} finished runs ({len(carriers)} with weights) and {len(resumable)} resume points from {runs_dir} into {CARRIED}")
 
 
 def restore(runs_dir: Path) -> None:
@@ -124,6 +144,10 @@ def restore(runs_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("save", "restore"):
-        sys.exit(f"usage: python {sys.argv[0]} save|restore RUNS_DIR")
-    {"save": save, "restore": restore}[sys.argv[1]](Path(sys.argv[2]))
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["save"] and len(arguments) in (2, 3) and arguments[2:] in ([], ["--with-resume"]):
+        save(Path(arguments[1]), with_resume=len(arguments) == 3)
+    elif arguments[:1] == ["restore"] and len(arguments) == 2:
+        restore(Path(arguments[1]))
+    else:
+        sys.exit(f"usage: python {sys.argv[0]} save RUNS_DIR [--with-resume] | restore RUNS_DIR")

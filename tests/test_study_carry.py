@@ -76,3 +76,24 @@ def test_a_run_that_loses_its_lead_loses_its_carried_weights_and_restore_keeps_e
     assert (fresh / "study/control/lstm-2/history.json").read_text() == "newer"
     assert (fresh / "study/control/lstm-2/best.keras").read_text() == "best.keras"
     assert json.loads((fresh / "study/control/lstm-1/complete.json").read_text()) == {"best_val_loss": 1.72}
+
+
+def test_with_resume_carries_resume_points_until_their_runs_finish(tmp_path):
+    carry = load_carry(tmp_path)
+    runs = tmp_path / "runs"
+    make_run(runs / "study/control/lstm-3", None)
+    carry.save(runs)
+    assert not (carry.CARRIED / "study/control/lstm-3").exists()
+    carry.save(runs, with_resume=True)
+    files = carried_files(carry)
+    assert {"study/control/lstm-3/resume.npz", "study/control/lstm-3/config.json",
+            "study/control/lstm-3/checkpoints/step-0000000_loss-3.6.weights.h5"} <= files
+    assert "study/control/lstm-3/best.keras" not in files
+    fresh = tmp_path / "fresh"
+    carry.restore(fresh)
+    assert (fresh / "study/control/lstm-3/resume.npz").read_text() == "resume"
+    (runs / "study/control/lstm-3/resume.npz").unlink()  # the run finishes
+    (runs / "study/control/lstm-3/complete.json").write_text(json.dumps({"best_val_loss": 1.7}))
+    carry.save(runs)
+    assert "study/control/lstm-3/resume.npz" not in carried_files(carry)
+    assert "study/control/lstm-3/best.keras" in carried_files(carry)
