@@ -36,6 +36,7 @@ from musiclib.departures import write_departures
 from musiclib.edition import EXECUTED_FOLDER, NOTEBOOK_PATTERN, assemble_pages
 from musiclib.files import write_text_atomic
 from musiclib.profiles import load_profile
+from musiclib.progress import grid_progress, progress_summary
 from musiclib.run_record import AttemptLog, NotebookResult, environment_info, write_run_record
 
 KERNEL_ENVIRONMENT = {
@@ -430,7 +431,8 @@ def reproduce(
     }
     with _KernelEnvironment():  # checking the profile imports Keras: keep TensorFlow's logs quiet
         environment = environment_info(str(profile), data_source)
-        departures_path = write_departures(load_profile(str(profile), data_source=data_source), executed_dir)
+        settings = load_profile(str(profile), data_source=data_source)
+        departures_path = write_departures(settings, executed_dir)
     attempts = AttemptLog(Path(runs_dir) / f"reproduce-{environment['profile']}.attempts.json")
     results = []
     for source in notebooks:
@@ -455,6 +457,8 @@ def reproduce(
             last = results[-1]
             print(f"[reproduce] {source.name}: {last.status} in {format_duration(last.seconds)}"
                   + (f" -- {last.error}" if last.error else ""), flush=True)
+    with _KernelEnvironment():  # the runs' own training time (a reproduction may reuse them); imports Keras
+        environment["grid_training"] = progress_summary(grid_progress(settings, runs_dir))
     record_path = write_run_record(executed_dir, environment, results, files={"departures": departures_path.name})
     if only is None and all(result.status == "ok" for result in results):
         attempts.archive()  # finished: the next reproduction starts counting afresh

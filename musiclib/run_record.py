@@ -4,7 +4,10 @@
 reproducibility page includes. A reproduction that is killed (a session that ends, a machine
 handed back) resumes its training runs when started again; :class:`AttemptLog` keeps the wall
 time of every execution in the runs folder, so that the record of the reproduction that finally
-finishes counts the time spent before it as well.
+finishes counts the time spent before it as well. A reproduction that reuses runs trained
+earlier (by ``grid``, or carried from another machine) spends little time in them, so the record
+also says how long the grid's runs trained, their epochs summed (``environment["grid_training"]``,
+:func:`musiclib.progress.progress_summary`).
 """
 
 from __future__ import annotations
@@ -245,6 +248,8 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
         ("Packages", ", ".join(f"{name} {version}" for name, version in packages.items())),
         ("Audio", environment["fluidsynth"] or "off (FluidSynth not installed)"),
     ]
+    if environment.get("grid_training"):  # set by musiclib.reproduce from the run folders
+        rows.append(("Grid training", environment["grid_training"]))
     lines = ["| Setting | Value |", "|---|---|", *[f"| {key} | {value} |" for key, value in rows], ""]
     lines += ["| Notebook | Status | Wall time |", "|---|---|---|"]
     for result in results:

@@ -28,6 +28,8 @@ import pytest
 import yaml
 
 from musiclib import edition, reproduce, sound
+from musiclib.grid import grid_points
+from musiclib.profiles import load_profile
 from musiclib.run_record import RUN_RECORD_MARKDOWN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +103,9 @@ def test_the_pages_are_the_smoke_notebooks_headed_by_their_provenance(built_book
     assert (pages / "departures.md").read_text().startswith("| Setting | Paper | Profile `smoke` |")
     record = json.loads(outcome.record_path.read_text())
     assert record["files"] == {"departures": "departures.md"}
+    runs = len(grid_points(load_profile("smoke")))
+    assert record["environment"]["grid_training"].startswith(f"{runs} of {runs} runs finished, 0 started")
+    assert "| Grid training | " in outcome.record_path.with_suffix(".md").read_text()
     intro = (root / "_build" / "html" / "book" / "intro.html").read_text()
     assert "Profile <code class=\"docutils literal notranslate\"><span class=\"pre\">smoke</span></code>" in intro
     assert "<strong>smoke</strong>" in intro  # the provenance line

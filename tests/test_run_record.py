@@ -64,3 +64,6 @@ def test_the_markdown_record_adds_earlier_executions_to_the_wall_time():
     text = _markdown_record(environment, results)
     assert "| 02_layers | ran | 2 h 30 min (this execution 1 h 0 min + 2 earlier, killed or resumed, of 1 h 30 min) |" in text
     assert "| **all notebooks** | | **2 h 31 min** |" in text
+    assert "Grid training" not in text
+    trained = _markdown_record({**environment, "grid_training": "45 of 45 runs finished"}, results)
+    assert "| Grid training | 45 of 45 runs finished |" in trained
