@@ -2,7 +2,7 @@
 
 The ``study`` profile trains for about 10 to 12 hours on 2 cores; the sessions that run it last 3
 hours each, on a fresh machine, and only what is committed survives. ``save`` copies what a later
-``make reproduce PROFILE=study`` needs from the runs folder into ``.study/runs`` (committed), and
+``make reproduce PROFILE=study`` needs from the runs folder into ``.study/carried`` (committed), and
 ``restore`` puts it back, so that the reproduction reuses the finished runs and its attempt log
 keeps counting the time spent before::
 
@@ -43,7 +43,7 @@ import shutil
 import sys
 from pathlib import Path
 
-CARRIED = Path(__file__).resolve().parent / "runs"
+CARRIED = Path(__file__).resolve().parent / "carried"
 RECORD_FILES = ("config.json", "vocab.json", "data.json", "history.json", "complete.json", "attempts.jsonl")
 WEIGHT_FILES = ("best.keras",)
 RESUME_FILE = "resume.npz"
@@ -107,7 +107,7 @@ def resume_paths(run: Path) -> list[Path]:
 
 
 def save(runs_dir: Path, with_resume: bool = False) -> None:
-    """Copy the finished runs (slimmed as above) and the attempt logs into ``.study/runs``; with
+    """Copy the finished runs (slimmed as above) and the attempt logs into ``.study/carried``; with
     ``with_resume`` also the resume points of the unfinished runs."""
     runs = finished_runs(runs_dir)
     carriers = weight_carriers(runs)
@@ -133,7 +133,7 @@ def save(runs_dir: Path, with_resume: bool = False) -> None:
 
 
 def restore(runs_dir: Path) -> None:
-    """Copy ``.study/runs`` into ``runs_dir``; files already there are kept."""
+    """Copy ``.study/carried`` into ``runs_dir``; files already there are kept."""
     restored = 0
     for path in sorted(CARRIED.rglob("*")):
         target = runs_dir / path.relative_to(CARRIED)
