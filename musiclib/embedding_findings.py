@@ -78,6 +78,14 @@ def _relation_verdict(relation: str, trained: pd.DataFrame, untrained: pd.DataFr
     if register is not None:
         counted += f", {register[0]} of {register[1]} against the frequency-and-register-matched null"
     if frequency[0] == 0:
+        if register is not None and register[0] > 0:
+            beaten = ([f"free shuffles ({free[0]} of {free[1]} settings)"] if free[0] > 0 else []) + [
+                f"the frequency-and-register-matched null ({register[0]} of {register[1]})"
+            ]
+            return False, (
+                f"{plural} beat {' and '.join(beaten)} but not the frequency-matched null (0 of {frequency[1]}): "
+                "the evidence depends on the null, so it is not counted"
+            )
         if free[0] > 0:
             return False, (
                 f"{plural} look clustered against free shuffles ({free[0]} of {free[1]} settings) but not against "
