@@ -243,8 +243,9 @@ def assemble_pages(book_dir: str | os.PathLike = "book") -> Path:
 def publish_edition(book_dir: str | os.PathLike = "book", *, profile: str | None = EDITION_PROFILE) -> Path:
     """Make the latest reproduction (``book_dir/executed``) the committed edition.
 
-    Only a finished run is published: its record must list every notebook with status ``ok``,
-    every listed notebook and ``departures.md`` must exist, and the run must have used
+    Only a finished run is published: its record must list every notebook with status ``ok``
+    and must not come from ``reproduce --only`` (``"partial"``), every listed notebook and
+    ``departures.md`` must exist, and the run must have used
     ``profile``. The edition folder is replaced as a whole (written beside it, then renamed), so
     an interrupted publish leaves the old edition intact.
 
@@ -263,8 +264,8 @@ def publish_edition(book_dir: str | os.PathLike = "book", *, profile: str | None
     Raises
     ------
     EditionError
-        When there is no reproduction, one of its notebooks failed or is missing, its departures
-        are missing, or it used another profile.
+        When there is no reproduction, it ran only some notebooks, one of its notebooks failed or
+        is missing, its departures are missing, or it used another profile.
     """
     book_dir = Path(book_dir)
     executed = book_dir / EXECUTED_FOLDER
@@ -272,6 +273,11 @@ def publish_edition(book_dir: str | os.PathLike = "book", *, profile: str | None
     failed = [entry["name"] for entry in record.get("notebooks", []) if entry.get("status") != "ok"]
     if failed or not record.get("notebooks"):
         raise EditionError(f"the reproduction in {executed} is not finished (failed notebooks: {failed or 'none ran'})")
+    if record.get("partial"):
+        raise EditionError(
+            f"the reproduction in {executed} executed only some notebooks (reproduce --only): the edition needs a "
+            "run of every notebook"
+        )
     used = record.get("environment", {}).get("profile")
     if profile is not None and used != profile:
         raise EditionError(

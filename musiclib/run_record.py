@@ -266,7 +266,12 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
 
 
 def write_run_record(
-    executed_dir: Path, environment: dict, results: list[NotebookResult], *, files: dict[str, str] | None = None
+    executed_dir: Path,
+    environment: dict,
+    results: list[NotebookResult],
+    *,
+    files: dict[str, str] | None = None,
+    partial: bool = False,
 ) -> Path:
     """Write the run record as ``run_record.json`` and ``run_record.md`` (included by the book).
 
@@ -279,6 +284,9 @@ def write_run_record(
     files : dict, optional
         Other files the run wrote into ``executed_dir`` (what -> file name, e.g.
         ``{"departures": "departures.md"}``), recorded under ``"files"``.
+    partial : bool
+        The run executed a chosen subset of the notebooks (``reproduce --only``); recorded under
+        ``"partial"`` so that such a run is never published as the edition.
 
     Returns
     -------
@@ -291,6 +299,7 @@ def write_run_record(
         "notebooks": [asdict(result) | {"total_seconds": result.total_seconds} for result in results],
         "total_seconds": sum(result.total_seconds for result in results),
         "files": dict(files or {}),
+        "partial": bool(partial),
     }
     json_path = executed_dir / RUN_RECORD_JSON
     write_text_atomic(json_path, json.dumps(record, indent=2) + "\n")

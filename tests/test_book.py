@@ -269,6 +269,9 @@ def test_a_resumed_reproduction_counts_the_time_of_the_executions_before_it(tmp_
 
     third = run()
     assert [result.earlier_attempts for result in third.notebooks] == [0, 0]
+    assert json.loads(third.record_path.read_text())["partial"] is False
+    some = run(only=["02_broken"])
+    assert json.loads(some.record_path.read_text())["partial"] is True  # publish refuses it (test_edition)
 
 
 def test_ctrl_c_stops_the_whole_reproduction_and_logs_the_notebook_as_interrupted(tmp_path):

@@ -94,6 +94,15 @@ def test_a_failed_reproduction_is_never_published(tmp_path):
     assert edition.read_run_record(tmp_path / "edition")["environment"]["profile"] == "study"
 
 
+def test_a_run_of_some_notebooks_is_not_published(tmp_path):
+    folder = _reproduction(tmp_path / "executed", "study")
+    record = json.loads((folder / "run_record.json").read_text())
+    (folder / "run_record.json").write_text(json.dumps({**record, "partial": True}))  # as `reproduce --only` writes it
+    with pytest.raises(EditionError, match="reproduce --only"):
+        edition.publish_edition(tmp_path)
+    assert not (tmp_path / "edition").exists()
+
+
 def test_a_record_naming_a_missing_notebook_is_not_published(tmp_path):
     _reproduction(tmp_path / "executed", "study")
     (tmp_path / "executed" / "02_layers.ipynb").unlink()
