@@ -459,9 +459,10 @@ def reproduce(
                   + (f" -- {last.error}" if last.error else ""), flush=True)
     with _KernelEnvironment():  # the runs' own training time (a reproduction may reuse them); imports Keras
         environment["grid_training"] = progress_summary(grid_progress(settings, runs_dir))
+    partial = only is not None  # a chosen subset of the notebooks: recorded, never archived nor published
     record_path = write_run_record(executed_dir, environment, results, files={"departures": departures_path.name},
-                                   partial=only is not None)
-    if only is None and all(result.status == "ok" for result in results):
+                                   partial=partial)
+    if not partial and all(result.status == "ok" for result in results):
         attempts.archive()  # finished: the next reproduction starts counting afresh
     outcome = Reproduction(str(profile), results, environment, record_path)
     if build:
