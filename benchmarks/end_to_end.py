@@ -1,4 +1,4 @@
-"""End-to-end training speed (issue 9): ``musiclib.train.train`` against a bare ``model.fit``, timed in one process.
+"""End-to-end training speed (issue 9): ``musiclib.models.train.train`` against a bare ``model.fit``, timed in one process.
 
     python benchmarks/end_to_end.py                       # 2 x 128 LSTM, 1000 Essen songs, 4 epochs, 2 rounds
     python benchmarks/end_to_end.py --songs 0 --epochs 3  # all of Essen
@@ -9,7 +9,7 @@ for: building and compiling the model and tracing its training step.
 
 - bare: ``Embedding + 2 x keras.layers.LSTM + Dense`` and one ``model.fit(epochs=E)`` call, with
   no validation, checkpoints, logs or saved files: the floor for this model and data.
-- ours: ``musiclib.train.train`` into a fresh run directory: the stateful model, per-step history
+- ours: ``musiclib.models.train.train`` into a fresh run directory: the stateful model, per-step history
   and TensorBoard scalars, a validation check every epoch, checkpoints, resume points, best and
   final models, projector files.
 
@@ -33,8 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def control_data(songs: int):
     """The control variant of the hash split of the first ``songs`` Essen melodies (0 = all)."""
-    from musiclib.corpus import load_corpus
-    from musiclib.sequences import prepare_variant, split_melodies
+    from musiclib.data.corpus import load_corpus
+    from musiclib.data.sequences import prepare_variant, split_melodies
 
     corpus = load_corpus("essen", max_songs=songs or None, progress=False)
     return prepare_variant(split_melodies(corpus.melodies), "control")
@@ -45,7 +45,7 @@ def bare_seconds(variant_data, epochs: int) -> tuple[float, float]:
     import keras
     from training import bare_lstm  # benchmarks/training.py, next to this script
 
-    from musiclib.train import TrainConfig, paper_batches
+    from musiclib.models.train import TrainConfig, paper_batches
 
     started, cpu_started = time.perf_counter(), time.process_time()
     config = TrainConfig(num_layers=2, rnn_size=128)
@@ -76,10 +76,10 @@ def timed(owner, name: str, totals: dict, label: str):
 
 
 def our_seconds(variant_data, epochs: int) -> tuple[float, float, dict]:
-    """Wall and CPU seconds of ``musiclib.train.train`` (2 x 128 LSTM, ``epochs`` epochs) and its parts (wall)."""
+    """Wall and CPU seconds of ``musiclib.models.train.train`` (2 x 128 LSTM, ``epochs`` epochs) and its parts (wall)."""
     import keras
 
-    from musiclib import train as training
+    from musiclib.models import train as training
 
     config = training.TrainConfig(num_layers=2, rnn_size=128, num_epochs=epochs)
     parts: dict[str, float] = {}
@@ -87,7 +87,7 @@ def our_seconds(variant_data, epochs: int) -> tuple[float, float, dict]:
         run_dir = stack.enter_context(tempfile.TemporaryDirectory())
         stack.enter_context(timed(keras.Model, "fit", parts, "fit calls"))
         try:  # the parts of the loop (absent from musiclib versions before issue 9: then the total only)
-            from musiclib.training_loop import TrainingLoop
+            from musiclib.models.training_loop import TrainingLoop
         except ImportError:
             TrainingLoop = None
         if TrainingLoop is not None:
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds, fastest kept (default 2)")
     args = parser.parse_args()
 
-    from musiclib.train import paper_batches
+    from musiclib.models.train import paper_batches
 
     variant_data = control_data(args.songs)
     tokens = paper_batches(variant_data.train, variant_data.vocab, 50, 50).num_tokens * args.epochs
@@ -130,7 +130,7 @@ def main() -> None:
         print(f"  round {round_number}: bare {bare:.1f} s, ours {seconds:.1f} s (wall)", flush=True)
     print(f"{'':<24}{'tokens/s (wall)':>16}{'tokens per CPU-s':>18}")
     print(f"{'bare model.fit':<24}{tokens / bare:>16,.0f}{tokens / bare_cpu:>18,.0f}")
-    print(f"{'musiclib.train.train':<24}{tokens / ours:>16,.0f}{tokens / ours_cpu:>18,.0f}")
+    print(f"{'musiclib.models.train.train':<24}{tokens / ours:>16,.0f}{tokens / ours_cpu:>18,.0f}")
     print(f"{'ratio ours / bare':<24}{bare / ours:>16.2f}{bare_cpu / ours_cpu:>18.2f}")
     print("(CPU seconds of the whole process, all threads: less sensitive to other work on a shared machine)")
     print("where our time goes (fastest round; checkpoints are written inside the fit calls):")

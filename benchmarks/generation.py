@@ -31,8 +31,8 @@ N_NOTES = 30
 
 def train_briefly(cell: str, splits, runs_dir: Path, num_epochs: int):
     """A 2 x 128 control run of ``cell`` (the paper's recipe, ``num_epochs`` epochs), reused if finished."""
-    from musiclib import sequences
-    from musiclib.train import TrainConfig, train
+    from musiclib.data import sequences
+    from musiclib.models.train import TrainConfig, train
 
     config = TrainConfig(variant="control", model=cell, num_layers=2, rnn_size=128, num_epochs=num_epochs)
     return train(config, sequences.prepare_variant(splits, "control"), runs_dir / f"control-{cell}-2", progress=False)
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds, best one kept (default 3)")
     args = parser.parse_args(argv)
 
-    from musiclib import corpus, sequences
-    from musiclib.generate import PAPER_SEEDS, generate
+    from musiclib.data import corpus, sequences
+    from musiclib.models.generate import PAPER_SEEDS, generate
 
     loaded = corpus.load_corpus("essen", max_songs=args.songs, progress=False)
     splits = sequences.split_melodies(loaded.melodies)

@@ -14,7 +14,7 @@ predict: the seconds per training step of every (cell, layers) of the profile at
 mean of the 2nd and 3rd epochs, so tracing is excluded; validation and resume points included);
 steps per epoch of each variant are scaled from that slice to the profile's number of songs
 (Essen: 8,504 songs of 12 notes or more when the profile takes all). A run costs steps per epoch x
-epochs x seconds per step; ``musiclib.scaling.predict_wall_time`` turns the runs' costs into the
+epochs x seconds per step; ``musiclib.experiments.scaling.predict_wall_time`` turns the runs' costs into the
 wall time on N workers, each as fast as this machine. A prediction, not a measurement.
 
 On a machine without music21 (a GPU box, say), write the slice here with
@@ -66,7 +66,7 @@ def _run_seconds(runs_dir: str, profile_name: str) -> dict[str, float]:
 
 def compare(profile: str) -> dict:
     """Sequential vs a local cluster of 2 workers on the same grid; prints and returns the figures."""
-    from musiclib.profiles import load_profile
+    from musiclib.experiments.profiles import load_profile
 
     name = load_profile(profile).name
     load_before = os.getloadavg()
@@ -95,8 +95,8 @@ def step_seconds(profile, cell: str, layers: int, variant_data) -> float:
     """Seconds per training step of one (cell, layers) at the profile's model size (epochs 2-3)."""
     from dataclasses import replace
 
-    from musiclib.grid import GridPoint, train_config
-    from musiclib.train import train
+    from musiclib.experiments.grid import GridPoint, train_config
+    from musiclib.models.train import train
 
     config = replace(train_config(profile, GridPoint("control", cell, layers)), num_epochs=3, save_every=10**6)
     with tempfile.TemporaryDirectory() as directory:
@@ -108,7 +108,7 @@ def step_seconds(profile, cell: str, layers: int, variant_data) -> float:
 
 def essen_slice() -> list:
     """The first ``SLICE_SONGS`` Essen melodies (parsed with music21, or read from its cache)."""
-    from musiclib.corpus import load_corpus
+    from musiclib.data.corpus import load_corpus
 
     return load_corpus("essen", max_songs=SLICE_SONGS, progress=False).melodies
 
@@ -124,11 +124,11 @@ def predict(profile_name: str, slice_file: str | None = None) -> dict:
     """Measured per-step costs -> per-run seconds -> predicted wall time on 1, 4, 16, 45 workers."""
     import keras
 
-    from musiclib import sequences
-    from musiclib.scaling import predict_wall_time
-    from musiclib.grid import grid_points
-    from musiclib.profiles import load_profile
-    from musiclib.train import paper_batches
+    from musiclib.data import sequences
+    from musiclib.experiments.scaling import predict_wall_time
+    from musiclib.experiments.grid import grid_points
+    from musiclib.experiments.profiles import load_profile
+    from musiclib.models.train import paper_batches
 
     profile = load_profile(profile_name)
     melodies = pickle.loads(Path(slice_file).read_bytes()) if slice_file else essen_slice()

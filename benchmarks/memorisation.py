@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from musiclib.memorisation import MODES, TrainingIndex
+from musiclib.measures.memorisation import MODES, TrainingIndex
 
 
 def random_walks(rng, n_songs, mean_notes):

@@ -1,4 +1,4 @@
-"""Speed of musiclib.metrics.evaluate against the plain-loop reference, on the same 100,000 melodies.
+"""Speed of musiclib.measures.metrics.evaluate against the plain-loop reference, on the same 100,000 melodies.
 
     .venv/bin/python benchmarks/metrics.py [--data auto|essen|synthetic] [--melodies 100000]
 
@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the re
 
 import reference_metrics as reference  # noqa: E402
 
-from musiclib import corpus, metrics, sequences  # noqa: E402
+from musiclib.data import corpus, sequences
+from musiclib.measures import metrics
 
 TOLERANCE = 1e-9
 TARGET_SPEEDUP = 20

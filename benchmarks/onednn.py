@@ -1,11 +1,11 @@
 """TensorFlow's oneDNN kernels on and off, as the grid trains: two runs at once on this machine's
-cores, each with its share of the threads (``musiclib.cluster.worker_thread_environment``).
+cores, each with its share of the threads (``musiclib.experiments.cluster.worker_thread_environment``).
 
     python benchmarks/onednn.py [--cells lstm nas ugrnn] [--layers 2] [--songs 2000] [--rounds 2]
 
 ``TF_ENABLE_ONEDNN_OPTS=0`` (TensorFlow's plain Eigen kernels) is the baseline; ``=1`` (oneDNN, the
 default of TensorFlow on x86 Linux) is measured against it, and for NAS also oneDNN without XLA
-compilation (``musiclib.train.XLA_COMPILED_CELLS``). Each figure is the mean seconds of the 2nd and
+compilation (``musiclib.models.train.XLA_COMPILED_CELLS``). Each figure is the mean seconds of the 2nd and
 3rd epochs of two ``study``-recipe runs trained at the same time on Essen's control variant (its first
 ``--songs`` melodies), the best of ``--rounds`` interleaved rounds; the ratio is baseline / variant
 (above 1 = faster than the baseline). Run it on an otherwise idle machine.
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--songs", type=int, default=2000, help="Essen melodies (control)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best of each is kept")
     args = parser.parse_args()
-    from musiclib.cluster import worker_thread_environment
+    from musiclib.experiments.cluster import worker_thread_environment
 
     if ONEDNN_VARIABLE in os.environ:
         raise SystemExit(f"unset {ONEDNN_VARIABLE} first: this benchmark sets it")

@@ -5,7 +5,7 @@ same runs trained elsewhere.
     python benchmarks/runs.py save-melodies essen.pkl      # for a machine without music21
 
 Each named grid point (``variant/cell-layers``) is trained from scratch with the profile's recipe
-(``musiclib.grid.train_config``) on the profile's data, into a temporary folder; the wall time of
+(``musiclib.experiments.grid.train_config``) on the profile's data, into a temporary folder; the wall time of
 ``train.train`` (tracing, validation, checkpoints and the final model files included), the epochs it
 ran, its best epoch and best validation loss are printed. With ``--compare`` pointing at a runs
 folder where the same runs finished (for example the study profile's runs on 2 CPU cores), their
@@ -29,7 +29,7 @@ def load_melodies(profile, melodies_file: str | None) -> list:
     """The profile's melodies: from a ``save-melodies`` file, or parsed with music21."""
     if melodies_file:
         return pickle.loads(Path(melodies_file).read_bytes())
-    from musiclib.corpus import load_corpus
+    from musiclib.data.corpus import load_corpus
 
     data = profile.data
     return load_corpus(data.source, max_songs=data.max_songs, min_notes=data.min_notes, progress=False).melodies
@@ -37,7 +37,7 @@ def load_melodies(profile, melodies_file: str | None) -> list:
 
 def parse_point(text: str):
     """``"control/lstm-2"`` -> ``GridPoint("control", "lstm", 2)``."""
-    from musiclib.grid import GridPoint
+    from musiclib.experiments.grid import GridPoint
 
     try:
         variant, run = text.split("/")
@@ -49,8 +49,8 @@ def parse_point(text: str):
 
 def compared_seconds(runs_dir: str, profile, point) -> float | None:
     """Training seconds of the same finished run in another runs folder, if it is there."""
-    from musiclib.grid import run_dir
-    from musiclib.runfiles import HISTORY_FILE
+    from musiclib.experiments.grid import run_dir
+    from musiclib.models.runfiles import HISTORY_FILE
 
     history = run_dir(runs_dir, profile, point) / HISTORY_FILE
     if not history.is_file():
@@ -69,10 +69,10 @@ def main() -> None:
 
     import keras
 
-    from musiclib import sequences
-    from musiclib.grid import train_config
-    from musiclib.profiles import load_profile
-    from musiclib.train import COMPLETE_FILE, train
+    from musiclib.data import sequences
+    from musiclib.experiments.grid import train_config
+    from musiclib.experiments.profiles import load_profile
+    from musiclib.models.train import COMPLETE_FILE, train
 
     profile = load_profile(args.profile)
     if args.points[0] == "save-melodies":

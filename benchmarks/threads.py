@@ -1,5 +1,5 @@
 """Two training runs sharing this machine's cores: TensorFlow's default thread pools against the
-pools a local Dask worker gets (``musiclib.cluster.worker_thread_environment``).
+pools a local Dask worker gets (``musiclib.experiments.cluster.worker_thread_environment``).
 
     python benchmarks/threads.py [--cell lstm] [--layers 2] [--songs 8504]
 
@@ -21,16 +21,16 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 NO_XLA_VARIABLE = "MUSICLIB_BENCHMARK_NO_XLA"
-"""Set (to anything) in a worker's environment: no cell is compiled with XLA (``musiclib.train.XLA_COMPILED_CELLS``)."""
+"""Set (to anything) in a worker's environment: no cell is compiled with XLA (``musiclib.models.train.XLA_COMPILED_CELLS``)."""
 WORKER = """
 import json, os, sys, tempfile
 from dataclasses import replace
 from musiclib import corpus, sequences, train as training
 if os.environ.get("MUSICLIB_BENCHMARK_NO_XLA"):  # NO_XLA_VARIABLE
     training.XLA_COMPILED_CELLS = frozenset()
-from musiclib.grid import GridPoint, train_config
-from musiclib.profiles import load_profile
-from musiclib.train import train
+from musiclib.experiments.grid import GridPoint, train_config
+from musiclib.experiments.profiles import load_profile
+from musiclib.models.train import train
 cell, layers, songs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 melodies = corpus.load_corpus("essen", max_songs=songs, progress=False).melodies
 variant_data = sequences.prepare_variant(sequences.split_melodies(melodies), "control")
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--songs", type=int, default=8504, help="Essen melodies (default: all)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best of each is kept")
     args = parser.parse_args()
-    from musiclib.cluster import TENSORFLOW_THREAD_VARIABLES, worker_thread_environment
+    from musiclib.experiments.cluster import TENSORFLOW_THREAD_VARIABLES, worker_thread_environment
 
     if any(name in os.environ for name in TENSORFLOW_THREAD_VARIABLES):
         raise SystemExit(f"unset {', '.join(TENSORFLOW_THREAD_VARIABLES)} first: the baseline is TensorFlow's default")

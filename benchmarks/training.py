@@ -4,7 +4,7 @@
     python benchmarks/training.py convergence  # 2-layer lstm / nas / ugrnn on control, interval, DB12
     python benchmarks/training.py              # both
 
-Throughput: lstm, gru, nas and ugrnn at 2 layers x 128 units go through ``musiclib.train.train``
+Throughput: lstm, gru, nas and ugrnn at 2 layers x 128 units go through ``musiclib.models.train.train``
 (stateful model, the paper's batches, per-step history, checkpoints, validation every epoch) on the
 real Essen control batches (the first ``--songs`` training melodies); next to them a bare
 ``Embedding + 2 x keras.layers.LSTM + Dense`` model is trained with ``model.fit`` on the same
@@ -44,7 +44,7 @@ def essen_splits(songs: int, melodies_file: str | None = None):
     """The hash split of the whole Essen collection, cut to its first ``songs`` training melodies
     and ``songs // 8`` validation melodies. The melodies are parsed with music21, or read from
     ``melodies_file`` (``python benchmarks/runs.py save-melodies FILE``) on a machine without it."""
-    from musiclib import corpus, sequences
+    from musiclib.data import corpus, sequences
 
     if melodies_file:
         melodies = pickle.loads(Path(melodies_file).read_bytes())
@@ -78,7 +78,7 @@ def bare_lstm_tokens_per_second(variant_data, epochs: int) -> float:
     """Tokens/s of Embedding + 2 LSTM(128) + Dense trained with plain ``model.fit`` on the paper's batches."""
     import keras
 
-    from musiclib.train import TrainConfig, paper_batches
+    from musiclib.models.train import TrainConfig, paper_batches
 
     config = TrainConfig(num_layers=2, rnn_size=128)
     keras.utils.set_random_seed(0)
@@ -107,8 +107,8 @@ def bare_lstm_tokens_per_second(variant_data, epochs: int) -> float:
 
 
 def our_tokens_per_second(cell: str, variant_data, epochs: int) -> float:
-    """Tokens/s of ``musiclib.train.train`` for a 2 x 128 model of ``cell`` (epochs after the first)."""
-    from musiclib.train import TrainConfig, paper_batches, train
+    """Tokens/s of ``musiclib.models.train.train`` for a 2 x 128 model of ``cell`` (epochs after the first)."""
+    from musiclib.models.train import TrainConfig, paper_batches, train
 
     config = TrainConfig(model=cell, num_layers=2, rnn_size=128, num_epochs=epochs, save_every=10**6)
     tokens = paper_batches(variant_data.train, variant_data.vocab, config.batch_size, config.seq_length).num_tokens
@@ -119,7 +119,7 @@ def our_tokens_per_second(cell: str, variant_data, epochs: int) -> float:
 
 def throughput_worker(epochs: int, rounds: int, songs: int, melodies_file: str | None = None) -> None:
     """Measure this process's backend; print one JSON line {model: tokens/s} (best of the rounds)."""
-    from musiclib import sequences
+    from musiclib.data import sequences
 
     variant_data = sequences.prepare_variant(essen_splits(songs, melodies_file), "control")
     best: dict[str, float] = {}
@@ -161,8 +161,8 @@ def throughput(epochs: int, rounds: int, songs: int, melodies_file: str | None =
 
 def convergence(epochs: dict[str, int], songs: int) -> None:
     """Train each paper cell briefly on each variant; print first / last epoch losses and whether they fell."""
-    from musiclib import sequences
-    from musiclib.train import TrainConfig, train
+    from musiclib.data import sequences
+    from musiclib.models.train import TrainConfig, train
 
     splits = essen_splits(songs)
     print(f"\nConvergence: 2 layers x 128 units, {len(splits.train)} training / {len(splits.validation)} validation melodies of Essen")

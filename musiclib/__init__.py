@@ -2,23 +2,14 @@
 "Sequence Generation using Deep Recurrent Networks and Embeddings: A study case in music"
 (arXiv 2012.01231) and its follow-ups.
 
-Modules by concern (the book's API page documents each, in these groups; a module imports only
-modules of its own group or of the groups above it):
-
-- Foundations: ``checks``, ``files``, ``console``, ``published``
-- Melodies as sequences: ``sequences``, ``prepared``
-- Reading music in: ``pickles``, ``parsing``, ``corpus``
-- Measures and statistics: ``windows``, ``metrics``, ``structure``, ``stats``, ``scoring``,
-  ``ngram``, ``memorisation``, ``embeddings``
-- Sound and scores: ``sound``, ``tables``, ``render``
-- Models and training: ``cells``, ``models``, ``recipe``, ``runfiles``, ``training_loop``,
-  ``train``, ``generate``
-- Experiments: ``profiles``, ``cluster``, ``scaling``, ``grid``, ``progress``, ``analyses``, ``yardsticks``,
-  ``replicates``, ``cross_entropy_runs``, ``cross_entropy``, ``cross_entropy_claim``,
-  ``embedding_tests``, ``embedding_study``
-- The book: ``departures``, ``comparisons``, ``findings``, ``embedding_findings``, ``figures``,
-  ``paths``, ``playground``, ``playground_ui``, ``notebook``, ``run_record``, ``edition``,
-  ``reproduce``, ``cli``
+The folders are the module map (the book's API page is generated from them), from the bottom layer up:
+``common`` (checks, atomic files, console), ``data`` (music in, sequences out), ``outputs`` (sheet
+music, sound, tables, plots, sentences), ``models`` (cells, network, settings, training,
+generation), ``measures`` (metrics, statistics, n-grams, scoring, memorisation, embeddings),
+``experiments`` (profiles, grid, cluster, layer selection), ``chapters`` (one subpackage per chapter
+of the book) and ``book`` (notebook setup, departures, run record, edition, reproduce); ``cli`` and
+``published`` sit on top. A layer imports only the layers below it; ``make test`` checks this with
+import-linter (``pyproject.toml``).
 
 Importing ``musiclib`` is cheap: Keras is only imported by the modules that need it, music21 only
 when music files are parsed.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from musiclib.measures.baseline import baseline_text
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     TensorFlow, absl and Python warnings are silenced before any command imports TensorFlow,
     and musiclib's progress lines (one per finished training run) go to standard error
-    (:mod:`musiclib.console`).
+    (:mod:`musiclib.common.console`).
 
     Parameters
     ----------
@@ -47,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0 on success, 1 when a command reports failures (failed runs or
         notebooks), 2 for bad arguments or input (the message is printed on standard error).
     """
-    from musiclib.console import load_tensorflow_quietly, quiet_tensorflow, show_progress
+    from musiclib.common.console import (
+        load_tensorflow_quietly,
+        quiet_tensorflow,
+        show_progress,
+    )
 
     quiet_tensorflow()
     show_progress()
@@ -86,15 +92,14 @@ def _add_evaluate(commands) -> None:
 
 
 def _evaluate(args) -> int:
-    from musiclib import metrics, tables
-    from musiclib.analyses import dataset_baseline
+    from musiclib.measures.baseline import dataset_baseline
 
     table, report = dataset_baseline(
         args.dataset, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
         pitch_class=args.pitch_class, rhythm=args.rhythm, progress=True,
     )
     print(report)
-    print(tables.baseline_text(table, pitch_class=args.pitch_class, rhythm=args.rhythm))
+    print(baseline_text(table, pitch_class=args.pitch_class, rhythm=args.rhythm))
     return 0
 
 
@@ -152,10 +157,10 @@ def _add_train(commands) -> None:
 def _train(args) -> int:
     from pathlib import Path
 
-    from musiclib import train
-    from musiclib.corpus import load_corpus
-    from musiclib.prepared import load_prepared
-    from musiclib.sequences import prepare_variant, split_melodies
+    from musiclib.data.corpus import load_corpus
+    from musiclib.data.prepared import load_prepared
+    from musiclib.data.sequences import prepare_variant, split_melodies
+    from musiclib.models import train
 
     names = [flag[2:] for flag, _, _ in _TRAIN_FLAGS] + ["checkpoint_steps"]
     settings = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
@@ -217,7 +222,7 @@ def _add_prepare(commands) -> None:
 def _prepare(args) -> int:
     from pathlib import Path
 
-    from musiclib import corpus
+    from musiclib.data import corpus
 
     out = Path(args.out or Path("prepared", Path(args.source).name))
     report = corpus.prepare(
@@ -241,7 +246,7 @@ def _add_profile_arguments(parser) -> None:
 
 
 _CLUSTER_FLAGS = (
-    # (flag, type, help): musiclib.cluster.ClusterSettings fields; absent -> the profile's [cluster] setting.
+    # (flag, type, help): musiclib.experiments.cluster.ClusterSettings fields; absent -> the profile's [cluster] setting.
     ("--cluster", str, "train the runs on Dask: local (worker processes here) or slurm (batch jobs); default: "
      "the profile's [cluster] kind, else local when the profile's grid.workers > 1"),
     ("--workers", int, "worker processes of the local cluster (default: the profile's grid.workers)"),
@@ -259,7 +264,7 @@ _CLUSTER_FLAGS = (
 
 
 def _add_cluster_arguments(parser) -> None:
-    """The Dask cluster options of the commands that train a grid (musiclib.cluster.ClusterSettings)."""
+    """The Dask cluster options of the commands that train a grid (musiclib.experiments.cluster.ClusterSettings)."""
     group = parser.add_argument_group("cluster", "where the grid's runs train (runs_dir must be shared by all workers)")
     for flag, kind, text in _CLUSTER_FLAGS:
         group.add_argument(flag, type=kind, help=text, **({"choices": ("local", "slurm")} if flag == "--cluster" else {}))
@@ -296,7 +301,8 @@ def _reproduce(args) -> int:
     import json
     import os
 
-    from musiclib import cluster, reproduce
+    from musiclib.book import reproduce
+    from musiclib.experiments import cluster
 
     overrides = _cluster_overrides(args)
     if overrides:  # read by run_grid in the notebooks' kernels (they inherit this environment)
@@ -337,7 +343,7 @@ def _add_book(commands) -> None:
 
 
 def _book(args) -> int:
-    from musiclib import reproduce
+    from musiclib.book import reproduce
 
     try:
         source, index, warnings = reproduce.render_book(args.book_dir)
@@ -367,7 +373,7 @@ def _add_publish(commands) -> None:
 
 
 def _publish(args) -> int:
-    from musiclib import edition
+    from musiclib.book import edition
 
     folder = edition.publish_edition(args.book_dir, profile=None if args.profile == "any" else args.profile)
     profile = edition.read_run_record(folder)["environment"].get("profile")
@@ -424,7 +430,7 @@ def _add_generate(commands) -> None:
 def _generate(args) -> int:
     from pathlib import Path
 
-    from musiclib import generate, train
+    from musiclib.models import generate, train
 
     if args.ckpt_file:
         model, config, vocab = _checkpoint_model_config_vocab(Path(args.run_dir), args.ckpt_file)
@@ -456,8 +462,8 @@ def _checkpoint_model_config_vocab(run_dir, ckpt_file: str):
     import json
     from pathlib import Path
 
-    from musiclib import train
-    from musiclib.sequences import Vocabulary
+    from musiclib.data.sequences import Vocabulary
+    from musiclib.models import train
 
     checkpoints = train.list_checkpoints(run_dir)
     chosen = [checkpoint for checkpoint in checkpoints if checkpoint.path.name == Path(ckpt_file).name]
@@ -492,13 +498,17 @@ def _add_grid(commands) -> None:
 
 
 def _grid(args) -> int:
-    from musiclib.analyses import final_losses, select_layers
-    from musiclib.grid import run_grid
-    from musiclib.profiles import load_profile
+    from musiclib.experiments.grid import run_grid
+    from musiclib.experiments.profiles import load_profile
+    from musiclib.experiments.selection import final_losses, select_layers
 
     profile = load_profile(args.profile, data_source=args.data_source)
     if args.status:
-        from musiclib.progress import grid_progress, progress_summary, progress_table
+        from musiclib.experiments.progress import (
+            grid_progress,
+            progress_summary,
+            progress_table,
+        )
 
         progress = grid_progress(profile, args.runs_dir)
         print(progress_table(progress).to_string(index=False, float_format="%.3f", na_rep="-"))

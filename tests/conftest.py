@@ -19,13 +19,13 @@ ESSEN_SLICE_SONGS = 250
 
 @pytest.fixture(scope="session")
 def essen_slice():
-    """A :class:`musiclib.corpus.Corpus` of 250 cleaned real Essen melodies (>= 12 notes each).
+    """A :class:`musiclib.data.corpus.Corpus` of 250 cleaned real Essen melodies (>= 12 notes each).
 
     Always the same songs (a fixed subset spread over the whole collection), in corpus order.
     Parsed into the default cache (``$MUSICLIB_CACHE_DIR`` or ``~/.cache/musiclib``), so it is fast
     after the first run and shared with ``load_corpus("essen")``.
     """
-    from musiclib.corpus import load_corpus
+    from musiclib.data.corpus import load_corpus
 
     return load_corpus("essen", max_songs=ESSEN_SLICE_SONGS, progress=False)
 
@@ -90,8 +90,8 @@ def tiny(tmp_path_factory):
     """The tiny profile (with one replicate seed of the LSTM) trained once: 4 control runs (lstm /
     ugrnn x 1 / 2 layers of 8 units, one epoch on 40 songs). Returns (profile, runs_dir, data, grid
     result); the profile file is ``runs_dir.parent / "tiny.toml"``."""
-    from musiclib.grid import load_data, run_grid
-    from musiclib.profiles import load_profile
+    from musiclib.experiments.grid import load_data, run_grid
+    from musiclib.experiments.profiles import load_profile
 
     root = tmp_path_factory.mktemp("grid")
     profile = load_profile(write_profile(root, TINY_PROFILE + TINY_REPLICATES))

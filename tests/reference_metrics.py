@@ -1,4 +1,4 @@
-"""Plain-loop reference of musiclib.metrics, written straight from the definitions.
+"""Plain-loop reference of musiclib.measures.metrics, written straight from the definitions.
 
 One window and one note at a time, as the paper's ``music-geometry-eval`` computed them, so the
 vectorised code can be checked against it: by the property tests (tests/test_metrics.py) and by

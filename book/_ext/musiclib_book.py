@@ -1,4 +1,14 @@
-"""Sphinx extension for the musiclib book: fixes that keep the built pages free of JavaScript errors."""
+"""Sphinx extension for the musiclib book: the generated API page, and fixes that keep the built pages
+free of JavaScript errors."""
+
+
+def _api_page(app, docname, source):
+    """Fill ``book/api.md``'s placeholder with the module map of the package tree."""
+    if docname != "book/api":
+        return
+    from musiclib.book.api import PLACEHOLDER, api_markdown
+
+    source[0] = source[0].replace(PLACEHOLDER, api_markdown())
 
 
 def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
@@ -17,6 +27,7 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    app.connect("source-read", _api_page)
     # after the other extensions' handlers, which may still add scripts
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

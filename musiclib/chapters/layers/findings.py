@@ -1,0 +1,199 @@
+"""Chapter 2's "What we found": the grid's state, the stopping rule and its outcome, untrained runs
+and the layer selection, computed from the tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from musiclib import published
+from musiclib.common.console import format_duration
+from musiclib.experiments.grid import GridPoint
+from musiclib.experiments.profiles import warm_up_epochs
+from musiclib.experiments.selection import row_label
+from musiclib.outputs.prose import bullets, plural
+
+
+def grid_status(result: Any, losses: pd.DataFrame) -> str:
+    """Chapter 2: how many runs finished, their training time, how many failed.
+
+    Parameters
+    ----------
+    result : musiclib.experiments.grid.GridResult
+    losses : pandas.DataFrame
+        :func:`musiclib.experiments.selection.final_losses` of ``result`` (a ``seconds`` column).
+
+    Returns
+    -------
+    str
+    """
+    status = f"{len(result.runs)} runs finished ({format_duration(losses['seconds'].sum())} of training, the runs' times summed)"
+    if result.failed:
+        status += f"; {len(result.failed)} failed: " + "; ".join(
+            f"{point.label} ({error})" for point, error in result.failed.items()
+        )
+    return status + "."
+
+
+def stopping_rule(profile: Any) -> str:
+    """Chapter 2: when the runs stop and which of their weights the chapters use.
+
+    Parameters
+    ----------
+    profile : musiclib.experiments.profiles.Profile
+        ``[train] patience``, ``min_delta``, ``min_epochs`` and ``num_epochs``.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
+    train, epochs = profile.train, " / ".join(f"{n} {variant}" for variant, n in profile.train.num_epochs.items())
+    if train.patience > 0:
+        stopping = (
+            f"Each run stops early, after {plural(train.patience, 'validation check')} without an improvement of "
+            f"{train.min_delta:g} nats per note{_warm_up(train)} (its epochs, {epochs}, are caps)"
+        )
+    else:
+        stopping = f"Each run trains for all its epochs ({epochs}; this profile sets no early-stopping patience)"
+    return (
+        stopping + " and keeps the weights of its lowest validation loss: the layer selection, the test scores and the "
+        "songs of the next chapters use those best weights."
+    )
+
+
+def _warm_up(train: Any) -> str:
+    """``", but not before 10 control / 1 db12 epochs"`` for ``[train] min_epochs``, or ``""``."""
+    warm_up = warm_up_epochs(train)
+    return f", but not before {warm_up} epochs" if warm_up else ""
+
+
+def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
+    """Chapter 2: how many runs stopped early, and which ran to their epoch cap still improving.
+
+    A run that reaches its cap with its best validation check in its last epoch had not
+    converged: its model is less trained than those that stopped on their own, and comparisons
+    with them (DB12 against control, say) should allow for that.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`musiclib.experiments.selection.final_losses` (variant, stopped_early, best_epoch, stopped_epoch).
+    profile : musiclib.experiments.profiles.Profile
+        ``[train] patience`` (without it no run stops early and nothing is said).
+
+    Returns
+    -------
+    str
+        One or two sentences, or ``""`` for a profile without early stopping.
+    """
+    if profile.train.patience == 0 or losses.empty:
+        return ""
+    capped = losses[~losses["stopped_early"].astype(bool)]
+    text = f"{len(losses) - len(capped)} of {len(losses)} runs stopped early."
+    improving = capped[capped["best_epoch"] == capped["stopped_epoch"]]
+    if len(improving):
+        by_variant = ", ".join(f"{count} {variant}" for variant, count in improving["variant"].value_counts(sort=False).items())
+        text += (
+            f" {plural(len(improving), 'run')} ({by_variant}) reached {'its' if len(improving) == 1 else 'their'} "
+            "epoch cap with the best validation loss in the last epoch, still improving: those models are less "
+            "converged than the others, which comparisons between them should allow for."
+        )
+    return text
+
+
+PLATEAU_MARGIN = 0.05
+"""Nats per note: a run whose best validation loss is not at least this far below the unigram
+model's has learned no more than how often each note occurs (:func:`untrained_runs`)."""
+
+
+def untrained_runs(losses: pd.DataFrame, baselines: dict, *, margin: float = PLATEAU_MARGIN) -> str:
+    """Chapter 2: the runs that never left the unigram plateau, where every note is predicted from
+    the note frequencies alone (deep stacks often start there and some never leave it).
+
+    A run counts when its best validation loss :math:`v` satisfies :math:`v > u - m`, with
+    :math:`u` the validation cross-entropy of the add-one unigram model of its variant and
+    :math:`m` = ``margin``.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`musiclib.experiments.selection.final_losses` (variant, cell, num_layers, best_val_loss, stopped_epoch).
+    baselines : dict
+        Variant -> ``{"unigram": loss, ...}`` (:func:`musiclib.measures.ngram.baseline_losses`), nats per note.
+    margin : float
+        Nats per note.
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
+    unigram = losses["variant"].map(lambda variant: baselines[variant]["unigram"])
+    stuck = losses[losses["best_val_loss"] > unigram - margin]
+    if stuck.empty:
+        return f"Every run learned more than note frequencies (its best validation loss is at least {margin:g} nats per note below the unigram model's)."
+    listed = "; ".join(
+        f"{GridPoint(row.variant, row.cell, int(row.num_layers)).label} ({row.best_val_loss:.3f} after "
+        f"{int(row.stopped_epoch)} epochs, unigram {baselines[row.variant]['unigram']:.3f})"
+        for row in stuck.itertuples()
+    )
+    return (
+        f"{plural(len(stuck), 'run')} never left the plateau of the unigram model (best validation loss less than "
+        f"{margin:g} nats per note below it): {listed}. Such a model has learned only how often each note occurs; "
+        "it failed to train, and its layer count loses the selection for that reason alone."
+    )
+
+
+def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
+    """Chapter 2: both selection rules against the paper's choice, the test cross-entropy against
+    the n-gram yardsticks, and the best run.
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame
+        :func:`musiclib.chapters.layers.yardsticks.selection_rules` (ours_num_layers, paper_rule_num_layers,
+        published_num_layers, rules_agree).
+    held_out : pandas.DataFrame
+        :func:`musiclib.chapters.layers.yardsticks.held_out_table` (test_nll, bigram, kn, kn_order, beats_kn).
+    losses : pandas.DataFrame
+        :func:`musiclib.experiments.selection.final_losses` (best_val_loss).
+    profile : musiclib.experiments.profiles.Profile
+        The profile built; models smaller than the paper's get a caveat.
+
+    Returns
+    -------
+    str
+        Markdown bullets. A model "beats" Kneser-Ney when its paired 95 % interval of the
+        difference lies wholly below zero.
+    """
+    ours_published, rule_published = (
+        int((rules[column] == rules["published_num_layers"]).sum()) for column in ("ours_num_layers", "paper_rule_num_layers")
+    )
+    counts = rules.groupby("ours_num_layers").size().sort_index()
+    beat_kn, beat_bigram = int(held_out["beats_kn"].sum()), int((held_out["test_nll"] < held_out["bigram"]).sum())
+    orders = ", ".join(f"{order} ({variant})" for variant, order in held_out.groupby("variant", sort=False)["kn_order"].first().items())
+    best = losses.loc[losses["best_val_loss"].idxmin()]
+    best_test = held_out.loc[held_out["test_nll"].idxmin()]
+    lines = [
+        f"Our rule (lowest validation loss) and the paper's rule made explicit (lowest final training loss) pick the "
+        f"same layer count for {int(rules['rules_agree'].sum())} of the {len(rules)} dataset-cell pairs. Against the paper's "
+        f"published choice (known for {int(rules['published_num_layers'].notna().sum())} pairs), ours agrees {plural(ours_published, 'time')}, "
+        f"the paper's rule {plural(rule_published, 'time')}. Our selected layer counts: "
+        + ", ".join(f"{layers} ({plural(count, 'pair')})" for layers, count in counts.items()) + ".",
+        f"On the test songs, {beat_kn} of the {len(held_out)} selected models predict the next note better than "
+        f"interpolated Kneser-Ney (order chosen on validation: {orders}) beyond sampling noise, and {beat_bigram} "
+        "better than the bigram model"
+        + ("." if beat_bigram == len(held_out) else f"; {'the others have not' if beat_bigram else 'none has'} yet learned more "
+           "than which note tends to follow which."),
+        f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note ({row_label(best_test)}); the lowest "
+        f"validation loss of any run {best['best_val_loss']:.3f} ({row_label(best)}).",
+    ]
+    if profile.train.rnn_size < published.value("rnn_size"):
+        lines.append(
+            f"With the **{profile.name}** profile the models are small ({profile.train.rnn_size} units against the "
+            f"paper's {published.value('rnn_size')}), so deeper stacks have had little chance to pay off."
+        )
+    return bullets(lines)

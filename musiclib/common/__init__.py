@@ -1,0 +1,2 @@
+"""Foundations every layer uses: argument checks, atomic files, a quiet console.
+"""

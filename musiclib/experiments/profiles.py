@@ -1,0 +1,372 @@
+"""Profiles: how big every experiment is.
+
+A *profile* (``musiclib/profiles/<name>.toml``: smoke, quick, paper, or any TOML file of the same
+shape) fixes the data slice, the grid (variants x cells x layer counts), the training recipe,
+how many songs to generate, the checkpoint study and the embedding tests. :func:`load_profile` reads and checks one;
+every mistake raises :class:`ProfileError` naming the file and the setting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from musiclib.experiments.cluster import ClusterSettings
+
+PROFILES_DIR = Path(__file__).with_name("profiles")
+PROFILES = ("smoke", "quick", "study", "paper")
+
+
+class ProfileError(ValueError):
+    """A profile that does not exist or holds a missing, unknown or ill-typed setting."""
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Which melodies a profile uses.
+
+    Attributes
+    ----------
+    source : str
+        A bundled corpus name (``"essen"``) or the path of a folder or pickle.
+    min_notes : int
+        Melodies with fewer notes are dropped (the paper: 12).
+    max_songs : int or None
+        At most this many melodies, in a fixed order; None takes all of them.
+    """
+
+    source: str
+    min_notes: int
+    max_songs: int | None = None
+
+
+@dataclass(frozen=True)
+class GridSettings:
+    """The design: every variant x cell x number of stacked recurrent layers is one run.
+
+    Attributes
+    ----------
+    variants : tuple of str
+        Data variants (``"control"``, ``"interval"``, ``"db12"``).
+    cells : tuple of str
+        Recurrent cells (``"lstm"``, ``"nas"``, ``"ugrnn"``).
+    layers : tuple of int
+        Numbers of stacked recurrent layers.
+    workers : int
+        Runs trained at the same time in local processes when no executor is given.
+    """
+
+    variants: tuple[str, ...]
+    cells: tuple[str, ...]
+    layers: tuple[int, ...]
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The training recipe shared by all runs.
+
+    The fields are those of :class:`musiclib.models.train.TrainConfig`; ``num_epochs`` maps each variant
+    to its number of epochs, ``rnn_size`` is the number of units per layer (= embedding size),
+    ``seq_length`` is in notes (tokens) and ``save_every`` in training steps. The epochs are caps
+    when ``patience`` > 0: a run stops after ``patience`` validation checks without an improvement
+    of at least ``min_delta`` nats per note, but not before ``min_epochs`` epochs (a map from
+    variant to epochs; absent: 0); ``validations_per_epoch`` maps a variant to its validation
+    checks per epoch (absent: 1).
+    """
+
+    rnn_size: int
+    batch_size: int
+    seq_length: int
+    learning_rate: float
+    decay_rate: float
+    grad_clip: float
+    save_every: int
+    seed: int
+    num_epochs: dict[str, int]
+    patience: int = 0
+    min_delta: float = 0.0
+    min_epochs: dict[str, int] = field(default_factory=dict)
+    validations_per_epoch: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How much to generate.
+
+    Attributes
+    ----------
+    n_songs : int
+        Songs per selected model (the paper: 100).
+    n_notes : int
+        Notes generated per song after the seed (the paper: 30).
+    songs_per_checkpoint : int
+        Songs per checkpoint in the cross-entropy study.
+    """
+
+    n_songs: int
+    n_notes: int
+    songs_per_checkpoint: int
+
+
+@dataclass(frozen=True)
+class CrossEntropySettings:
+    """The cross-entropy study's runs (paper 3): one model per seed, trained with log-spaced checkpoints.
+
+    ``variant``, ``cell`` and ``num_layers`` name the model; ``batch_size`` and ``num_epochs``
+    override the grid's recipe (its other settings, e.g. ``rnn_size``, apply); ``seeds`` are the
+    independent training runs (at least 2: the trends are estimated across them). The
+    checkpoint steps are not set here: they follow from the run's length
+    (:func:`musiclib.chapters.cross_entropy.along_training.checkpoint_schedule`).
+    """
+
+    variant: str
+    cell: str
+    num_layers: int
+    batch_size: int
+    num_epochs: int
+    seeds: tuple[int, ...] = (0, 1)
+
+
+@dataclass(frozen=True)
+class ReplicateSettings:
+    """Run-to-run variance (optional section ``[replicates]``): the selected models of these
+    ``variants`` and ``cells`` are retrained with each of ``seeds`` besides ``train.seed``
+    (:mod:`musiclib.chapters.generation.replicates`). No seeds = no replicates."""
+
+    seeds: tuple[int, ...] = ()
+    variants: tuple[str, ...] = ()
+    cells: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """The embedding tests of chapter 4 (optional section ``[embeddings]``).
+
+    ``n_permutations``: shuffles per neighbour-relation test; Holm's correction over a family of
+    m tests needs at least m / alpha of them for any test to reach alpha (108 tests for a pitch
+    variant: 2,160), see :func:`musiclib.measures.embedding_tests.relation_tests`. ``perplexities`` and
+    ``tsne_seeds``: the t-SNE layouts of the stability check (every combination);
+    ``map_perplexity``: the perplexity of the t-SNE maps shown.
+    """
+
+    n_permutations: int = 5000
+    perplexities: tuple[int, ...] = (5, 15, 30)
+    tsne_seeds: tuple[int, ...] = (0, 1, 2)
+    map_perplexity: int = 15
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A loaded profile, one settings object per TOML section.
+
+    ``name`` (the file's stem, plus a data-source suffix when the source is overridden) is also
+    the folder of the profile's runs under ``runs_dir``.
+    """
+
+    name: str
+    description: str
+    data: DataSettings
+    grid: GridSettings
+    train: TrainSettings
+    generation: GenerationSettings
+    cross_entropy: CrossEntropySettings
+    replicates: ReplicateSettings = ReplicateSettings()
+    cluster: ClusterSettings = ClusterSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+
+
+# sections that may be left out (their defaults apply)
+_OPTIONAL_SECTIONS = {"replicates": ReplicateSettings, "cluster": ClusterSettings, "embeddings": EmbeddingSettings}
+_SECTIONS = {
+    "data": DataSettings,
+    "grid": GridSettings,
+    "train": TrainSettings,
+    "generation": GenerationSettings,
+    "cross_entropy": CrossEntropySettings,
+}
+
+
+def load_profile(name_or_path: str | Path, *, data_source: str | None = None) -> Profile:
+    """Load and check a profile.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A bundled profile name (one of :data:`PROFILES`) or the path of a ``.toml`` file.
+    data_source : str, optional
+        A bundled corpus name or a folder/pickle path that replaces the profile's
+        ``[data] source``; the profile's name then gets a suffix naming that source, so its runs
+        do not mix with runs on other data.
+
+    Returns
+    -------
+    Profile
+        The settings, every value checked.
+
+    Raises
+    ------
+    ProfileError
+        For an unknown profile, a missing file, invalid TOML, a missing or unknown setting or a
+        value of the wrong type or range; the message names the file and the setting.
+    """
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        if str(name_or_path) not in PROFILES:
+            raise ProfileError(
+                f"unknown profile {str(name_or_path)!r}: choose one of {', '.join(PROFILES)} "
+                "or give the path of a .toml profile file"
+            )
+        path = PROFILES_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise ProfileError(f"profile file {path} does not exist")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"profile file {path} is not valid TOML: {error}") from error
+    unknown = set(document) - set(_SECTIONS) - set(_OPTIONAL_SECTIONS) - {"description"}
+    if unknown:
+        raise ProfileError(
+            f"profile file {path}: unknown section(s) {sorted(unknown)}; "
+            f"expected description and [{'], ['.join(_SECTIONS)}]"
+        )
+    sections = {
+        section: _read_section(path, section, cls, document.get(section))
+        for section, cls in _SECTIONS.items()
+    }
+    sections.update(
+        (section, _read_section(path, section, cls, document[section]))
+        for section, cls in _OPTIONAL_SECTIONS.items()
+        if section in document
+    )
+    profile = Profile(
+        name=path.stem, description=str(document.get("description", "")), **sections
+    )
+    _check_values(path, profile)
+    if data_source is not None and str(data_source) != profile.data.source:
+        profile = replace(
+            profile,
+            name=f"{profile.name}-{_source_label(data_source)}",
+            data=replace(profile.data, source=str(data_source)),
+        )
+    return profile
+
+
+def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
+    """Build ``cls`` from the TOML table ``[section]``, checking names and types."""
+    where = f"profile file {path}, section [{section}]"
+    if not isinstance(values, dict):
+        raise ProfileError(f"{where} is missing")
+    hints = get_type_hints(cls)
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    unknown = set(values) - set(hints)
+    if unknown:
+        raise ProfileError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(hints)}")
+    missing = required - set(values)
+    if missing:
+        raise ProfileError(f"{where}: missing setting(s) {sorted(missing)}")
+    converted = {}
+    for name, value in values.items():
+        expected = hints[name]
+        ok, converted[name] = _convert(value, expected)
+        if not ok:
+            raise ProfileError(f"{where}: {name} = {value!r} is not a valid {expected}")
+    try:
+        return cls(**converted)
+    except ValueError as error:  # checks across settings (the cluster section's)
+        raise ProfileError(f"{where}: {error}") from error
+
+
+def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
+    """(is ``value`` of type ``expected``, the value as that type) for the profile types."""
+    if expected in (int, float, str):
+        ok = _is_scalar(value, expected)
+        return ok, float(value) if ok and expected is float else value
+    if expected in (int | None, str | None):
+        return _is_scalar(value, expected.__args__[0]), value
+    if expected in (tuple[str, ...], tuple[int, ...]):
+        kind = expected.__args__[0]
+        ok = isinstance(value, list) and bool(value) and all(_is_scalar(item, kind) for item in value)
+        return ok, tuple(value) if ok else value
+    if expected == dict[str, int]:
+        ok = isinstance(value, dict) and all(_is_scalar(item, int) for item in value.values())
+        return ok, dict(value) if ok else value
+    raise TypeError(f"no profile conversion for {expected}")
+
+
+def _is_scalar(value: Any, kind: type) -> bool:
+    """Is ``value`` a TOML ``kind`` (an int also counts as a float; a bool never as a number)?"""
+    accepted = (int, float) if kind is float else (kind,)
+    return isinstance(value, accepted) and not isinstance(value, bool)
+
+
+def _check_values(path: Path, profile: Profile) -> None:
+    """Value checks across sections (names known to musiclib, positive sizes)."""
+    from musiclib.data.sequences import VARIANTS
+    from musiclib.models.network import CELLS
+
+    grid, train = profile.grid, profile.train
+    checks = [
+        ("grid.variants", set(grid.variants) <= set(VARIANTS), f"each one of {VARIANTS}"),
+        ("grid.cells", set(grid.cells) <= set(CELLS), f"each one of {CELLS}"),
+        ("grid.layers", all(n >= 1 for n in grid.layers), "layer counts >= 1"),
+        ("grid.workers", grid.workers >= 1, ">= 1"),
+        ("replicates.variants", set(profile.replicates.variants) <= set(grid.variants), f"each one of {grid.variants}"),
+        ("replicates.cells", set(profile.replicates.cells) <= set(grid.cells), f"each one of {grid.cells}"),
+        ("replicates.seeds", all(seed >= 0 for seed in profile.replicates.seeds), "seeds >= 0"),
+        (
+            "embeddings",
+            profile.embeddings.n_permutations >= 1
+            and min(*profile.embeddings.perplexities, profile.embeddings.map_perplexity) >= 1
+            and min(profile.embeddings.tsne_seeds) >= 0,
+            "n_permutations, perplexities, map_perplexity >= 1 and tsne_seeds >= 0",
+        ),
+        ("cross_entropy.variant", profile.cross_entropy.variant in VARIANTS, f"one of {VARIANTS}"),
+        ("cross_entropy.cell", profile.cross_entropy.cell in CELLS, f"one of {CELLS}"),
+        (
+            "cross_entropy.seeds",
+            len(set(profile.cross_entropy.seeds)) == len(profile.cross_entropy.seeds) >= 2
+            and min(profile.cross_entropy.seeds) >= 0,
+            "at least 2 distinct seeds >= 0",
+        ),
+        (
+            "cross_entropy.batch_size and num_epochs",
+            min(profile.cross_entropy.batch_size, profile.cross_entropy.num_epochs) >= 1,
+            ">= 1",
+        ),
+        (
+            "train.num_epochs",
+            set(grid.variants) <= set(train.num_epochs) and min(train.num_epochs.values()) >= 1,
+            f"epochs >= 1 for every variant in {grid.variants}",
+        ),
+        (
+            "sizes",
+            min(train.rnn_size, train.batch_size, train.seq_length, train.save_every) >= 1
+            and min(profile.generation.n_songs, profile.generation.n_notes) >= 1
+            and (profile.data.max_songs is None or profile.data.max_songs >= 1),
+            "rnn_size, batch_size, seq_length, save_every, n_songs, n_notes, max_songs >= 1",
+        ),
+    ]
+    for setting, ok, expectation in checks:
+        if not ok:
+            raise ProfileError(f"profile file {path}: {setting} must be {expectation}")
+
+
+def _source_label(data_source: str | Path) -> str:
+    """A folder-name-safe label for a data source: the corpus name, or a path's name + hash."""
+    from musiclib.data.corpus import BUNDLED_CORPORA
+
+    if str(data_source) in BUNDLED_CORPORA:
+        return str(data_source)
+    resolved = str(Path(data_source).expanduser().resolve())
+    digest = hashlib.sha1(resolved.encode("utf-8")).hexdigest()[:8]
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(resolved).stem)
+    return f"{stem}-{digest}"
+
+
+def warm_up_epochs(train) -> str:
+    """``[train] min_epochs`` for people, e.g. ``"10 control / 1 db12"``; ``""`` when none is set."""
+    return " / ".join(f"{epochs} {variant}" for variant, epochs in train.min_epochs.items() if epochs > 0)

@@ -1,0 +1,392 @@
+"""The book: every notebook executes with the smoke profile, the book builds, and its pages render in
+headless Chromium with tables, figures, sheet music, audio players and no JavaScript errors.
+
+The session fixture copies the book's sources (``_config.yml``, ``_toc.yml``, ``.gitignore``,
+``book/``) into a temporary folder, commits them to a new git repository there and runs
+``reproduce(profile="smoke")`` there once, with a temporary runs folder, so the test never touches
+the ``book/executed``, ``book/pages`` or ``runs`` of the working tree, and can check that
+everything the build writes is ignored by git.
+"""
+
+import contextlib
+import functools
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from musiclib.book import edition, reproduce
+from musiclib.book.run_record import RUN_RECORD_MARKDOWN
+from musiclib.experiments.grid import grid_points
+from musiclib.experiments.profiles import load_profile
+from musiclib.outputs import sound
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob(edition.NOTEBOOK_PATTERN))
+BOOK_SOURCES = shutil.ignore_patterns(edition.EXECUTED_FOLDER, edition.PAGES_FOLDER, edition.EDITION_FOLDER)
+# What each experiment page must show at least (tables, figures, sheet-music SVGs, audio players
+# when fluidsynth is installed); the notebooks show more.
+PAGE_CONTENT = {
+    "01_data": {"tables": 4, "figures": 2, "scores": 1, "players": 1},
+    "02_layers": {"tables": 5, "figures": 1, "scores": 0, "players": 0},
+    "03_generation": {"tables": 7, "figures": 1, "scores": 1, "players": 1},
+    "04_embeddings": {"tables": 6, "figures": 2, "scores": 0, "players": 0},
+    "05_cross_entropy": {"tables": 2, "figures": 2, "scores": 5, "players": 5},
+    "06_playground": {"tables": 3, "figures": 0, "scores": 3, "players": 3},
+}
+MATHJAX_CDN_PATH = "npm/mathjax@3"
+pytestmark = pytest.mark.slow
+
+
+def _toc_files(root: Path) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    return [toc["root"], *[chapter["file"] for chapter in toc["chapters"]]]
+
+
+def _git(root: Path, *arguments: str) -> str:
+    command = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org", *arguments]
+    return subprocess.run(command, cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def _copy_book_sources(root: Path) -> None:
+    """The book's sources (no executed notebooks, pages or edition) in ``root``, committed to git."""
+    for name in ("_config.yml", "_toc.yml", ".gitignore"):
+        shutil.copy(ROOT / name, root)
+    shutil.copytree(ROOT / "book", root / "book", ignore=BOOK_SOURCES)
+    if shutil.which("git"):
+        _git(root, "init", "-q")
+        _git(root, "add", "-A")
+        _git(root, "commit", "-q", "-m", "the book's sources")
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """(book root, Reproduction) of one smoke-profile reproduction in a temporary folder."""
+    root = tmp_path_factory.mktemp("book")
+    _copy_book_sources(root)
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        outcome = reproduce.reproduce(
+            "smoke", notebooks_dir=ROOT / "notebooks", book_dir=root / "book", runs_dir=root / "runs"
+        )
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "console.txt").write_text(console.getvalue())  # _build is ignored by git
+    return root, outcome
+
+
+def test_the_toc_lists_every_notebook_as_a_page():
+    chapters = [Path(name) for name in _toc_files(ROOT)]
+    pages = [path.name for path in chapters if path.parent.name == edition.PAGES_FOLDER]
+    assert pages == NOTEBOOKS
+    assert set(PAGE_CONTENT) == set(NOTEBOOKS)
+
+
+def test_the_pages_are_the_smoke_notebooks_headed_by_their_provenance(built_book):
+    root, outcome = built_book
+    pages = root / "book" / edition.PAGES_FOLDER
+    assert sorted(path.stem for path in pages.glob(edition.NOTEBOOK_PATTERN)) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        cells = nbformat.read(pages / f"{name}.ipynb", as_version=4).cells
+        assert cells[0].source.startswith("# ")  # the title stays first
+        assert edition.PROVENANCE_TAG in cells[1].metadata["tags"] and "**smoke**" in cells[1].source, name
+    assert (pages / "departures.md").read_text().startswith("| Setting | Paper | Profile `smoke` |")
+    record = json.loads(outcome.record_path.read_text())
+    assert record["files"] == {"departures": "departures.md"}
+    runs = len(grid_points(load_profile("smoke")))
+    assert record["environment"]["grid_training"].startswith(f"{runs} of {runs} runs finished, 0 started")
+    assert "| Grid training | " in outcome.record_path.with_suffix(".md").read_text()
+    intro = (root / "_build" / "html" / "book" / "intro.html").read_text()
+    assert "Profile <code class=\"docutils literal notranslate\"><span class=\"pre\">smoke</span></code>" in intro
+    assert "<strong>smoke</strong>" in intro  # the provenance line
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_status_stays_clean_after_reproduce_and_book(built_book):
+    root, outcome = built_book
+    assert outcome.ok
+    assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_book_command_renders_the_edition_without_training(built_book, tmp_path):
+    reproduction, _ = built_book
+    root = tmp_path / "clone"
+    root.mkdir()
+    _copy_book_sources(root)
+    shutil.copytree(reproduction / "book" / edition.EXECUTED_FOLDER, root / "book" / edition.EXECUTED_FOLDER)
+    edition.publish_edition(root / "book", profile="smoke")
+    shutil.rmtree(root / "book" / edition.EXECUTED_FOLDER)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "a published edition")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    finished = subprocess.run([sys.executable, "-m", "musiclib", "book"], cwd=root, env=environment,
+                              capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert f"pages from: {Path('book') / edition.EDITION_FOLDER}" in finished.stdout
+    assert not (root / "runs").exists() and not (root / "book" / edition.EXECUTED_FOLDER).exists()
+    page = (root / "_build" / "html" / "book" / "pages" / "02_layers.html").read_text()
+    assert "<strong>smoke</strong> profile" in page
+    assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_every_notebook_executes_with_the_smoke_profile(built_book):
+    root, outcome = built_book
+    assert [result.name for result in outcome.notebooks] == NOTEBOOKS
+    failures = {result.name: result.error for result in outcome.notebooks if result.status != "ok"}
+    assert not failures
+    for name in NOTEBOOKS:
+        notebook = nbformat.read(root / "book" / "executed" / f"{name}.ipynb", as_version=4)
+        errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
+        assert not errors, name
+        parameters = [cell for cell in notebook.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+        assert len(parameters) == 1 and "remove-cell" in parameters[0].metadata["tags"], name
+        assert "'smoke'" in parameters[0].source or '"smoke"' in parameters[0].source
+    assert not list((root / "book" / "executed").glob("*.failed.ipynb"))
+    assert not list((root / "book" / "executed").glob(".*"))  # no temporary files left
+
+
+def test_the_console_shows_one_line_per_training_run_and_nothing_else(built_book):
+    root, outcome = built_book
+    lines = (root / "_build" / "console.txt").read_text().splitlines()
+    finished = re.compile(r"  \[musiclib\] run (\d)/9 trained: (control|interval|db12) (lstm|nas|ugrnn), 1 layer \(.+\)")
+    trained = [finished.fullmatch(line).groups() for line in lines if finished.fullmatch(line)]
+    assert [run for run, _, _ in trained] == [str(run) for run in range(1, 10)]  # smoke trains one run at a time
+    assert len({(variant, cell) for _, variant, cell in trained}) == 9
+    assert all(line.startswith(("[reproduce] ", "  [musiclib] ")) for line in lines), lines
+    noise = [line for line in lines if "tensorflow" in line.lower() or "warning" in line.lower() and "[reproduce] book:" not in line]
+    assert not noise
+    assert not outcome.build_warnings
+
+
+def test_the_api_page_documents_the_modules(built_book):
+    root, outcome = built_book
+    page = (root / "_build" / "html" / "book" / "api.html").read_text()
+    for name in ("musiclib.experiments.grid.run_grid", "musiclib.chapters.layers.findings.layer_findings", "musiclib.chapters.layers.figures.plot_learning_curves"):
+        assert f'id="{name}"' in page, name
+    assert "MathJax" in page or "mathjax" in page  # formulas typeset
+    assert not [warning for warning in outcome.build_warnings if "api" in warning]
+
+
+def test_the_run_record_names_the_environment_and_every_notebook(built_book):
+    root, outcome = built_book
+    record = json.loads(outcome.record_path.read_text())
+    assert record["environment"]["profile"] == "smoke"
+    assert record["environment"]["cpu_count"] >= 1
+    assert "keras" in record["environment"]["packages"] and "music21" in record["environment"]["packages"]
+    assert [entry["name"] for entry in record["notebooks"]] == NOTEBOOKS
+    assert record["total_seconds"] == pytest.approx(sum(entry["seconds"] for entry in record["notebooks"]))
+    page = (root / "_build" / "html" / "book" / "reproducibility.html").read_text()
+    for name in NOTEBOOKS:
+        assert name in page
+    assert "smoke" in page and record["environment"]["python"] in page
+
+
+def test_the_book_builds_every_page_without_warnings_or_tracebacks(built_book):
+    root, outcome = built_book
+    assert outcome.build_error is None
+    assert outcome.book_index == root / "_build" / "html" / "index.html"
+    assert not [warning for warning in outcome.build_warnings if "nonexisting document" in warning]
+    assert json.loads(outcome.record_path.read_text())["build_warnings"] == outcome.build_warnings
+    for name in _toc_files(root):
+        page = root / "_build" / "html" / f"{name}.html"
+        assert page.is_file(), name
+        text = page.read_text()
+        if name == "book/api":  # documents the functions that deal with warnings: words, not warnings
+            continue
+        for marker in ("Traceback", "Warning:", "WARNING", "DeprecationWarning"):
+            assert marker not in text, (name, marker)
+
+
+def _write_notebooks(folder, sources: dict[str, str]) -> Path:
+    """Parameterised one-cell notebooks ``{name: code}`` in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    for name, source in sources.items():
+        parameters = nbformat.v4.new_code_cell("profile = 'quick'\nseed = 0\ndata_source = None\nruns_dir = 'runs'")
+        parameters.metadata["tags"] = ["parameters"]
+        notebook = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(source)])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path, capsys):
+    notebooks = _write_notebooks(tmp_path / "notebooks", {
+        "01_fine": "print(profile, seed)", "02_broken": "raise ValueError('no such corpus')", "03_after": "answer = 42"})
+    book = tmp_path / "book"
+    (book / "executed").mkdir(parents=True)
+    earlier = book / "executed" / "02_broken.ipynb"
+    earlier.write_text("earlier output")
+
+    outcome = reproduce.reproduce("smoke", notebooks_dir=notebooks, book_dir=book, runs_dir=tmp_path / "runs",
+                                  build=False, progress=False)
+
+    assert [result.status for result in outcome.notebooks] == ["ok", "failed", "ok"]
+    assert not outcome.ok and outcome.failed == ["02_broken"]
+    assert "ValueError: no such corpus" in outcome.notebooks[1].error
+    assert earlier.read_text() == "earlier output"  # the previous executed version is kept
+    assert reproduce.failed_copy_path(earlier).is_file()
+    fine = nbformat.read(book / "executed" / "01_fine.ipynb", as_version=4)
+    assert fine.cells[-1].outputs[0].text.strip() == "smoke 0"
+    record = json.loads(outcome.record_path.read_text())
+    assert record["notebooks"][1]["status"] == "failed"
+    assert "failed" in (book / "executed" / RUN_RECORD_MARKDOWN).read_text()
+    assert (book / "executed" / "departures.md").read_text().startswith("| Setting | Paper | Profile `smoke` |")
+
+
+def test_a_resumed_reproduction_counts_the_time_of_the_executions_before_it(tmp_path):
+    """The run record of a reproduction that finishes includes the wall time of the earlier,
+    unfinished ones (their training runs were resumed); once every notebook is ok the count restarts."""
+    runs = tmp_path / "runs"
+    notebooks = _write_notebooks(tmp_path / "notebooks", {"01_wait": "import time; time.sleep(1.5)",
+                                                          "02_broken": "raise ValueError('not yet')"})
+    run = functools.partial(reproduce.reproduce, "smoke", notebooks_dir=notebooks, book_dir=tmp_path / "book",
+                            runs_dir=runs, build=False, progress=False)
+    first = run()
+    assert first.failed == ["02_broken"] and all(result.earlier_attempts == 0 for result in first.notebooks)
+
+    _write_notebooks(notebooks, {"02_broken": "answer = 42"})
+    second = run()
+    assert second.ok
+    waited = second.notebooks[0]
+    assert (waited.earlier_attempts, waited.earlier_seconds) == (1, pytest.approx(first.notebooks[0].seconds, abs=0.2))
+    assert waited.earlier_seconds >= 1.5
+    record = json.loads(second.record_path.read_text())
+    assert record["total_seconds"] == pytest.approx(sum(r.seconds + r.earlier_seconds for r in second.notebooks))
+    assert "+ 1 earlier, killed or resumed" in (tmp_path / "book" / "executed" / RUN_RECORD_MARKDOWN).read_text()
+    assert not (runs / "reproduce-smoke.attempts.json").exists()  # finished: archived
+    assert len(list(runs.glob("reproduce-smoke.attempts-*.json"))) == 1
+
+    third = run()
+    assert [result.earlier_attempts for result in third.notebooks] == [0, 0]
+    assert json.loads(third.record_path.read_text())["partial"] is False
+    some = run(only=["02_broken"])
+    assert json.loads(some.record_path.read_text())["partial"] is True  # publish refuses it (test_edition)
+
+
+def test_ctrl_c_stops_the_whole_reproduction_and_logs_the_notebook_as_interrupted(tmp_path):
+    started, after = tmp_path / "started", tmp_path / "after"
+    notebooks = _write_notebooks(tmp_path / "notebooks", {
+        "01_long": f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(120)",
+        "02_next": f"import pathlib; pathlib.Path({str(after)!r}).touch()"})
+    # Python's SIGINT handler first: a shell starts background jobs (`nohup make test &`) with SIGINT ignored
+    code = (f"import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"from musiclib import reproduce; reproduce.reproduce('smoke', notebooks_dir={str(notebooks)!r}, "
+            f"book_dir={str(tmp_path / 'book')!r}, runs_dir={str(tmp_path / 'runs')!r}, build=False, progress=False)")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not started.exists() and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.2)
+    assert started.exists(), child.stderr.read() if child.poll() is not None else "the notebook never started"
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode != 0 and "KeyboardInterrupt" in stderr
+    assert not after.exists()  # the next notebook did not run
+    log = json.loads((tmp_path / "runs" / "reproduce-smoke.attempts.json").read_text())
+    assert [(entry["notebook"], entry["status"]) for entry in log] == [("01_long", "interrupted")]
+
+
+def test_an_unknown_notebook_name_is_refused(tmp_path):
+    with pytest.raises(reproduce.ReproduceError, match="no notebook named"):
+        reproduce.reproduce("smoke", notebooks_dir=ROOT / "notebooks", book_dir=tmp_path / "book",
+                            only=["99_missing"], build=False, progress=False)
+    with pytest.raises(reproduce.ReproduceError, match="does not exist"):
+        reproduce.reproduce("smoke", notebooks_dir=tmp_path / "nothing", book_dir=tmp_path / "book", build=False)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *arguments):
+        pass
+
+
+@pytest.fixture(scope="session")
+def served_book(built_book):
+    """Base URL of the built book served on localhost."""
+    html = built_book[0] / "_build" / "html"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+def _open(browser, url):
+    """Open ``url``; return the page and the list its JavaScript errors and failed requests go to."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    page.on("response", lambda response: problems.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400 else None)
+    # MathJax (for the API page's formulas) comes from its CDN, which a test machine may not reach
+    page.route(f"**/{MATHJAX_CDN_PATH}/**", lambda route: route.fulfill(status=200, body="", content_type="text/javascript"))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, problems
+
+
+AUDIO_DURATIONS = """
+audios => Promise.all(audios.map(audio => audio.readyState >= 1 ? audio.duration : new Promise(resolve => {
+    audio.addEventListener("loadedmetadata", () => resolve(audio.duration), {once: true});
+    audio.addEventListener("error", () => resolve(-1), {once: true});
+    audio.load();
+})))
+"""
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_experiment_pages_show_tables_figures_scores_and_players(browser, served_book, name):
+    page, problems = _open(browser, f"{served_book}/book/pages/{name}.html")
+    expected = PAGE_CONTENT[name]
+    tables = page.locator("article table").count()
+    figures = page.eval_on_selector_all(".cell_output img", "images => images.filter(i => i.naturalWidth > 0).length")
+    distorted = page.eval_on_selector_all(".cell_output img", """images => images.filter(i =>
+        Math.abs(i.clientHeight / i.clientWidth - i.naturalHeight / i.naturalWidth) > 0.02).map(i => i.src)""")
+    assert not distorted, f"{name}: figures drawn with a distorted aspect ratio"
+    scores = page.eval_on_selector_all("figure.musiclib-melody svg .note", "notes => notes.length")
+    assert tables >= expected["tables"], f"{name}: {tables} tables"
+    assert figures >= expected["figures"], f"{name}: {figures} figures loaded"
+    assert page.locator("figure.musiclib-melody").count() >= expected["scores"]
+    assert scores >= 4 * expected["scores"], f"{name}: {scores} engraved notes"
+    midi_links = page.eval_on_selector_all("a.musiclib-midi", "links => links.map(a => a.href.slice(0, 26))")
+    assert all(link == "data:audio/midi;base64,TVR" for link in midi_links)  # "MThd" header
+    if sound.audio_available():
+        durations = page.eval_on_selector_all("audio", AUDIO_DURATIONS)
+        assert len(durations) >= expected["players"], f"{name}: {len(durations)} audio players"
+        assert all(duration > 1 for duration in durations), f"{name}: audio durations {durations}"
+    assert not problems
+    page.close()
+
+
+def test_intro_reproducibility_and_references_pages_render(browser, served_book, built_book):
+    assert "url=book/intro.html" in (built_book[0] / "_build" / "html" / "index.html").read_text()
+    page, problems = _open(browser, f"{served_book}/book/intro.html")
+    assert "Music RNNs, reproduced" in page.title()
+    navigation = page.locator("nav.bd-links a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    for name in NOTEBOOKS:
+        assert any(name in link for link in navigation), name
+    for path, heading in (("book/reproducibility.html", "Differences from the paper"),
+                          ("book/references.html", "References"), ("book/api.html", "API reference")):
+        other, other_problems = _open(browser, f"{served_book}/{path}")
+        assert other.get_by_role("heading", name=heading).count() >= 1
+        assert other.locator("article table").count() >= (2 if "reproducibility" in path else 0)
+        problems += other_problems
+        other.close()
+    assert page.locator("article").inner_text().count("garciavalencia") == 0  # citations resolved
+    assert not problems
+    page.close()
+

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+
+from musiclib.chapters.layers.findings import (
+    grid_status,
+    layer_findings,
+    stopping_outcome,
+    stopping_rule,
+    untrained_runs,
+)
+from musiclib.experiments.profiles import load_profile
+
+
+def losses_frame():
+    return pd.DataFrame({"variant": ["control", "interval"], "cell": ["lstm", "lstm"], "num_layers": [1, 2],
+                         "best_val_loss": [2.05, 1.95]})
+
+
+def test_layer_findings_count_rule_agreement_and_wins_over_kneser_ney(rules_table, held_out_frame):
+    text = layer_findings(rules_table, held_out_frame(), losses_frame(), load_profile("smoke"))
+    assert "same layer count for 1 of the 3 dataset-cell pairs" in text
+    assert "(known for 2 pairs), ours agrees 1 time, the paper's rule 2 times" in text
+    assert "1 (1 pair), 2 (1 pair), 3 (1 pair)" in text
+    assert "1 of the 3 selected models predict the next note better than interpolated Kneser-Ney" in text
+    assert "order chosen on validation: 3 (control), 4 (interval)" in text
+    assert "and 2 better than the bigram model; the others have not yet learned" in text
+    assert "lowest test cross-entropy is 1.900 nats per note (interval lstm, 2 layers)" in text
+    assert "validation loss of any run 1.950 (interval lstm, 2 layers)" in text
+    assert "16 units against the paper's 128" in text
+
+
+def test_layer_findings_without_caveat_at_the_papers_size(rules_table, held_out_frame):
+    held_out = held_out_frame(beats_kn=(True, True, True), test_nll=(2.0, 2.1, 1.9))
+    text = layer_findings(rules_table, held_out, losses_frame(), load_profile("study"))
+    assert "3 of the 3 selected models" in text and "3 better than the bigram model." in text
+    assert "units against" not in text
+
+
+def test_layer_findings_when_no_model_beats_the_bigram(rules_table, held_out_frame):
+    held_out = held_out_frame(beats_kn=(False, False, False), test_nll=(2.6, 2.7, 2.5))
+    text = layer_findings(rules_table, held_out, losses_frame(), load_profile("smoke"))
+    assert "0 of the 3 selected models" in text
+    assert "and 0 better than the bigram model; none has yet learned more than which note" in text
+
+
+def test_stopping_rule_reads_the_profile():
+    study = stopping_rule(load_profile("study"))
+    assert study.startswith("Each run stops early, after 3 validation checks without an improvement of 0.002 nats per note")
+    assert "50 control / 50 interval / 4 db12" in study and "best weights" in study
+    assert ", but not before 10 control / 10 interval / 1 db12 epochs (its epochs" in study
+    smoke = stopping_rule(load_profile("smoke"))
+    assert smoke.startswith("Each run trains for all its epochs (1 control / 1 interval / 1 db12; this profile sets no")
+
+
+def test_stopping_outcome_names_the_runs_that_reached_their_cap_still_improving():
+    losses = pd.DataFrame({
+        "variant": ["control", "control", "db12", "db12", "db12"],
+        "stopped_early": [True, True, False, False, True],
+        "best_epoch": [20, 14, 4, 3, 2],
+        "stopped_epoch": [23, 17, 4, 4, 3],
+    })  # fmt: skip
+    text = stopping_outcome(losses, load_profile("study"))
+    assert text.startswith("3 of 5 runs stopped early. 1 run (1 db12) reached its epoch cap with the best")
+    assert "still improving" in text
+    both = losses.assign(best_epoch=[20, 14, 4, 4, 2])
+    assert "2 runs (2 db12) reached their epoch cap" in stopping_outcome(both, load_profile("study"))
+    settled = losses.assign(stopped_early=True)
+    assert stopping_outcome(settled, load_profile("study")) == "5 of 5 runs stopped early."
+    assert stopping_outcome(losses, load_profile("smoke")) == ""  # no patience: every run runs its epochs
+
+
+def test_grid_status_counts_runs_sums_their_time_and_names_failures():
+    from musiclib.experiments.grid import GridPoint
+
+    result = SimpleNamespace(runs={"a": None, "b": None}, failed={})
+    losses = pd.DataFrame({"seconds": [5400.0, 1800.0]})
+    assert grid_status(result, losses) == "2 runs finished (2 h 0 min of training, the runs' times summed)."
+    result.failed = {GridPoint("db12", "nas", 5): "MemoryError"}
+    assert grid_status(result, losses).endswith("; 1 failed: db12 nas, 5 layers (MemoryError).")
+
+
+def test_untrained_runs_are_those_within_the_margin_of_the_unigram():
+    losses = pd.DataFrame({
+        "variant": ["interval", "interval", "control"], "cell": ["lstm", "nas", "lstm"], "num_layers": [5, 2, 1],
+        "best_val_loss": [2.359, 1.716, 2.71], "stopped_epoch": [10, 32, 12],
+    })
+    baselines = {"interval": {"unigram": 2.365}, "control": {"unigram": 2.751}}
+    text = untrained_runs(losses, baselines)  # 2.359 > 2.365 - 0.05 and 2.71 > 2.751 - 0.05: stuck
+    assert text.startswith("2 runs never left the plateau of the unigram model (best validation loss less than 0.05 nats")
+    assert "interval lstm, 5 layers (2.359 after 10 epochs, unigram 2.365); control lstm, 1 layer (2.710 after 12" in text
+    assert "interval nas" not in text
+    assert untrained_runs(losses.iloc[[1]], baselines).startswith("Every run learned more than note frequencies")
+    assert untrained_runs(losses, baselines, margin=0.04).startswith("1 run never left")  # 2.71 < 2.711
