@@ -39,3 +39,13 @@ def test_the_import_linter_contracts_are_kept():
     result = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_the_readme_tree_names_every_subpackage_and_top_level_module():
+    readme = (ROOT / "README.md").read_text()
+    tree = readme[readme.index("  musiclib/\n"):]
+    tree = tree[:tree.index("  ```")]
+    named = set(re.findall(r"^    (\w+(?:/|\.py))", tree, flags=re.M))
+    on_disk = {f"{path.name}/" for path in (ROOT / "musiclib").iterdir() if (path / "__init__.py").is_file()}
+    on_disk |= {path.name for path in (ROOT / "musiclib").glob("*.py") if not path.name.startswith("_")}
+    assert named == on_disk
