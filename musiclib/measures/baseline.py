@@ -9,8 +9,16 @@ from typing import Any
 
 import pandas as pd
 
+from musiclib import published
+from musiclib.common.checks import whole_number
 from musiclib.experiments.grid import ExperimentData
-from musiclib.measures.metrics import HOP_16TH, SPAN_16TH, SPAN_NOTES, summarize
+from musiclib.measures.metrics import (
+    HOP_16TH,
+    SPAN_16TH,
+    SPAN_NOTES,
+    evaluate,
+    summarize,
+)
 
 
 def dataset_metrics(data: ExperimentData) -> pd.DataFrame:
@@ -25,8 +33,6 @@ def dataset_metrics(data: ExperimentData) -> pd.DataFrame:
     pandas.DataFrame
         One row per training melody, columns CMM (semitones), LM, CENTR.
     """
-    from musiclib.measures.metrics import evaluate
-
     return evaluate(data.splits.train)
 
 
@@ -76,11 +82,8 @@ def dataset_baseline(
     ----------
     :cite:t:`garciavalencia2020sequence`, TABLE I.
     """
-    from musiclib.common.checks import whole_number
-    from musiclib.data.corpus import (
-        load_corpus,  # music21 is heavy: only when a corpus is loaded
-    )
-    from musiclib.measures.metrics import evaluate
+    # music21 is heavy: imported only when a corpus is loaded
+    from musiclib.data.corpus import load_corpus
 
     whole_number(min_notes, "min_notes (the metrics need an interval)", minimum=2)
     corpus = load_corpus(source, min_notes=min_notes, max_songs=max_songs, cache_dir=cache_dir, progress=progress)
@@ -136,8 +139,6 @@ def baseline_text(table: pd.DataFrame, *, pitch_class: bool = False, rhythm: boo
     ValueError
         When ``table`` lacks a metric column or has no rows.
     """
-    from musiclib import published
-
     summary = summarize(table)
     name = published_baseline_name(pitch_class=pitch_class, rhythm=rhythm)
     paper = published.table(name).set_index("metric") if name else None
