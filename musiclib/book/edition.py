@@ -11,7 +11,7 @@ The book's experiment pages are executed notebooks. Two folders can hold them:
 
 :func:`assemble_pages` copies the newer of the two (a reproduction when there is one, otherwise
 the edition) into ``book/pages/`` (not committed), which is what ``_toc.yml`` lists, and puts a
-provenance line (profile, date, machine) at the top of every page. Nothing committed is ever
+provenance line (profile, date, machine, lock) at the top of every page. Nothing committed is ever
 overwritten by a build, so ``git status`` stays clean. :func:`publish_edition` replaces the
 edition with a reproduction, and only with one whose run record shows every notebook finished.
 
@@ -26,6 +26,7 @@ import shutil
 from pathlib import Path
 
 from musiclib.book.departures import DEPARTURES_FILE
+from musiclib.book.machine import describe_machine
 from musiclib.book.run_record import RUN_RECORD_JSON, RUN_RECORD_MARKDOWN
 from musiclib.common.console import format_duration
 
@@ -89,17 +90,18 @@ def provenance_text(record: dict) -> str:
     -------
     str
         For example ``"Results of the **study** profile, executed 2026-11-26 10:02 UTC on
-        Linux-6.1-x86_64 (2 CPU cores, Python 3.11.7), 3 h 12 min of notebook execution in all."``,
-        followed by the profile's description when the record has one.
+        Linux-6.1-x86_64 (Intel(R) Xeon(R) CPU @ 2.20GHz, 2 CPU cores, oneDNN on, lock
+        linux-x86_64.lock sha256 3f2a9c1b7d4e) with Python 3.11.7, 3 h 12 min of notebook execution
+        in all."`` (the machine: :func:`musiclib.book.machine.describe_machine`), followed by the
+        profile's description when the record has one.
     """
     environment = record.get("environment", {})
     took = format_duration(float(record.get("total_seconds", 0.0)))
     described = f" {environment['profile_description']}" if environment.get("profile_description") else ""
     return (
         f"Results of the **{environment.get('profile', 'unknown')}** profile, executed "
-        f"{environment.get('date_utc', 'at an unknown date')} on {environment.get('platform', 'an unknown platform')} "
-        f"({environment.get('cpu_count', '?')} CPU cores, Python {environment.get('python', '?')}), "
-        f"{took} of notebook execution in all.{described}"
+        f"{environment.get('date_utc', 'at an unknown date')} on {describe_machine(environment)} "
+        f"with Python {environment.get('python', '?')}, {took} of notebook execution in all.{described}"
     )
 
 

@@ -39,6 +39,7 @@ from musiclib.book.run_record import (
     environment_info,
     write_run_record,
 )
+from musiclib.common.checks import UsageError
 from musiclib.common.console import (
     PROGRESS_FILE_VARIABLE,
     QUIET_ENVIRONMENT,
@@ -59,7 +60,7 @@ KERNEL_ENVIRONMENT = {
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
-class ReproduceError(ValueError):
+class ReproduceError(UsageError):
     """Bad arguments to :func:`reproduce` or :func:`render_book`: a missing notebooks folder, an
     unknown notebook name, or a book folder with no ``_toc.yml`` beside it."""
 
@@ -400,9 +401,10 @@ def reproduce(
 
     Each notebook gets the papermill parameters ``profile``, ``data_source``, ``runs_dir``
     (absolute) and ``seed`` and is written to ``book_dir/executed/``, beside the profile's
-    departures from the paper (``departures.md``) and the run record. Paths are relative to the
-    current folder (the repository root for ``make reproduce``). While a notebook trains, its
-    progress lines (one per finished run) are printed here.
+    departures from the paper (``departures.md``) and the run record. Relative paths are taken
+    from the current folder (the repository root for ``make reproduce``) when the reproduction
+    starts; papermill runs each notebook from its own folder, and nothing is written there. While
+    a notebook trains, its progress lines (one per finished run) are printed here.
 
     Parameters
     ----------
@@ -431,18 +433,20 @@ def reproduce(
         For a missing notebooks folder or an unknown notebook name.
     """
     notebooks = find_notebooks(notebooks_dir, only)
-    executed_dir = Path(book_dir) / EXECUTED_FOLDER
+    # absolute from here on: papermill moves this process into the notebooks' folder while one runs
+    runs_dir, book_dir = Path(runs_dir).resolve(), Path(book_dir).resolve()
+    executed_dir = book_dir / EXECUTED_FOLDER
     parameters = {
         "profile": str(profile),
         "data_source": data_source,
-        "runs_dir": str(Path(runs_dir).resolve()),
+        "runs_dir": str(runs_dir),
         "seed": int(seed),
     }
     with _KernelEnvironment():  # checking the profile imports Keras: keep TensorFlow's logs quiet
         environment = environment_info(str(profile), data_source)
         settings = load_profile(str(profile), data_source=data_source)
         departures_path = write_departures(settings, executed_dir)
-    attempts = AttemptLog(Path(runs_dir) / f"reproduce-{environment['profile']}.attempts.json")
+    attempts = AttemptLog(runs_dir / f"reproduce-{environment['profile']}.attempts.json")
     results = []
     for source in notebooks:
         target = executed_dir / source.name

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from musiclib.book.machine import describe_machine, machine_info
 from musiclib.common.console import format_duration
 from musiclib.common.files import write_text_atomic
 
@@ -84,13 +85,15 @@ class AttemptLog:
     Parameters
     ----------
     path : path-like
-        The log file, for example ``runs/reproduce-study.attempts.json``.
+        The log file, for example ``runs/reproduce-study.attempts.json``; a relative path is taken
+        from the current folder when the log is made, so a heartbeat written while papermill has
+        moved into ``notebooks/`` still lands there.
     heartbeat_seconds : float
         How often a running entry is updated.
     """
 
     def __init__(self, path: str | os.PathLike, heartbeat_seconds: float = 30.0) -> None:
-        self.path = Path(path)
+        self.path = Path(path).absolute()
         self.heartbeat_seconds = heartbeat_seconds
 
     def entries(self) -> list[dict]:
@@ -181,7 +184,8 @@ def _fluidsynth_version() -> str | None:
 def environment_info(profile: str, data_source: str | None = None) -> dict:
     """The environment a build ran in.
 
-    Reads package metadata only (importing Keras is not needed).
+    Reads package metadata for the versions; loading the profile imports Keras, and with it
+    TensorFlow, whose oneDNN switch is then read.
 
     Parameters
     ----------
@@ -193,8 +197,10 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
     Returns
     -------
     dict
-        The profile (name, description, data), date (UTC), platform, CPU count, Python, the Keras
-        backend, versions of the packages that compute or render numbers, and audio support.
+        The profile (name, description, data), date (UTC), the machine
+        (:func:`musiclib.book.machine.machine_info`: platform, CPU model and cores, oneDNN, the lock
+        file and its hash), Python, the Keras backend, versions of the packages that compute or
+        render numbers, and audio support.
 
     Raises
     ------
@@ -220,10 +226,7 @@ def environment_info(profile: str, data_source: str | None = None) -> dict:
         + (f"first {data_settings.max_songs} melodies" if data_settings.max_songs else "all melodies")
         + f" with at least {data_settings.min_notes} notes",
         "date_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
+        **machine_info(),
         "python": platform.python_version(),
         "keras_backend": _keras_backend(),
         "packages": versions,
@@ -241,8 +244,7 @@ def _markdown_record(environment: dict, results: list[NotebookResult]) -> str:
         ("Profile", f"`{environment['profile']}`: {environment['profile_description']}"),
         ("Data", environment["data"]),
         ("Built", environment["date_utc"]),
-        ("Platform", environment["platform"]),
-        ("CPU", f"{environment['cpu_count']} logical cores ({environment['processor']})"),
+        ("Machine", describe_machine(environment)),
         ("Python", environment["python"]),
         ("Keras backend", environment["keras_backend"]),
         ("Packages", ", ".join(f"{name} {version}" for name, version in packages.items())),
