@@ -1,11 +1,13 @@
-"""A quiet, informative console: TensorFlow, absl and Python warnings silenced, musiclib's own
-progress lines shown.
+"""A quiet, informative console: TensorFlow, absl and Python warnings silenced, TensorFlow's fast
+CPU kernels on, musiclib's own progress lines shown.
 
 :func:`quiet_tensorflow` must run before TensorFlow is imported (TensorFlow reads
-``TF_CPP_MIN_LOG_LEVEL`` once, when its C++ library loads); the command line
-(:mod:`musiclib.cli`) and :func:`musiclib.book.notebook.setup` call it first thing.
-:func:`load_tensorflow_quietly` then imports TensorFlow without the notices it prints while it loads
-(notebooks, training workers and the commands that train or sample call it).
+``TF_CPP_MIN_LOG_LEVEL`` and ``TF_ENABLE_ONEDNN_OPTS`` once, when its C++ library loads); the command
+line (:mod:`musiclib.cli`) and :func:`musiclib.book.notebook.setup` call it first thing. Besides
+silencing, it turns TensorFlow's oneDNN kernels on (:data:`ONEDNN_VARIABLE`) unless the user turned
+them off. :func:`load_tensorflow_quietly` then imports TensorFlow without the notices it prints while
+it loads (notebooks, training workers and the commands that train or sample call it);
+:func:`onednn_enabled` tells whether oneDNN is in effect.
 :func:`show_progress` routes the ``musiclib`` loggers (one line per finished training run, see
 :mod:`musiclib.experiments.grid`) to a stream or to the file named by :data:`PROGRESS_FILE_VARIABLE`, which
 ``python -m musiclib reproduce`` sets for the notebook kernels and echoes to its console.
@@ -27,18 +29,27 @@ QUIET_ENVIRONMENT = {
     "GRPC_VERBOSITY": "ERROR",
     "ABSL_MIN_LOG_LEVEL": "3",
 }
+ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
+"""TensorFlow's switch for its oneDNN CPU kernels: ``1`` on, ``0`` off; unset, TensorFlow turns them
+on only on CPUs with AVX-512-class features. :func:`quiet_tensorflow` sets it to ``1`` where it is
+unset: on an x86-64 CPU with AVX2 only, oneDNN would be off and the 2 x 128 LSTM train at less than
+half the speed."""
 _HANDLER_NAME = "musiclib-progress"
 
 
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow, absl and Python warnings in this process and the processes it starts.
+    """Silence TensorFlow, absl and Python warnings, and turn oneDNN on, in this process and the
+    processes it starts.
 
-    Sets the environment variables of :data:`QUIET_ENVIRONMENT` (without overriding values the
-    user set), ignores Python warnings (also in child processes, through the environment),
-    and lowers absl's and TensorFlow's Python loggers to errors. Safe to call more than once.
+    Sets the environment variables of :data:`QUIET_ENVIRONMENT` and ``TF_ENABLE_ONEDNN_OPTS=1``
+    (:data:`ONEDNN_VARIABLE`), without overriding values the user set (``TF_ENABLE_ONEDNN_OPTS=0``
+    keeps oneDNN off), ignores Python warnings (also in child processes, through the environment),
+    and lowers absl's and TensorFlow's Python loggers to errors. The variables take effect only
+    when it runs before TensorFlow loads; safe to call more than once.
     """
     for name, value in QUIET_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    os.environ.setdefault(ONEDNN_VARIABLE, "1")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     warnings.filterwarnings("ignore")
     for name in ("absl", "tensorflow", "h5py", "matplotlib", "numexpr"):
@@ -59,14 +70,14 @@ def quiet_tensorflow() -> None:
 def load_tensorflow_quietly() -> None:
     """Import TensorFlow (when it is Keras' backend) without its start-up notices on standard error.
 
-    While it loads, TensorFlow writes "oneDNN custom operations are on ..." twice to file
-    descriptor 2, before it reads any log-level variable. The only variable that silences it,
+    While it loads with oneDNN on, TensorFlow writes "oneDNN custom operations are on ..." twice to
+    file descriptor 2, before it reads any log-level variable. The only variable that silences it,
     ``TF_ENABLE_ONEDNN_OPTS=0``, also turns oneDNN's kernels off, and those train the 2 x 128 LSTM
     1.41 times faster on 2 cores (two runs at once, ``benchmarks/onednn.py``, 2026-11-25; NAS and
     UGRNN: 0.95-1.06, no difference). So the import runs with descriptor 2 pointed at the null
     device; an import error is still raised (and printed) as usual. Does nothing when TensorFlow is
     already imported, not installed, or ``KERAS_BACKEND`` names another backend. Calls
-    :func:`quiet_tensorflow` first.
+    :func:`quiet_tensorflow` first (so oneDNN is on unless the user turned it off).
     """
     quiet_tensorflow()
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
@@ -81,6 +92,31 @@ def load_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def onednn_enabled() -> bool | None:
+    """Whether TensorFlow runs its oneDNN CPU kernels in this process (for the run record).
+
+    Imports nothing: TensorFlow decides once, when it loads, from ``TF_ENABLE_ONEDNN_OPTS``
+    (:data:`ONEDNN_VARIABLE`) and the CPU.
+
+    Returns
+    -------
+    bool or None
+        TensorFlow's own answer; None when TensorFlow is not loaded, Keras runs on another backend,
+        or this TensorFlow cannot say.
+    """
+    if "keras" in sys.modules:
+        backend = sys.modules["keras"].backend.backend()
+    else:
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" not in sys.modules or backend != "tensorflow":
+        return None
+    try:  # TensorFlow has no public function for it
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return None
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 class _ErrorsOnly(logging.Filter):

@@ -23,9 +23,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-# The backend loop keras.layers.RNN runs (it has no public name); see InputProjectedRNN.inner_loop.
-from keras.src.backend import rnn as _keras_rnn_loop
-
 
 class _TwoKernelCell(keras.layers.Layer):
     """Shared plumbing of a cell whose pre-activations are ``x @ kernel + h @ recurrent_kernel (+ bias)``.
@@ -279,26 +276,56 @@ class InputProjectedRNN(keras.layers.RNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         """Keras' own loop (masking, unrolling, XLA as usual) over the projected inputs.
 
-        The loop's step calls the cell's :meth:`~_TwoKernelCell.recurrent_step` directly: a separate,
-        stateless code path for projected inputs (the cell's ``call`` always takes raw inputs, and
-        nothing on the shared cell changes while Keras traces this loop).
+        ``keras.layers.RNN.call`` hands this method the inputs and initial states and keeps
+        everything else (the stateful states, which outputs to return). The loop is that of a plain
+        ``keras.layers.RNN`` over :class:`_ProjectedInputsStep`, made for this call only (it holds no
+        weights, so the model's weights and saved files are those of ``self.cell`` alone), whose step
+        calls the cell's :meth:`~_TwoKernelCell.recurrent_step` directly: a separate, stateless code
+        path for projected inputs (the cell's ``call`` always takes raw inputs, and nothing on the
+        shared cell changes while Keras traces this loop).
+
+        Returns
+        -------
+        last_output, outputs : tensor
+            Both the layer's output: that of every step, [batch, time, units], with
+            ``return_sequences``, else the last step's, [batch, units] (``keras.layers.RNN.call``
+            returns the one ``return_sequences`` asks for).
+        final_states : list of tensor
+            The states after the last step, [batch, units] each.
         """
-        cell = self.cell
-
-        def step(projected_inputs, states):
-            if keras.backend.backend() == "torch" and self.stateful:
-                states = [ops.copy(state) for state in states]  # as keras.layers.RNN: keep autograd intact
-            return cell.recurrent_step(projected_inputs, list(states))
-
         initial_state = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        return _keras_rnn_loop(
-            step,
-            cell.project_inputs(sequences),
-            initial_state,
+        if keras.backend.backend() == "torch" and self.stateful:
+            # as keras.layers.RNN: the loop must not share memory with the state variables it later
+            # assigns, or PyTorch's autograd breaks
+            initial_state = [ops.copy(state) for state in initial_state]
+        steps = keras.layers.RNN(
+            _ProjectedInputsStep(self.cell),
+            return_sequences=self.return_sequences,
+            return_state=True,
             go_backwards=self.go_backwards,
-            mask=mask,
             unroll=self.unroll,
-            input_length=sequences.shape[1],
             zero_output_for_mask=self.zero_output_for_mask,
-            return_all_outputs=self.return_sequences,
+            dtype=self.dtype_policy,
+            name=f"{self.name}_steps",
         )
+        output, *final_states = steps(
+            self.cell.project_inputs(sequences), initial_state=initial_state, mask=mask, training=training
+        )
+        return output, output, final_states
+
+
+class _ProjectedInputsStep(keras.layers.Layer):
+    """The recurrent cell of :class:`InputProjectedRNN`'s loop: one step of ``cell`` on inputs already
+    multiplied by its ``kernel`` (:meth:`_TwoKernelCell.recurrent_step`). It holds no weights of its
+    own and is never saved: ``cell`` is built, and saved, by the :class:`InputProjectedRNN` around it.
+    """
+
+    def __init__(self, cell: _TwoKernelCell, **kwargs):
+        super().__init__(dtype=cell.dtype_policy, **kwargs)
+        self.cell = cell
+        self.state_size = cell.state_size
+        self.output_size = cell.output_size
+
+    def call(self, projected_inputs, states):
+        """One step: ``cell.recurrent_step`` on projected inputs [batch, gate_count*units]."""
+        return self.cell.recurrent_step(projected_inputs, list(states) if isinstance(states, (list, tuple)) else [states])

@@ -11,15 +11,15 @@ Layer names are part of the contract other modules rely on: ``"embedding"``, ``"
 
 from __future__ import annotations
 
+import random
+
 import keras
 import numpy as np
 from keras import ops
 
 from musiclib.common.checks import positive_int
 from musiclib.models.cells import InputProjectedRNN, NASCell, UGRNNCell
-
-CELLS = ("lstm", "nas", "ugrnn", "gru", "rnn")
-"""Cell names: the paper's three (``lstm``, ``nas``, ``ugrnn``) and the two its code also offered."""
+from musiclib.models.settings import CELLS  # noqa: F401  (re-exported: the cells this module builds)
 
 
 def _cudnn_option(stateful: bool) -> dict:
@@ -32,18 +32,38 @@ def _cudnn_option(stateful: bool) -> dict:
     return {"use_cudnn": False} if stateful and keras.backend.backend() == "torch" else {}
 
 
-def _recurrent_layer(cell: str, units: int, name: str, stateful: bool) -> keras.layers.Layer:
+def _next_seed(seeds: random.Random | None) -> int | None:
+    """The next seed of ``seeds`` in Keras' range for default seeds; None (Keras draws one) without ``seeds``."""
+    return None if seeds is None else seeds.randint(1, int(1e9))
+
+
+def _recurrent_layer(cell: str, units: int, name: str, stateful: bool, seeds: random.Random | None) -> keras.layers.Layer:
+    """A recurrent layer of ``cell`` with each layer's default initializers, seeded from ``seeds``."""
     options = dict(return_sequences=True, stateful=stateful, name=name)
+    kernel_initializer = keras.initializers.GlorotUniform(seed=_next_seed(seeds))
+    if cell in ("ugrnn", "nas"):
+        cell_class = UGRNNCell if cell == "ugrnn" else NASCell
+        recurrent_initializer = keras.initializers.GlorotUniform(seed=_next_seed(seeds))
+        return InputProjectedRNN(
+            cell_class(
+                units,
+                name=f"{cell}_cell",
+                kernel_initializer=kernel_initializer,
+                recurrent_initializer=recurrent_initializer,
+            ),
+            **options,
+        )
+    options.update(
+        kernel_initializer=kernel_initializer,
+        recurrent_initializer=keras.initializers.Orthogonal(seed=_next_seed(seeds)),
+        seed=_next_seed(seeds),  # (the layer's dropout seed: no dropout here, drawn to seed everything)
+    )
     if cell == "lstm":
         # unit_forget_bias: forget-gate bias starts at 1, like TF 1.x BasicLSTMCell's forget_bias=1.0.
         return keras.layers.LSTM(units, unit_forget_bias=True, **options, **_cudnn_option(stateful))
     if cell == "gru":
         return keras.layers.GRU(units, **options, **_cudnn_option(stateful))
-    if cell == "rnn":
-        return keras.layers.SimpleRNN(units, **options)
-    if cell == "ugrnn":
-        return InputProjectedRNN(UGRNNCell(units, name="ugrnn_cell"), **options)
-    return InputProjectedRNN(NASCell(units, name="nas_cell"), **options)
+    return keras.layers.SimpleRNN(units, **options)
 
 
 def build_model(
@@ -54,6 +74,7 @@ def build_model(
     *,
     batch_size: int | None = None,
     stateful: bool = False,
+    seed: int | None = None,
 ) -> keras.Model:
     """Embedding + ``num_layers`` recurrent layers + dense logits, uncompiled.
 
@@ -72,6 +93,11 @@ def build_model(
     stateful : bool, optional
         The recurrent layers carry their final states into the next call (the paper's batching
         carries state across consecutive batches); zero them with :func:`reset_states`.
+    seed : int, optional
+        Seeds the initial weights: every initializer (and each Keras recurrent layer's dropout seed)
+        gets its own seed, drawn layer by layer from ``random.Random(seed)``, so the same ``seed``
+        gives the same weights whatever other threads draw from Python's global ``random``. None:
+        Keras draws the seeds from the global ``random`` (as ``keras.utils.set_random_seed`` left it).
 
     Returns
     -------
@@ -100,11 +126,17 @@ def build_model(
     if stateful and (batch_size is None or batch_size < 1):
         raise ValueError(f"stateful=True needs a positive batch_size, got {batch_size!r}")
     vocab_size = int(vocab_size)
+    seeds = None if seed is None else random.Random(seed)
     token_ids = keras.Input(batch_shape=(batch_size, None), dtype="int32", name="token_ids")
-    hidden = keras.layers.Embedding(vocab_size, units, name="embedding")(token_ids)
+    embeddings_initializer = keras.initializers.RandomUniform(seed=_next_seed(seeds))  # Embedding's default, "uniform"
+    hidden = keras.layers.Embedding(vocab_size, units, embeddings_initializer=embeddings_initializer, name="embedding")(
+        token_ids
+    )
     for layer_number in range(1, int(num_layers) + 1):
-        hidden = _recurrent_layer(cell, units, f"rnn_{layer_number}", stateful)(hidden)
-    logits = keras.layers.Dense(vocab_size, name="logits")(hidden)
+        hidden = _recurrent_layer(cell, units, f"rnn_{layer_number}", stateful, seeds)(hidden)
+    logits = keras.layers.Dense(
+        vocab_size, kernel_initializer=keras.initializers.GlorotUniform(seed=_next_seed(seeds)), name="logits"
+    )(hidden)
     return keras.Model(token_ids, logits, name=f"{cell}_{num_layers}x{units}")
 
 
