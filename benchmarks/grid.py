@@ -125,9 +125,9 @@ def predict(profile_name: str, slice_file: str | None = None) -> dict:
     import keras
 
     from musiclib.data import sequences
-    from musiclib.experiments.scaling import predict_wall_time
     from musiclib.experiments.grid import grid_points
     from musiclib.experiments.profiles import load_profile
+    from musiclib.experiments.scaling import predict_wall_time
     from musiclib.models.train import paper_batches
 
     profile = load_profile(profile_name)

@@ -5,7 +5,7 @@ cores, each with its share of the threads (``musiclib.experiments.cluster.worker
 
 ``TF_ENABLE_ONEDNN_OPTS=0`` (TensorFlow's plain Eigen kernels) is the baseline; ``=1`` (oneDNN, the
 default of TensorFlow on x86 Linux) is measured against it, and for NAS also oneDNN without XLA
-compilation (``musiclib.models.train.XLA_COMPILED_CELLS``). Each figure is the mean seconds of the 2nd and
+compilation (the training setting ``xla = "off"``; by default, ``"auto"``, NAS is compiled). Each figure is the mean seconds of the 2nd and
 3rd epochs of two ``study``-recipe runs trained at the same time on Essen's control variant (its first
 ``--songs`` melodies), the best of ``--rounds`` interleaved rounds; the ratio is baseline / variant
 (above 1 = faster than the baseline). Run it on an otherwise idle machine.
@@ -16,16 +16,16 @@ from __future__ import annotations
 import argparse
 import os
 
-from threads import NO_XLA_VARIABLE, two_at_once
+from threads import two_at_once
 
 ONEDNN_VARIABLE = "TF_ENABLE_ONEDNN_OPTS"
 
 
-def variants(cell: str) -> dict[str, dict[str, str]]:
-    """The environments compared for one cell: baseline first."""
-    settings = {"oneDNN off": {ONEDNN_VARIABLE: "0"}, "oneDNN on": {ONEDNN_VARIABLE: "1"}}
+def variants(cell: str) -> dict[str, tuple[dict[str, str], str]]:
+    """The (environment, XLA policy) pairs compared for one cell: baseline first."""
+    settings = {"oneDNN off": ({ONEDNN_VARIABLE: "0"}, "auto"), "oneDNN on": ({ONEDNN_VARIABLE: "1"}, "auto")}
     if cell == "nas":
-        settings["oneDNN on, no XLA"] = {ONEDNN_VARIABLE: "1", NO_XLA_VARIABLE: "1"}
+        settings["oneDNN on, no XLA"] = ({ONEDNN_VARIABLE: "1"}, "off")
     return settings
 
 
@@ -46,8 +46,8 @@ def main() -> None:
         settings = variants(cell)
         seconds: dict[str, list[float]] = {name: [] for name in settings}
         for _ in range(args.rounds):  # interleaved, so that a drift in the machine's speed hits all
-            for name, environment in settings.items():
-                seconds[name].append(two_at_once(cell, args.layers, args.songs, {**pools, **environment}))
+            for name, (environment, xla) in settings.items():
+                seconds[name].append(two_at_once(cell, args.layers, args.songs, {**pools, **environment}, xla))
         best = {name: min(values) for name, values in seconds.items()}
         baseline = next(iter(best.values()))
         for name, value in best.items():

@@ -20,32 +20,33 @@ import sys
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-NO_XLA_VARIABLE = "MUSICLIB_BENCHMARK_NO_XLA"
-"""Set (to anything) in a worker's environment: no cell is compiled with XLA (``musiclib.models.train.XLA_COMPILED_CELLS``)."""
 WORKER = """
-import json, os, sys, tempfile
+import json, sys, tempfile
 from dataclasses import replace
-from musiclib import corpus, sequences, train as training
-if os.environ.get("MUSICLIB_BENCHMARK_NO_XLA"):  # NO_XLA_VARIABLE
-    training.XLA_COMPILED_CELLS = frozenset()
+from musiclib.data import corpus, sequences
 from musiclib.experiments.grid import GridPoint, train_config
 from musiclib.experiments.profiles import load_profile
 from musiclib.models.train import train
-cell, layers, songs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+cell, layers, songs, xla = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 melodies = corpus.load_corpus("essen", max_songs=songs, progress=False).melodies
 variant_data = sequences.prepare_variant(sequences.split_melodies(melodies), "control")
-config = replace(train_config(load_profile("study"), GridPoint("control", cell, layers)), num_epochs=3, patience=0)
+point = GridPoint("control", cell, layers)
+config = replace(train_config(load_profile("study"), point), num_epochs=3, patience=0, xla=xla)
 with tempfile.TemporaryDirectory() as directory:
     run = train(config, variant_data, directory, progress=False)
 print(json.dumps([epoch["seconds"] for epoch in run.history["epochs"]]))
 """
 
 
-def two_at_once(cell: str, layers: int, songs: int, environment: dict[str, str]) -> float:
-    """Mean seconds of the 2nd and 3rd epochs of two runs trained at the same time."""
+def two_at_once(cell: str, layers: int, songs: int, environment: dict[str, str], xla: str = "auto") -> float:
+    """Mean seconds of the 2nd and 3rd epochs of two runs trained at the same time.
+
+    ``environment`` is added to the workers' environment variables; ``xla`` is their runs' XLA
+    policy (``musiclib.models.settings.TrainConfig.xla``: auto, on or off).
+    """
     path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, **environment, "PYTHONPATH": path}
-    command = [sys.executable, "-c", WORKER, cell, str(layers), str(songs)]
+    command = [sys.executable, "-c", WORKER, cell, str(layers), str(songs), xla]
     processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(2)]
     seconds = []
     for process in processes:

@@ -2,18 +2,35 @@
 
 Each command is registered by an ``_add_<command>`` function that adds its sub-parser and sets
 ``handler``; handlers import the heavy modules (Keras) lazily so ``--help`` is instant.
+
+One vocabulary: flags are spelled with underscores, as the original ``train.py`` and ``sample.py``
+spelled theirs; ``--data_dir`` is the melodies in every command; ``--seed`` is seed notes (as in
+sample.py) and ``--random_seed`` a random generator's seed. A user error (a bad flag or setting, a
+missing file, a profile that does not parse: a :class:`musiclib.common.checks.UsageError`) is one
+line on standard error and exit status 2; any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
+from pathlib import Path
 
+from musiclib.common.checks import MissingFileError, UsageError
 from musiclib.measures.baseline import baseline_text
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors (unknown flags, bad values) are :class:`UsageError`."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m musiclib",
         description="Reproduce 'Sequence Generation using Deep Recurrent Networks and Embeddings: "
         "A study case in music' (arXiv 2012.01231).",
@@ -47,29 +64,45 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 1 when a command reports failures (failed runs or
-        notebooks), 2 for bad arguments or input (the message is printed on standard error).
+        notebooks), 2 for a user error (:class:`UsageError`, or an edition that cannot be
+        published: one line on standard error).
+
+    Raises
+    ------
+    Exception
+        Any other error, with its traceback: it is a bug, not a mistake of the user.
     """
-    from musiclib.common.console import (
-        load_tensorflow_quietly,
-        quiet_tensorflow,
-        show_progress,
-    )
+    from musiclib.book.edition import EditionError
+    from musiclib.common.console import ONEDNN_VARIABLE, load_tensorflow_quietly, quiet_tensorflow, show_progress
 
     quiet_tensorflow()
     show_progress()
     parser = _build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    if args.command in _TENSORFLOW_COMMANDS:
-        load_tensorflow_quietly()
     try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        if args.command in _TENSORFLOW_COMMANDS:
+            if getattr(args, "onednn", None) is not None:  # asked for before TensorFlow loads, or never
+                os.environ[ONEDNN_VARIABLE] = "1" if args.onednn else "0"
+            load_tensorflow_quietly()
         return args.handler(args) or 0
-    except (ValueError, FileNotFoundError, KeyError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
+    except (UsageError, EditionError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+_DATA_DIR_HELP = (
+    "the melodies: a bundled corpus (essen, oneill, ryans, aird), a folder of MIDI/MusicXML/ABC/Humdrum files "
+    "or a .p pickle"
+)
+
+
+def _add_data_dir(parser, *, default: str | None, also: str = "") -> None:
+    """The one data-source flag of every command, ``--data_dir`` (the original train.py's name)."""
+    default_text = f"default {default}" if default else "default: the profile's [data] source"
+    parser.add_argument("--data_dir", default=default, help=f"{_DATA_DIR_HELP}{also} ({default_text})")
 
 
 def _add_evaluate(commands) -> None:
@@ -79,10 +112,7 @@ def _add_evaluate(commands) -> None:
         description="Score every melody of a dataset with conjunct melodic motion (CMM), limited "
         "macroharmony (LM) and centricity (CENTR), and print mean ± std next to the paper's table.",
     )
-    parser.add_argument(
-        "--dataset", default="essen",
-        help="bundled corpus (essen, oneill, ryans, aird), a folder of MIDI/MusicXML/ABC/Humdrum files, or a .p pickle",
-    )
+    _add_data_dir(parser, default="essen")
     parser.add_argument("--max_songs", type=int, help="a fixed subset of this many songs (default: all)")
     parser.add_argument("--min_notes", type=int, default=12, help="skip songs with fewer notes (paper: 12)")
     parser.add_argument("--pitch_class", action="store_true", help="LM and CENTR on pitch classes (Tymoczko's reading)")
@@ -95,7 +125,7 @@ def _evaluate(args) -> int:
     from musiclib.measures.baseline import dataset_baseline
 
     table, report = dataset_baseline(
-        args.dataset, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
+        args.data_dir, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
         pitch_class=args.pitch_class, rhythm=args.rhythm, progress=True,
     )
     print(report)
@@ -106,72 +136,71 @@ def _evaluate(args) -> int:
 _COMMANDS.append(_add_evaluate)
 
 
-_TRAIN_FLAGS = (
-    # (flag, type, help): the original train.py's flags; None -> the TrainConfig default (the paper's recipe).
-    ("--model", str, "recurrent cell: lstm, nas, ugrnn, gru or rnn (default lstm)"),
-    ("--num_layers", int, "stacked recurrent layers (default 2; the paper tried 1..5)"),
-    ("--rnn_size", int, "cells per layer, also the embedding size (default 128)"),
-    ("--batch_size", int, "rows per batch (default 50)"),
-    ("--seq_length", int, "time steps per batch (default 50)"),
-    ("--num_epochs", int, "epochs (default: the paper's, 300 control / 300 interval / 50 db12)"),
-    ("--save_every", int, "steps between checkpoints (default 1000)"),
-    ("--learning_rate", float, "Adam learning rate of the first epoch (default 0.002)"),
-    ("--decay_rate", float, "learning rate factor per epoch (default 0.97)"),
-    ("--grad_clip", float, "maximum global gradient norm (default 5)"),
-    ("--seed", int, "random seed of the initial weights (default 0)"),
-    ("--patience", int, "stop after this many validation checks without an improvement of --min_delta; "
-     "0 = off, the paper's fixed epochs (default 0); --num_epochs is then a cap"),
-    ("--min_delta", float, "smallest validation-loss decrease (nats per note) that counts for --patience (default 0)"),
-    ("--min_epochs", int, "epochs before which --patience never stops a run (default 0)"),
-    ("--validations_per_epoch", int, "validation checks per epoch, evenly spaced (default 1, at the epoch end)"),
-)
-
-
 def _add_train(commands) -> None:
+    from musiclib.models.settings import TrainConfig
+
     parser = commands.add_parser(
         "train",
         help="train a next-note model with the paper's recipe (resumable run directory)",
         description="Train embedding + stacked RNN on a dataset variant with the paper's recipe (Adam, "
-        "lr 0.002 x 0.97 per epoch, clip 5, batches of 50 x 50). Flags are the original train.py's. "
+        "lr 0.002 x 0.97 per epoch, clip 5, batches of 50 x 50). Flags are the original train.py's, "
+        "one per setting of musiclib.models.settings.TrainConfig. "
         "Running the same command again resumes an interrupted run, or reuses a finished one.",
     )
-    for flag, kind, text in _TRAIN_FLAGS:
-        parser.add_argument(flag, type=kind, help=text)
-    parser.add_argument(
-        "--checkpoint_steps", type=int, nargs="+", metavar="STEP",
-        help="also checkpoint after these global steps (e.g. 0 20 30 750); step 0 = the untrained model",
-    )
-    parser.add_argument("--variant", default="control", help="dataset variant: control, interval or db12 (default control)")
-    data_source = parser.add_mutually_exclusive_group()
-    data_source.add_argument(
-        "--source", default="essen",
-        help="bundled corpus (essen, oneill, ryans, aird), a folder of MIDI/MusicXML/ABC/Humdrum files, or a .p pickle",
-    )
-    data_source.add_argument("--data_dir", help="a folder written by `python -m musiclib prepare` (instead of --source)")
-    parser.add_argument("--max_songs", type=int, help="a fixed subset of this many songs of --source (default: all)")
+    for setting in dataclasses.fields(TrainConfig):
+        _add_setting(parser, setting)
+    _add_data_dir(parser, default="essen", also=", or a folder written by `python -m musiclib prepare`")
+    parser.add_argument("--max_songs", type=int, help="a fixed subset of this many songs of a corpus (default: all)")
     parser.add_argument("--run_dir", help="run directory (default runs/train/VARIANT/MODEL-NUM_LAYERS)")
     parser.add_argument("--force", action="store_true", help="retrain even if --run_dir holds a finished run")
     parser.set_defaults(handler=_train)
 
 
-def _train(args) -> int:
-    from pathlib import Path
+def _add_setting(parser, setting: dataclasses.Field) -> None:
+    """One flag for a TrainConfig field: its help the field's documented meaning, its default the field's."""
+    from musiclib.models.settings import setting_default, setting_flag, setting_help
 
+    default = setting_default(setting.name)
+    if isinstance(default, dict):  # one value per variant: the flag takes the run's
+        kind = type(next(iter(default.values())))
+        default_text = " / ".join(f"{value} {variant}" for variant, value in default.items())
+    elif isinstance(default, bool):
+        kind, default_text = _on_off, "on" if default else "off"
+    elif isinstance(default, tuple):
+        kind, default_text = int, " ".join(map(str, default)) or "none"
+    else:
+        kind, default_text = type(default), str(default)
+    flag, choices = setting_flag(setting.name), setting.metadata.get("choices")
+    metavar = "{on,off}" if kind is _on_off else "STEP" if isinstance(default, tuple) else flag[2:].upper()
+    parser.add_argument(
+        flag, dest=setting.name, type=kind, choices=choices, metavar=None if choices else metavar,
+        nargs="+" if isinstance(default, tuple) else None, help=f"{setting_help(setting.name)} (default {default_text})",
+    )
+
+
+def _on_off(word: str) -> bool:
+    """``on`` / ``off`` (or true / false) as a bool, for the on-off settings."""
+    values = {"on": True, "true": True, "off": False, "false": False}
+    if word.lower() not in values:
+        raise argparse.ArgumentTypeError(f"{word!r} is not on or off")
+    return values[word.lower()]
+
+
+def _train(args) -> int:
     from musiclib.data.corpus import load_corpus
-    from musiclib.data.prepared import load_prepared
+    from musiclib.data.prepared import REPORT_FILE, load_prepared
     from musiclib.data.sequences import prepare_variant, split_melodies
     from musiclib.models import train
 
-    names = [flag[2:] for flag, _, _ in _TRAIN_FLAGS] + ["checkpoint_steps"]
-    settings = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
-    settings.setdefault("num_epochs", train.PAPER_EPOCHS.get(args.variant, train.TrainConfig.num_epochs))
-    config = train.TrainConfig(variant=args.variant, **settings)
-    if args.data_dir:
-        variant_data = load_prepared(args.data_dir, args.variant)
+    given = {setting.name: getattr(args, setting.name) for setting in dataclasses.fields(train.TrainConfig)}
+    config = train.TrainConfig(**{name: value for name, value in given.items() if value is not None})
+    config = config.for_variant(config.variant)
+    if (Path(args.data_dir) / REPORT_FILE).is_file():
+        variant_data = load_prepared(args.data_dir, config.variant)
     else:
-        corpus = load_corpus(args.source, max_songs=args.max_songs)
+        corpus = load_corpus(args.data_dir, max_songs=args.max_songs)
         print(corpus.report)
-        variant_data = prepare_variant(split_melodies(corpus.melodies), args.variant)
+        variant_data = prepare_variant(split_melodies(corpus.melodies), config.variant)
     run_dir = Path(args.run_dir or Path("runs", "train", config.variant, f"{config.model}-{config.num_layers}"))
     if (run_dir / train.COMPLETE_FILE).exists() and not args.force:
         print(f"{run_dir} holds a finished run: loading it (pass --force to retrain)")
@@ -206,27 +235,22 @@ def _add_prepare(commands) -> None:
         "their ids and write each variant's token sequences and vocabulary to --out, with report.json. "
         "Parsing runs in parallel and is cached, so the second run takes seconds.",
     )
-    parser.add_argument(
-        "--source", default="essen",
-        help="bundled corpus (essen, oneill, ryans, aird), a folder of MIDI/MusicXML/ABC/Humdrum files, or a .p pickle",
-    )
-    parser.add_argument("--out", help="output folder (default prepared/SOURCE)")
+    _add_data_dir(parser, default="essen")
+    parser.add_argument("--out", help="output folder (default prepared/NAME, NAME the last part of --data_dir)")
     parser.add_argument("--max_songs", type=int, help="a fixed subset of this many songs (default: all)")
     parser.add_argument("--min_notes", type=int, default=12, help="drop songs with fewer notes (paper: 12)")
     parser.add_argument("--workers", type=int, help="parser processes (default: the CPU count)")
     parser.add_argument("--cache_dir", help="parse cache (default: $MUSICLIB_CACHE_DIR or ~/.cache/musiclib)")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    parser.add_argument("--no_progress", dest="progress", action="store_false", help="no progress bar")
     parser.set_defaults(handler=_prepare)
 
 
 def _prepare(args) -> int:
-    from pathlib import Path
-
     from musiclib.data import corpus
 
-    out = Path(args.out or Path("prepared", Path(args.source).name))
+    out = Path(args.out or Path("prepared", Path(args.data_dir).name))
     report = corpus.prepare(
-        args.source, out, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
+        args.data_dir, out, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
         workers=args.workers, progress=args.progress,
     )
     print(corpus.format_prepare_report(report, report_path=out / "report.json"))
@@ -240,7 +264,7 @@ _COMMANDS.append(_add_prepare)
 def _add_profile_arguments(parser) -> None:
     """The options shared by the commands that run a profile (reproduce, grid)."""
     parser.add_argument("--profile", default="quick", help="smoke, quick (default), study or paper, or a profile .toml file")
-    parser.add_argument("--data_source", help="corpus instead of the profile's (name, folder or .p)")
+    _add_data_dir(parser, default=None)
     parser.add_argument("--runs_dir", default="runs", help="where training runs are kept and reused (default runs)")
     _add_cluster_arguments(parser)
 
@@ -291,9 +315,12 @@ def _add_reproduce(commands) -> None:
         "an interrupted run stopped. Exits 1 when a notebook or the build fails (the others still run).",
     )
     _add_profile_arguments(parser)
-    parser.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (default 0)")
+    parser.add_argument(
+        "--random_seed", type=int, default=0,
+        help="seed of the notebooks' random generators (bootstrap, shuffles, sampled songs; default 0)",
+    )
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="execute only these notebooks, e.g. 01_data")
-    parser.add_argument("--no-build", dest="build", action="store_false", help="execute the notebooks, skip the book")
+    parser.add_argument("--no_build", dest="build", action="store_false", help="execute the notebooks, skip the book")
     parser.set_defaults(handler=_reproduce)
 
 
@@ -309,7 +336,7 @@ def _reproduce(args) -> int:
         cluster.ClusterSettings().overridden(**overrides)  # refuse bad settings before any notebook runs
         os.environ[cluster.ENVIRONMENT_VARIABLE] = json.dumps(overrides)
     outcome = reproduce.reproduce(
-        args.profile, runs_dir=args.runs_dir, data_source=args.data_source, seed=args.seed, only=args.only,
+        args.profile, runs_dir=args.runs_dir, data_source=args.data_dir, seed=args.random_seed, only=args.only,
         build=args.build,
     )
     for result in outcome.notebooks:
@@ -403,8 +430,8 @@ def _add_generate(commands) -> None:
         help="a finished run directory (from `python -m musiclib train`); --ckpt_dir is sample.py's name for it",
     )
     parser.add_argument(
-        "--seed", help="seed tokens (default: the paper's, '60 62 64 62'; interval runs: start pitch then "
-        "intervals, '60 2 2 -2')",
+        "--seed", help="seed notes, as the original sample.py (default: the paper's, '60 62 64 62'; interval runs: "
+        "start pitch then intervals, '60 2 2 -2')",
     )
     parser.add_argument("-n", type=int, default=30, help="notes generated per song after the seed (default 30)")
     parser.add_argument("--n_songs", type=int, default=100, help="songs to generate (default 100)")
@@ -415,7 +442,7 @@ def _add_generate(commands) -> None:
     )
     parser.add_argument("--temperature", type=float, default=1.0, help="divides the logits (default 1.0)")
     parser.add_argument("--output_uri", help="output folder (default RUN_DIR/songs)")
-    parser.add_argument("--rng_seed", type=int, help="random seed for reproducible songs (default: a fresh one)")
+    parser.add_argument("--random_seed", type=int, help="seed of the random generator, for reproducible songs (default: a fresh one)")
     parser.add_argument(
         "--ckpt_file", help="sample from this checkpoint of the run (a file name in RUN_DIR/checkpoints, e.g. "
         "step-0000750_loss-2.19148.weights.h5) instead of its best model; the run need not be finished",
@@ -428,8 +455,6 @@ def _add_generate(commands) -> None:
 
 
 def _generate(args) -> int:
-    from pathlib import Path
-
     from musiclib.models import generate, train
 
     if args.ckpt_file:
@@ -442,14 +467,14 @@ def _generate(args) -> int:
     method = args.selection_method
     songs = generate.generate(
         model, seed, n_notes=args.n, n_songs=args.n_songs, method=method, temperature=args.temperature,
-        rng=args.rng_seed, **source,
+        rng=args.random_seed, **source,
     )
     output_dir = Path(args.output_uri or Path(args.run_dir, "songs"))
     details = {
         "run_dir": str(args.run_dir), "ckpt_file": args.ckpt_file, "weights": None if args.ckpt_file else args.weights,
         "variant": config.variant, "model": config.model,
         "num_layers": config.num_layers, "seed": seed, "n_notes": args.n, "selection_method": method,
-        "temperature": args.temperature, "rng_seed": args.rng_seed,
+        "temperature": args.temperature, "random_seed": args.random_seed,
     }
     paths = generate.save_songs(songs, output_dir, details=details)
     print(f"{len(paths)} songs of {len(songs[0])} notes in {output_dir} (MIDI files and {generate.SONGS_FILE})")
@@ -460,7 +485,6 @@ def _generate(args) -> int:
 def _checkpoint_model_config_vocab(run_dir, ckpt_file: str):
     """The model of the checkpoint named ``ckpt_file`` in ``run_dir``, with the run's config and vocabulary."""
     import json
-    from pathlib import Path
 
     from musiclib.data.sequences import Vocabulary
     from musiclib.models import train
@@ -469,7 +493,7 @@ def _checkpoint_model_config_vocab(run_dir, ckpt_file: str):
     chosen = [checkpoint for checkpoint in checkpoints if checkpoint.path.name == Path(ckpt_file).name]
     if not chosen:
         names = ", ".join(checkpoint.path.name for checkpoint in checkpoints) or "none"
-        raise FileNotFoundError(f"--ckpt_file {ckpt_file}: not a checkpoint of {run_dir} (its checkpoints: {names})")
+        raise MissingFileError(f"--ckpt_file {ckpt_file}: not a checkpoint of {run_dir} (its checkpoints: {names})")
     config_path = run_dir / train.CONFIG_FILE
     config = train.TrainConfig.from_dict(json.loads(config_path.read_text()), source=str(config_path))
     return train.load_checkpoint_model(chosen[0]), config, Vocabulary.load(run_dir / train.VOCAB_FILE)
@@ -502,7 +526,7 @@ def _grid(args) -> int:
     from musiclib.experiments.profiles import load_profile
     from musiclib.experiments.selection import final_losses, select_layers
 
-    profile = load_profile(args.profile, data_source=args.data_source)
+    profile = load_profile(args.profile, data_source=args.data_dir)
     if args.status:
         from musiclib.experiments.progress import (
             grid_progress,

@@ -3,8 +3,10 @@
 The intro and the reproducibility page say what the built profile changes with respect to the
 paper (units, data, epochs, learning rate, batch shape, selection rule, early stopping, Adam
 updates per batch, initializers, interval decoding). The paper's side comes from
-``published_tables.json`` (``musiclib.published.value``); our side from the profile and from the
-code itself (the initializers are read off a built model), so the pages cannot drift from either.
+``published_tables.json`` (``musiclib.published.value``); our side from the profile (its training
+settings are a :class:`musiclib.models.settings.TrainConfig`, read per variant with ``per_variant``)
+and from the code itself (the initializers are read off a built model), so the pages cannot drift
+from either.
 
 Pages: book/intro.md and book/reproducibility.md (``departures.md`` written by :func:`write_departures`).
 """
@@ -49,12 +51,12 @@ def departures(profile) -> pd.DataFrame:
         ("units (= embedding size)", published.value("rnn_size"), train.rnn_size),
         ("data", published.value("data_source"), f"{songs} songs of `{data.source}` with at least {data.min_notes} notes"),
         ("design", _design(published.value("layers_tried"), published.value("experiments")), _design(grid.layers, len(grid.variants) * len(grid.cells) * len(grid.layers), grid)),
-        ("epochs", _epochs(paper_epochs), _epochs(train.num_epochs) + (" (caps)" if early_stopping else "")),
+        ("epochs", _epochs(paper_epochs), _epochs(train.per_variant("num_epochs", grid.variants)) + (" (caps)" if early_stopping else "")),
         ("learning rate (Adam)", _rate(published.value("learning_rate"), published.value("decay_rate")), _rate(train.learning_rate, train.decay_rate)),
         ("gradient clipping (global norm)", published.value("grad_clip"), train.grad_clip),
         ("batch shape (rows x steps)", f"{published.value('batch_size')} x {published.value('seq_length')}", f"{train.batch_size} x {train.seq_length}"),
         ("layer selection", published.value("selection_rule"), OUR_SELECTION_RULE),
-        ("early stopping", published.value("early_stopping"), _early_stopping(train)),
+        ("early stopping", published.value("early_stopping"), _early_stopping(profile)),
         ("Adam updates per batch", published.value("adam_updates_per_batch"), OUR_ADAM_UPDATES_PER_BATCH),
         ("initializers", published.value("initializers"), our_initializers(grid.cells)),
         ("interval decoding", published.value("interval_decoding"), f"intervals that would leave MIDI {MIDI_RANGE.start}..{MIDI_RANGE.stop - 1} get probability 0; no note is dropped"),
@@ -165,10 +167,11 @@ def _rate(learning_rate: float, decay_rate: float) -> str:
     return f"{learning_rate:g} x {decay_rate:g} per epoch"
 
 
-def _early_stopping(train) -> str:
+def _early_stopping(profile) -> str:
+    train = profile.train
     if train.patience <= 0:
         return "none (fixed epochs)"
-    warm_up = warm_up_epochs(train)
+    warm_up = warm_up_epochs(profile)
     return (
         f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note"
         + (f", not before {warm_up} epochs" if warm_up else "")

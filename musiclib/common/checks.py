@@ -5,6 +5,19 @@ from __future__ import annotations
 import numbers
 
 
+class UsageError(ValueError):
+    """Input that its user can correct: a bad flag or setting, a missing file, a profile that does not parse.
+
+    ``python -m musiclib`` prints the message of a ``UsageError`` as one line and exits with status 2;
+    any other exception is a bug and shows its traceback. musiclib's errors about user input
+    (``TrainingError``, ``ProfileError``, ``DataError``, ...) are subclasses.
+    """
+
+
+class MissingFileError(UsageError, FileNotFoundError):
+    """A file or folder that the user named does not exist or does not hold what it should."""
+
+
 def positive_int(value, name: str, *, error: type[Exception] = ValueError) -> int:
     """Check that ``value`` is a whole number of at least 1 and return it as an ``int``.
 

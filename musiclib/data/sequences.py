@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from musiclib.common.checks import UsageError
 from musiclib.common.files import write_json_atomic
 
 VARIANTS = ("control", "interval", "db12")
@@ -38,7 +39,7 @@ MIDDLE_C = 60  # MIDI number of C4, the centre of the DB12 transpositions
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
-class DataError(ValueError):
+class DataError(UsageError):
     """Bad input data or parameters; the message names the file or parameter and what is wrong."""
 
 

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from musiclib.common.checks import positive_int, whole_number
+from musiclib.common.checks import UsageError, positive_int, whole_number
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,10 @@ CLUSTER_KINDS = ("local", "slurm")
 ENVIRONMENT_VARIABLE = "MUSICLIB_CLUSTER"
 """Cluster settings (JSON, the fields that override the profile's) for ``run_grid`` in notebooks."""
 ATTEMPTS_FILE = "attempts.jsonl"
+
+
+class ClusterError(UsageError):
+    """Cluster settings that contradict each other or are out of range (the message names the setting)."""
 
 
 @dataclass(frozen=True)
@@ -99,21 +103,21 @@ class ClusterSettings:
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in CLUSTER_KINDS:
-            raise ValueError(f"cluster {self.kind!r} is unknown: choose one of {', '.join(CLUSTER_KINDS)}")
+            raise ClusterError(f"cluster {self.kind!r} is unknown: choose one of {', '.join(CLUSTER_KINDS)}")
         if self.kind is not None and self.scheduler is not None:
-            raise ValueError(f"give either cluster {self.kind!r} or scheduler {self.scheduler!r}, not both")
+            raise ClusterError(f"give either cluster {self.kind!r} or scheduler {self.scheduler!r}, not both")
         for name in ("workers", "cores", "jobs", "maximum_jobs"):
             value = getattr(self, name)
             if value is not None:
-                positive_int(value, f"cluster setting {name}")
+                positive_int(value, f"cluster setting {name}", error=ClusterError)
         for name in ("minimum_jobs", "retries"):
             value = getattr(self, name)
             if value is not None:
-                whole_number(value, f"cluster setting {name}", minimum=0)
+                whole_number(value, f"cluster setting {name}", minimum=0, error=ClusterError)
         if self.jobs is not None and (self.minimum_jobs is not None or self.maximum_jobs is not None):
-            raise ValueError("give either jobs or minimum_jobs / maximum_jobs, not both")
+            raise ClusterError("give either jobs or minimum_jobs / maximum_jobs, not both")
         if None not in (self.minimum_jobs, self.maximum_jobs) and self.minimum_jobs > self.maximum_jobs:
-            raise ValueError(f"minimum_jobs {self.minimum_jobs} is more than maximum_jobs {self.maximum_jobs}")
+            raise ClusterError(f"minimum_jobs {self.minimum_jobs} is more than maximum_jobs {self.maximum_jobs}")
 
     @property
     def uses_dask(self) -> bool:
@@ -181,7 +185,7 @@ def settings_for_grid(
         overrides = json.loads(os.environ.get(ENVIRONMENT_VARIABLE) or "{}")
         unknown = set(overrides) - {f.name for f in fields(ClusterSettings)}
         if unknown:
-            raise ValueError(f"${ENVIRONMENT_VARIABLE}: unknown cluster setting(s) {sorted(unknown)}")
+            raise ClusterError(f"${ENVIRONMENT_VARIABLE}: unknown cluster setting(s) {sorted(unknown)}")
         given = profile_settings.overridden(**overrides)
     if pending_runs == 0:
         return None

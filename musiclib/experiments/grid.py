@@ -34,6 +34,7 @@ from musiclib.experiments.cluster import (
     train_on_cluster,
 )
 from musiclib.experiments.profiles import Profile
+from musiclib.models.settings import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ def run_dir(runs_dir: str | Path, profile: Profile, point: GridPoint) -> Path:
     return Path(runs_dir) / profile.name / point.variant / f"{point.cell}-{point.num_layers}"
 
 
-def train_config(profile: Profile, point: GridPoint):
-    """The training settings of one grid point under the profile's recipe.
+def train_config(profile: Profile, point: GridPoint) -> TrainConfig:
+    """The training settings of one grid point: the profile's ``[train]`` settings for its variant.
 
     Parameters
     ----------
@@ -163,29 +164,10 @@ def train_config(profile: Profile, point: GridPoint):
 
     Returns
     -------
-    musiclib.models.train.TrainConfig
+    musiclib.models.settings.TrainConfig
+        ``profile.train.for_variant(point.variant)`` with the point's cell and layer count.
     """
-    from musiclib.models.train import TrainConfig
-
-    settings = profile.train
-    return TrainConfig(
-        variant=point.variant,
-        model=point.cell,
-        num_layers=point.num_layers,
-        rnn_size=settings.rnn_size,
-        batch_size=settings.batch_size,
-        seq_length=settings.seq_length,
-        num_epochs=settings.num_epochs[point.variant],
-        save_every=settings.save_every,
-        learning_rate=settings.learning_rate,
-        decay_rate=settings.decay_rate,
-        grad_clip=settings.grad_clip,
-        seed=settings.seed,
-        patience=settings.patience,
-        min_delta=settings.min_delta,
-        min_epochs=settings.min_epochs.get(point.variant, 0),
-        validations_per_epoch=settings.validations_per_epoch.get(point.variant, 1),
-    )
+    return profile.train.for_variant(point.variant, model=point.cell, num_layers=point.num_layers)
 
 
 @dataclass
@@ -287,7 +269,7 @@ class _Reporter:
             log.error("%s failed: %s: %s", where, point.label, error)
         else:
             epochs = run.history["epochs"]
-            seconds = sum(epoch.get("seconds", 0.0) for epoch in epochs)
+            seconds = sum(epoch["seconds"] for epoch in epochs)
             log.info("%s trained: %s (validation loss %.3f nats/note, %.0f s)", where, point.label,
                      epochs[-1]["val_loss"], seconds)
         return run, error

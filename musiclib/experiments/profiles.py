@@ -1,7 +1,8 @@
 """Profiles: how big every experiment is.
 
 A *profile* (``musiclib/profiles/<name>.toml``: smoke, quick, paper, or any TOML file of the same
-shape) fixes the data slice, the grid (variants x cells x layer counts), the training recipe,
+shape) fixes the data slice, the grid (variants x cells x layer counts), the training settings
+(``[train]``: :class:`musiclib.models.settings.TrainConfig`, any setting per dataset variant),
 how many songs to generate, the checkpoint study and the embedding tests. :func:`load_profile` reads and checks one;
 every mistake raises :class:`ProfileError` naming the file and the setting.
 """
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from musiclib.common.checks import UsageError
 from musiclib.experiments.cluster import ClusterSettings
+from musiclib.models.settings import RUN_SETTINGS, TrainConfig, TrainingError
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 PROFILES = ("smoke", "quick", "study", "paper")
 
 
-class ProfileError(ValueError):
+class ProfileError(UsageError):
     """A profile that does not exist or holds a missing, unknown or ill-typed setting."""
 
 
@@ -66,34 +69,6 @@ class GridSettings:
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """The training recipe shared by all runs.
-
-    The fields are those of :class:`musiclib.models.train.TrainConfig`; ``num_epochs`` maps each variant
-    to its number of epochs, ``rnn_size`` is the number of units per layer (= embedding size),
-    ``seq_length`` is in notes (tokens) and ``save_every`` in training steps. The epochs are caps
-    when ``patience`` > 0: a run stops after ``patience`` validation checks without an improvement
-    of at least ``min_delta`` nats per note, but not before ``min_epochs`` epochs (a map from
-    variant to epochs; absent: 0); ``validations_per_epoch`` maps a variant to its validation
-    checks per epoch (absent: 1).
-    """
-
-    rnn_size: int
-    batch_size: int
-    seq_length: int
-    learning_rate: float
-    decay_rate: float
-    grad_clip: float
-    save_every: int
-    seed: int
-    num_epochs: dict[str, int]
-    patience: int = 0
-    min_delta: float = 0.0
-    min_epochs: dict[str, int] = field(default_factory=dict)
-    validations_per_epoch: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class GenerationSettings:
     """How much to generate.
 
@@ -117,7 +92,7 @@ class CrossEntropySettings:
     """The cross-entropy study's runs (paper 3): one model per seed, trained with log-spaced checkpoints.
 
     ``variant``, ``cell`` and ``num_layers`` name the model; ``batch_size`` and ``num_epochs``
-    override the grid's recipe (its other settings, e.g. ``rnn_size``, apply); ``seeds`` are the
+    override the ``[train]`` settings (the others, e.g. ``rnn_size``, apply); ``seeds`` are the
     independent training runs (at least 2: the trends are estimated across them). The
     checkpoint steps are not set here: they follow from the run's length
     (:func:`musiclib.chapters.cross_entropy.along_training.checkpoint_schedule`).
@@ -134,7 +109,7 @@ class CrossEntropySettings:
 @dataclass(frozen=True)
 class ReplicateSettings:
     """Run-to-run variance (optional section ``[replicates]``): the selected models of these
-    ``variants`` and ``cells`` are retrained with each of ``seeds`` besides ``train.seed``
+    ``variants`` and ``cells`` are retrained with each of ``seeds`` besides ``[train] seed``
     (:mod:`musiclib.chapters.generation.replicates`). No seeds = no replicates."""
 
     seeds: tuple[int, ...] = ()
@@ -163,6 +138,10 @@ class EmbeddingSettings:
 class Profile:
     """A loaded profile, one settings object per TOML section.
 
+    ``train`` is a :class:`musiclib.models.settings.TrainConfig` whose settings may map dataset
+    variants to values (``num_epochs = { control = 10, db12 = 2 }``); its ``for_variant`` gives a
+    run's settings, and the grid sets each run's variant, cell and layer count.
+
     ``name`` (the file's stem, plus a data-source suffix when the source is overridden) is also
     the folder of the profile's runs under ``runs_dir``.
     """
@@ -171,7 +150,7 @@ class Profile:
     description: str
     data: DataSettings
     grid: GridSettings
-    train: TrainSettings
+    train: TrainConfig
     generation: GenerationSettings
     cross_entropy: CrossEntropySettings
     replicates: ReplicateSettings = ReplicateSettings()
@@ -184,7 +163,7 @@ _OPTIONAL_SECTIONS = {"replicates": ReplicateSettings, "cluster": ClusterSetting
 _SECTIONS = {
     "data": DataSettings,
     "grid": GridSettings,
-    "train": TrainSettings,
+    "train": TrainConfig,
     "generation": GenerationSettings,
     "cross_entropy": CrossEntropySettings,
 }
@@ -268,6 +247,14 @@ def _read_section(path: Path, section: str, cls: type, values: Any) -> Any:
     missing = required - set(values)
     if missing:
         raise ProfileError(f"{where}: missing setting(s) {sorted(missing)}")
+    if cls is TrainConfig:  # checks its own types and values
+        set_by_grid = sorted(set(values) & set(RUN_SETTINGS))
+        if set_by_grid:
+            raise ProfileError(f"{where}: {set_by_grid} are set by [grid] and [cross_entropy], not here")
+        try:
+            return TrainConfig(**values)
+        except TrainingError as error:
+            raise ProfileError(f"{where}: {error}") from None
     converted = {}
     for name, value in values.items():
         expected = hints[name]
@@ -291,9 +278,6 @@ def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
         kind = expected.__args__[0]
         ok = isinstance(value, list) and bool(value) and all(_is_scalar(item, kind) for item in value)
         return ok, tuple(value) if ok else value
-    if expected == dict[str, int]:
-        ok = isinstance(value, dict) and all(_is_scalar(item, int) for item in value.values())
-        return ok, dict(value) if ok else value
     raise TypeError(f"no profile conversion for {expected}")
 
 
@@ -308,7 +292,7 @@ def _check_values(path: Path, profile: Profile) -> None:
     from musiclib.data.sequences import VARIANTS
     from musiclib.models.network import CELLS
 
-    grid, train = profile.grid, profile.train
+    grid, epochs = profile.grid, profile.train.num_epochs
     checks = [
         ("grid.variants", set(grid.variants) <= set(VARIANTS), f"each one of {VARIANTS}"),
         ("grid.cells", set(grid.cells) <= set(CELLS), f"each one of {CELLS}"),
@@ -339,15 +323,14 @@ def _check_values(path: Path, profile: Profile) -> None:
         ),
         (
             "train.num_epochs",
-            set(grid.variants) <= set(train.num_epochs) and min(train.num_epochs.values()) >= 1,
-            f"epochs >= 1 for every variant in {grid.variants}",
+            not isinstance(epochs, dict) or set(grid.variants) <= set(epochs),
+            f"one number, or epochs for every variant in {grid.variants}",
         ),
         (
             "sizes",
-            min(train.rnn_size, train.batch_size, train.seq_length, train.save_every) >= 1
-            and min(profile.generation.n_songs, profile.generation.n_notes) >= 1
+            min(profile.generation.n_songs, profile.generation.n_notes) >= 1
             and (profile.data.max_songs is None or profile.data.max_songs >= 1),
-            "rnn_size, batch_size, seq_length, save_every, n_songs, n_notes, max_songs >= 1",
+            "n_songs, n_notes, max_songs >= 1",
         ),
     ]
     for setting, ok, expectation in checks:
@@ -367,6 +350,7 @@ def _source_label(data_source: str | Path) -> str:
     return f"{stem}-{digest}"
 
 
-def warm_up_epochs(train) -> str:
-    """``[train] min_epochs`` for people, e.g. ``"10 control / 1 db12"``; ``""`` when none is set."""
-    return " / ".join(f"{epochs} {variant}" for variant, epochs in train.min_epochs.items() if epochs > 0)
+def warm_up_epochs(profile: Profile) -> str:
+    """``[train] min_epochs`` of the grid's variants for people, e.g. ``"10 control / 1 db12"``; ``""`` when none is set."""
+    epochs = profile.train.per_variant("min_epochs", profile.grid.variants)
+    return " / ".join(f"{count} {variant}" for variant, count in epochs.items() if count > 0)

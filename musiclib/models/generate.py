@@ -21,7 +21,7 @@ from typing import Iterable
 import keras
 import numpy as np
 
-from musiclib.common.checks import positive_int
+from musiclib.common.checks import UsageError, positive_int
 from musiclib.common.files import write_text_atomic
 from musiclib.data.sequences import (
     MIDI_RANGE,
@@ -39,6 +39,10 @@ METHODS = ("roulette", "argmax")
 """Note selection: sample from the softmax (the paper's roulette wheel) or take the most likely."""
 
 SONGS_FILE = "songs.json"
+
+
+class GenerationError(UsageError):
+    """A seed, selection method or temperature that cannot generate (the message names it)."""
 
 _STEP_MODELS: "weakref.WeakKeyDictionary[keras.Model, StepModel]" = weakref.WeakKeyDictionary()
 
@@ -67,12 +71,12 @@ def parse_seed(seed: str | Iterable[int]) -> list[int]:
         try:
             number = int(part)
         except (TypeError, ValueError):
-            raise ValueError(f"seed {seed!r}: {part!r} is not an integer") from None
+            raise GenerationError(f"seed {seed!r}: {part!r} is not an integer") from None
         if isinstance(part, float) and part != number:
-            raise ValueError(f"seed {seed!r}: {part!r} is not an integer")
+            raise GenerationError(f"seed {seed!r}: {part!r} is not an integer")
         numbers.append(number)
     if not numbers:
-        raise ValueError(f"seed {seed!r} is empty; give at least one note, e.g. {PAPER_SEEDS['control']!r}")
+        raise GenerationError(f"seed {seed!r} is empty; give at least one note, e.g. {PAPER_SEEDS['control']!r}")
     return numbers
 
 
@@ -152,9 +156,9 @@ def generate(
     positive_int(n_notes, "n_notes")
     positive_int(n_songs, "n_songs")
     if method not in METHODS:
-        raise ValueError(f"method {method!r} is not one of {', '.join(METHODS)}")
+        raise GenerationError(f"method {method!r} is not one of {', '.join(METHODS)}")
     if not (np.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+        raise GenerationError(f"temperature must be a positive number, got {temperature!r}")
     start_pitch, seed_tokens = _split_seed(parse_seed(seed), variant)
     seed_ids = _encode_seed(seed_tokens, vocab, seed)
     rng = np.random.default_rng(rng)
@@ -245,7 +249,7 @@ def _split_seed(numbers: list[int], variant: str) -> tuple[int | None, list[int]
         pitches, start_pitch, seed_tokens = numbers, None, numbers
     else:
         if len(numbers) < 2:
-            raise ValueError(
+            raise GenerationError(
                 f"an interval seed is a start pitch then at least one interval, e.g. {PAPER_SEEDS['interval']!r}; "
                 f"got {numbers}"
             )
@@ -253,7 +257,7 @@ def _split_seed(numbers: list[int], variant: str) -> tuple[int | None, list[int]
         pitches = from_intervals(start_pitch, seed_tokens)
     outside = [pitch for pitch in pitches if pitch not in MIDI_RANGE]
     if outside:
-        raise ValueError(f"seed {numbers} reaches pitch {outside[0]}, outside MIDI 0..127")
+        raise GenerationError(f"seed {numbers} reaches pitch {outside[0]}, outside MIDI 0..127")
     return start_pitch, seed_tokens
 
 
@@ -283,7 +287,7 @@ def _forbid_leaving_midi_range(logits, current_pitches, tokens, note: int):
     stuck = ~allowed.any(axis=1)
     if stuck.any():
         song = int(np.flatnonzero(stuck)[0])
-        raise ValueError(
+        raise GenerationError(
             f"song {song} is at pitch {int(current_pitches[song])} before generated note {note + 1} and no interval "
             f"in the vocabulary ({int(tokens[0])}..{int(tokens[-1])}) keeps it within MIDI 0..127"
         )

@@ -2,7 +2,7 @@
 
 The layout (written by :func:`musiclib.models.train.train`)::
 
-    config.json       the TrainConfig
+    config.json       the TrainConfig as requested (``TrainConfig.to_dict``; its ``xla`` policy and ``onednn`` request included)
     vocab.json        the vocabulary (token <-> id)
     data.json         token counts and a sha256 of the batched training / validation data
     history.json      {"epochs": [{"epoch", "train_loss", "val_loss", "learning_rate", "seconds"}],
@@ -13,7 +13,9 @@ The layout (written by :func:`musiclib.models.train.train`)::
     best.keras        the model with the lowest validation loss, for inference (the default)
     tensorboard/      event file (scalars) + embedding projector files (vectors.tsv, metadata.tsv,
                       projector_config.pbtxt): ``tensorboard --logdir RUN_DIR/tensorboard``
-    complete.json     written last: the run finished (steps, epochs, best_epoch, stopped_epoch, ...)
+    complete.json     written last: the run finished (steps, epochs, best_epoch, stopped_epoch, ...) and
+                      what was in effect in its last process: ``xla`` (the training step compiled with
+                      XLA) and ``onednn`` (TensorFlow's oneDNN kernels on; null on other backends)
 
 While a run is in progress ``resume.npz`` holds the latest resume point: every variable of the
 training model, of its optimizer and of its recurrent states, and the best weights so far, each under

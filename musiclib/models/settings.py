@@ -1,50 +1,85 @@
-"""The paper's training recipe as one settings object: :class:`TrainConfig`, its checks and the epochs
-the paper trained each dataset variant for.
+"""The training settings: one dataclass, :class:`TrainConfig`, that every other place reads.
+
+A profile's ``[train]`` section is a :class:`TrainConfig` (any setting may map dataset variants to
+values, ``num_epochs = { control = 10, db12 = 2 }``), the grid gets each run's settings from
+:meth:`TrainConfig.for_variant`, ``python -m musiclib train`` makes one flag per field (its help
+is the field's first sentence below, its default the field's default) and the book's departures
+page compares it with the paper's recipe. Each run's ``config.json`` holds the run's
+:meth:`TrainConfig.to_dict`.
 
 The recipe is rnnMusicSeqGenerator 1.0's (the paper's code, after char-rnn-tensorflow), and the
-defaults of :class:`TrainConfig` are its defaults: Adam with learning rate 0.002 multiplied by 0.97
-at every epoch, gradients clipped to global norm 5, batches of 50 rows x 50 steps, 300 / 300 / 50
-epochs for control / interval / DB12 (:data:`PAPER_EPOCHS`) and no early stopping. Training itself
-is :func:`musiclib.models.train.train`, which re-exports these names.
+defaults are its defaults: Adam with learning rate 0.002 multiplied by 0.97 at every epoch,
+gradients clipped to global norm 5, batches of 50 rows x 50 steps, 300 / 300 / 50 epochs for
+control / interval / DB12 (:data:`PAPER_EPOCHS`) and no early stopping. Training itself is
+:func:`musiclib.models.train.train`, which re-exports these names.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field
+from typing import Any
 
-from musiclib.common.checks import whole_number
+from musiclib.common.checks import UsageError, whole_number
 from musiclib.data.sequences import VARIANTS
-from musiclib.models.network import CELLS
+
+CELLS = ("lstm", "nas", "ugrnn", "gru", "rnn")
+"""Cell names (:mod:`musiclib.models.network` builds them): the paper's three (``lstm``, ``nas``,
+``ugrnn``) and the two its code also offered."""
 
 PAPER_EPOCHS = {"control": 300, "interval": 300, "db12": 50}
 """Epochs the paper trained each dataset variant for (``bashlayerscompleteexperimet.sh`` in the paper's
 code, rnnMusicSeqGenerator 1.0)."""
 
-LEGACY_SETTINGS = {"batching": "paper"}
-"""Settings that runs written by earlier versions may hold in ``config.json``, with the only value
-they could take; :meth:`TrainConfig.from_dict` drops them (there is one batching scheme, the paper's:
-songs concatenated, split into rows, state carried)."""
+RUN_SETTINGS = ("variant", "model", "num_layers")
+"""The settings that name a run; a grid sets them from its design."""
 
+PER_VARIANT_SETTINGS = ("num_epochs", "min_epochs", "validations_per_epoch")
+"""The settings that may map dataset variants to values (DB12's epochs hold 12 times the tokens of control's)."""
 
-class TrainingError(ValueError):
+XLA_POLICIES = ("auto", "on", "off")
+"""Values of :attr:`TrainConfig.xla`: ``auto`` = the measured default per cell (:data:`XLA_COMPILED_CELLS`),
+``on`` / ``off`` = compile every training step with XLA / none."""
+
+XLA_COMPILED_CELLS = frozenset({"nas"})
+"""Cells whose training step ``xla = "auto"`` compiles with XLA on the TensorFlow backend even on a CPU,
+where Keras leaves XLA off (JAX always compiles with XLA; for PyTorch Keras's default stands).
+
+NAS's eight gates and its tree of element-wise products are many small operations per time step;
+XLA fuses them. Measured with ``benchmarks/training.py throughput`` (2 x 128, 2 idle cores,
+2026-11-25): NAS 14,700 -> 24,300 tokens/s with XLA, while LSTM (56,500 -> 37,200) and UGRNN
+(69,800 -> 59,900) are faster without it, so they keep Keras's default. Those figures are for one
+training process; two at once with one thread each, as the grid trains on 2 cores, NAS took
+9.44 s per epoch with XLA and 8.45 s without (``benchmarks/onednn.py``, 2,000 songs, best of 2
+rounds), a difference within the noise of that benchmark.
+"""
+
+class TrainingError(UsageError):
     """A training configuration that cannot work (the message names the parameter and the fix)."""
 
 
 @dataclass
 class TrainConfig:
-    """One training run's settings; the defaults are the paper's recipe.
+    """Training settings; the defaults are the paper's recipe.
 
     Field names are the flags of the paper's ``train.py`` (``--model``, ``--num_layers``, ...) and of
-    ``python -m musiclib train``.
+    ``python -m musiclib train`` (``seed`` is ``--random_seed`` there: ``--seed`` means seed notes).
+    The first sentence of each attribute below is that flag's help.
+
+    The settings of :data:`PER_VARIANT_SETTINGS` may also be a map from dataset variant to value
+    (a profile's ``num_epochs = { control = 10, db12 = 2 }``); a variant that a map leaves out
+    gets the default. :meth:`for_variant` gives the settings of one variant's runs.
 
     Attributes
     ----------
     variant : str
-        Dataset variant, one of ``musiclib.data.sequences.VARIANTS``.
+        Dataset variant, one of control, interval, db12.
     model : str
-        Recurrent cell, one of ``musiclib.models.network.CELLS``.
+        Recurrent cell, one of lstm, nas, ugrnn, gru, rnn.
     num_layers : int
         Stacked recurrent layers.
     rnn_size : int
@@ -54,82 +89,148 @@ class TrainConfig:
     seq_length : int
         Time steps (tokens) per row and batch.
     num_epochs : int
-        Passes over the training tokens; with ``patience`` > 0 a cap.
+        Passes over the training tokens, a cap when ``patience`` > 0. Default: the paper's,
+        :data:`PAPER_EPOCHS`.
     save_every : int
         Steps (batches) between checkpoints and resume points.
     learning_rate : float
         Adam learning rate of the first epoch.
     decay_rate : float
-        Factor applied to the learning rate at each new epoch.
+        Factor applied to the learning rate at each new epoch (1 = no decay).
     grad_clip : float
         Maximum global norm of the gradients.
     seed : int
-        Random seed (initial weights); same seed, same machine -> same losses.
+        Random seed of the initial weights (same seed, same machine: same losses).
     patience : int
         Validation checks in a row without an improvement of at least ``min_delta`` after which
-        training stops; 0 (default) = no early stopping, the paper's fixed epochs.
+        training stops (0 = no early stopping, the paper's fixed epochs).
     min_delta : float
         The smallest decrease of the validation loss (nats per note) that resets the patience count.
     min_epochs : int
-        Epochs before which patience never stops a run (default 0). Deep models often sit for
+        Epochs before which patience never stops a run. Deep models often sit for
         several epochs on the plateau of the unigram model (every note predicted from note
         frequencies alone) before they start to learn; without this warm-up, patience stops them
         there. Measured on all of Essen (2 x 128 recipe): the 5-layer control LSTM left that plateau
         in its 8th epoch, the 4-layer interval LSTM in its 4th, while interval LSTM-5, NAS-3/4/5
         and UGRNN-4 were stopped on it after 4 to 6 epochs with patience 3.
     validations_per_epoch : int
-        Validation checks per epoch, evenly spaced, the last at the epoch end (default 1). More than
-        one suits variants with long epochs (DB12: 12 transpositions, 12 times the tokens of control).
+        Validation checks per epoch, evenly spaced, the last at the epoch end. More than one suits
+        variants with long epochs (DB12: 12 transpositions, 12 times the tokens of control).
     checkpoint_steps : tuple of int
-        Global steps to checkpoint besides every ``save_every`` steps (e.g. log-spaced, for the
-        cross-entropy study); step 0, the untrained model, is always kept.
+        Global steps to checkpoint at besides every save_every steps (step 0 = the untrained model, always kept).
+    xla : str
+        XLA compilation of the training step: auto (the measured default per cell), on or off.
+        With ``auto``, TensorFlow compiles the cells of :data:`XLA_COMPILED_CELLS` on the TensorFlow backend and
+        leaves the others to Keras (no XLA on a CPU); ``complete.json`` records what was in effect.
+    onednn : bool
+        Ask for TensorFlow's oneDNN kernels, which need to be asked for before TensorFlow loads.
+        ``python -m musiclib train`` sets ``TF_ENABLE_ONEDNN_OPTS`` from it before loading
+        TensorFlow; in a process where TensorFlow is loaded already it cannot change anything, so
+        a run records the request here and what was in effect in ``complete.json``
+        (:func:`musiclib.common.console.onednn_enabled`). On x86 CPUs oneDNN trains the 2 x 128 LSTM 1.41 times faster.
 
     Raises
     ------
     TrainingError
-        A value out of range (the message names its command-line flag).
+        A value out of range or of the wrong type (the message names its command-line flag).
     """
 
-    variant: str = "control"
-    model: str = "lstm"
+    variant: str = field(default="control", metadata={"choices": VARIANTS})
+    model: str = field(default="lstm", metadata={"choices": CELLS})
     num_layers: int = 2
     rnn_size: int = 128
     batch_size: int = 50
     seq_length: int = 50
-    num_epochs: int = 300
+    num_epochs: int | dict[str, int] = field(default_factory=lambda: dict(PAPER_EPOCHS))
     save_every: int = 1000
     learning_rate: float = 0.002
     decay_rate: float = 0.97
     grad_clip: float = 5.0
-    seed: int = 0
+    seed: int = field(default=0, metadata={"flag": "--random_seed"})
     patience: int = 0
     min_delta: float = 0.0
     min_epochs: int = 0
     validations_per_epoch: int = 1
     checkpoint_steps: tuple[int, ...] = ()
+    xla: str = field(default="auto", metadata={"choices": XLA_POLICIES})
+    onednn: bool = True
 
     def __post_init__(self) -> None:
-        for name, options in (("variant", VARIANTS), ("model", CELLS)):
-            if getattr(self, name) not in options:
-                raise TrainingError(f"--{name} {getattr(self, name)!r} is not one of {', '.join(options)}")
-        for name in ("num_layers", "rnn_size", "batch_size", "seq_length", "num_epochs", "save_every", "validations_per_epoch"):
-            whole_number(getattr(self, name), f"--{name}", minimum=1, error=TrainingError)
-        for name in ("seed", "patience", "min_epochs"):
-            whole_number(getattr(self, name), f"--{name}", minimum=0, error=TrainingError)
-        for name in ("learning_rate", "grad_clip"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                raise TrainingError(f"--{name} must be a positive number, got {value!r}")
-        if not isinstance(self.decay_rate, (int, float)) or not 0 < self.decay_rate <= 1:
-            raise TrainingError(f"--decay_rate must be in (0, 1] (1 = no decay), got {self.decay_rate!r}")
-        if not isinstance(self.min_delta, (int, float)) or not math.isfinite(self.min_delta) or self.min_delta < 0:
-            raise TrainingError(f"--min_delta must be a non-negative number (nats per note), got {self.min_delta!r}")
-        steps = self.checkpoint_steps
-        if isinstance(steps, (str, bytes)) or not all(
-            isinstance(step, int) and not isinstance(step, bool) and step >= 0 for step in steps
-        ):
-            raise TrainingError(f"--checkpoint_steps must be non-negative integers (global steps), got {steps!r}")
-        self.checkpoint_steps = tuple(sorted(set(steps)))
+        for item in dataclasses.fields(self):
+            value, flag, check = getattr(self, item.name), setting_flag(item.name), _CHECKS[item.name]
+            if not isinstance(value, dict):
+                setattr(self, item.name, check(value, flag))
+                continue
+            if item.name not in PER_VARIANT_SETTINGS:
+                raise TrainingError(f"{flag} takes one value, not one per variant ({value!r})")
+            unknown = sorted(set(value) - set(VARIANTS))
+            if unknown:
+                raise TrainingError(f"{flag}: {unknown} are not dataset variants ({', '.join(VARIANTS)})")
+            setattr(self, item.name, {variant: check(each, f"{flag} of {variant}") for variant, each in value.items()})
+
+    def for_variant(self, variant: str, **run_settings: Any) -> TrainConfig:
+        """The settings of one run: per-variant maps resolved for ``variant``.
+
+        Parameters
+        ----------
+        variant : str
+            The run's dataset variant.
+        **run_settings
+            Settings that replace this object's, e.g. ``model="nas", num_layers=3`` from a grid.
+
+        Returns
+        -------
+        TrainConfig
+            Every setting a single value; a variant left out of a map gets the default.
+
+        Raises
+        ------
+        TrainingError
+            An unknown variant or an invalid setting in ``run_settings``.
+        """
+        values = {}
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, dict):
+                value = value.get(variant, _default(item))
+            if isinstance(value, dict):  # the default itself differs by variant (num_epochs)
+                value = value.get(variant, value)
+            values[item.name] = value
+        return TrainConfig(**{**values, "variant": variant, **run_settings})
+
+    def per_variant(self, name: str, variants=VARIANTS) -> dict[str, Any]:
+        """One setting's value for each of ``variants`` (``{"control": 10, "db12": 2}``).
+
+        Parameters
+        ----------
+        name : str
+            A field name, e.g. ``"num_epochs"``.
+        variants : sequence of str, optional
+            The dataset variants (default all).
+
+        Returns
+        -------
+        dict of str to value
+        """
+        return {variant: getattr(self.for_variant(variant), name) for variant in variants}
+
+    def jit_compile(self, backend: str) -> bool | str:
+        """The ``jit_compile`` argument of ``keras.Model.compile`` that the :attr:`xla` policy asks for.
+
+        Parameters
+        ----------
+        backend : str
+            The Keras backend (``keras.backend.backend()``).
+
+        Returns
+        -------
+        bool or str
+            True or False for ``on`` / ``off``; for ``auto`` True for the cells of
+            :data:`XLA_COMPILED_CELLS` on TensorFlow, else ``"auto"`` (Keras decides).
+        """
+        if self.xla == "auto":
+            return True if self.model in XLA_COMPILED_CELLS and backend == "tensorflow" else "auto"
+        return self.xla == "on"
 
     def to_dict(self) -> dict:
         """The settings as plain data.
@@ -143,12 +244,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, settings: dict, *, source: str = "settings") -> TrainConfig:
-        """Settings from :meth:`to_dict`, or from the ``config.json`` of an older run.
+        """Settings from :meth:`to_dict` (a run's ``config.json``).
 
         Parameters
         ----------
         settings : dict
-            Field name -> value; keys of :data:`LEGACY_SETTINGS` holding their one value are dropped.
+            Field name -> value.
         source : str, optional
             Where the settings came from (a file name), named in error messages.
 
@@ -159,19 +260,125 @@ class TrainConfig:
         Raises
         ------
         TrainingError
-            Unknown keys, a legacy key with another value, or values out of range.
+            Unknown keys, or values out of range.
         """
-        settings = dict(settings)
-        for name, only_value in LEGACY_SETTINGS.items():
-            if name in settings:
-                value = settings.pop(name)
-                if value != only_value:
-                    raise TrainingError(f"{source}: {name} {value!r} is not supported (only {only_value!r})")
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(settings) - known)
         if unknown:
             raise TrainingError(f"{source}: unknown training settings {unknown}; known: {sorted(known)}")
         return cls(**settings)
+
+
+def setting_flag(name: str) -> str:
+    """The command-line flag of a :class:`TrainConfig` field, e.g. ``--num_layers`` (``seed``: ``--random_seed``)."""
+    return TrainConfig.__dataclass_fields__[name].metadata.get("flag", f"--{name}")
+
+
+def setting_help(name: str) -> str:
+    """The first sentence of a :class:`TrainConfig` field's description, without markup (a flag's help).
+
+    Parameters
+    ----------
+    name : str
+        A field name.
+
+    Returns
+    -------
+    str
+    """
+    return _SETTING_HELP[name]
+
+
+def setting_default(name: str) -> Any:
+    """The default value of a :class:`TrainConfig` field (a fresh copy for a per-variant map)."""
+    return _default(TrainConfig.__dataclass_fields__[name])
+
+
+def _default(item: dataclasses.Field) -> Any:
+    return item.default_factory() if item.default is MISSING else item.default
+
+
+def _attribute_help(docstring: str) -> dict[str, str]:
+    """Attribute name -> the first sentence of its numpydoc description, markup removed."""
+    section = inspect.cleandoc(docstring).split("Attributes\n----------\n", 1)[1].split("\n\n", 1)[0]
+    entries = re.findall(r"^(\w+) : .*\n((?:    .*\n?)+)", section, flags=re.MULTILINE)
+    help_texts = {}
+    for name, description in entries:
+        first_sentence = re.split(r"(?<=[a-z0-9)])\.\s+(?=[A-Z`])", " ".join(description.split()))[0]
+        help_texts[name] = first_sentence.rstrip(".").replace("``", "")
+    return help_texts
+
+
+_SETTING_HELP = _attribute_help(TrainConfig.__doc__)
+
+
+def _one_of(options: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def check(value: Any, flag: str) -> str:
+        if value not in options:
+            raise TrainingError(f"{flag} {value!r} is not one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _whole(minimum: int) -> Callable[[Any, str], int]:
+    return lambda value, flag: whole_number(value, flag, minimum=minimum, error=TrainingError)
+
+
+def _positive_number(value: Any, flag: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise TrainingError(f"{flag} must be a positive number, got {value!r}")
+    return value
+
+
+def _decay_rate(value: Any, flag: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise TrainingError(f"{flag} must be in (0, 1] (1 = no decay), got {value!r}")
+    return value
+
+
+def _min_delta(value: Any, flag: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise TrainingError(f"{flag} must be a non-negative number (nats per note), got {value!r}")
+    return value
+
+
+def _global_steps(steps: Any, flag: str) -> tuple[int, ...]:
+    if isinstance(steps, (str, bytes)) or not all(
+        isinstance(step, int) and not isinstance(step, bool) and step >= 0 for step in steps
+    ):
+        raise TrainingError(f"{flag} must be non-negative integers (global steps), got {steps!r}")
+    return tuple(sorted(set(steps)))
+
+
+def _boolean(value: Any, flag: str) -> bool:
+    if not isinstance(value, bool):
+        raise TrainingError(f"{flag} must be true or false, got {value!r}")
+    return value
+
+
+_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "variant": _one_of(VARIANTS),
+    "model": _one_of(CELLS),
+    "num_layers": _whole(1),
+    "rnn_size": _whole(1),
+    "batch_size": _whole(1),
+    "seq_length": _whole(1),
+    "num_epochs": _whole(1),
+    "save_every": _whole(1),
+    "learning_rate": _positive_number,
+    "decay_rate": _decay_rate,
+    "grad_clip": _positive_number,
+    "seed": _whole(0),
+    "patience": _whole(0),
+    "min_delta": _min_delta,
+    "min_epochs": _whole(0),
+    "validations_per_epoch": _whole(1),
+    "checkpoint_steps": _global_steps,
+    "xla": _one_of(XLA_POLICIES),
+    "onednn": _boolean,
+}
+"""How each setting is checked: (value, its flag) -> the value (steps sorted), or TrainingError."""
 
 
 def learning_rate_at(config: TrainConfig, epoch: int) -> float:

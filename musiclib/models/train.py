@@ -34,15 +34,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from musiclib.common.checks import MissingFileError
+from musiclib.common.console import onednn_enabled
 from musiclib.data.sequences import VariantData, Vocabulary, token_label
 from musiclib.models.network import build_model
 from musiclib.models.runfiles import (  # noqa: F401  (re-exported: the run directory's names are part of this API)
@@ -75,20 +75,6 @@ from musiclib.models.training_loop import TrainingLoop
 
 WEIGHTS = ("best", "final")
 """Which weights of a finished run: the lowest validation loss (``best``) or the last step (``final``)."""
-
-XLA_COMPILED_CELLS = frozenset({"nas"})
-"""Cells whose training step the TensorFlow backend compiles with XLA even on a CPU, where Keras
-leaves XLA off (JAX always compiles with XLA; for PyTorch Keras's default stands).
-
-NAS's eight gates and its tree of element-wise products are many small operations per time step;
-XLA fuses them. Measured with ``benchmarks/training.py throughput`` (2 x 128, 2 idle cores,
-2026-11-25): NAS 14,700 -> 24,300 tokens/s with XLA, while LSTM (56,500 -> 37,200) and UGRNN
-(69,800 -> 59,900) are faster without it, so they keep Keras's default. Those figures are for one
-training process; two at once with one thread each, as the grid trains on 2 cores, NAS took
-9.44 s per epoch with XLA and 8.45 s without (``benchmarks/onednn.py``, 2,000 songs, best of 2
-rounds), a difference within the noise of that benchmark.
-"""
-
 
 @dataclass(frozen=True)
 class Batches:
@@ -207,8 +193,7 @@ class Run:
         ----------
         weights : {"best", "final"}
             ``"best"``: the weights of the lowest validation loss (``best.keras``); ``"final"``: those
-            after the last step (``final.keras``). Runs written before best weights were kept have
-            only the final ones, which ``"best"`` then gives.
+            after the last step (``final.keras``).
 
         Returns
         -------
@@ -218,13 +203,15 @@ class Run:
         ------
         ValueError
             ``weights`` is neither ``"best"`` nor ``"final"``.
+        MissingFileError
+            The run folder lacks that weights file (the run has not finished).
         """
         if weights not in WEIGHTS:
             raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
         if weights not in self._models:
             path = self.run_dir / (BEST_MODEL_FILE if weights == "best" else FINAL_MODEL_FILE)
             if not path.exists():
-                path = self.run_dir / FINAL_MODEL_FILE
+                raise MissingFileError(f"{path} does not exist: the run in {self.run_dir} has not finished")
             self._models[weights] = keras.saving.load_model(path, safe_mode=True)
         return self._models[weights]
 
@@ -257,7 +244,7 @@ def train(
     Parameters
     ----------
     config : TrainConfig
-        The settings (the paper's by default).
+        The settings (the paper's by default); per-variant maps are resolved for ``config.variant``.
     data : musiclib.data.sequences.VariantData
         The prepared dataset variant (its vocabulary and train / validation sequences).
     run_dir : str or os.PathLike
@@ -282,6 +269,7 @@ def train(
         says to pass ``force=True`` / ``--force``).
     """
     run_dir = Path(run_dir)
+    config = config.for_variant(config.variant)
     if data.variant != config.variant:
         raise TrainingError(f"data is the {data.variant!r} variant but the config says --variant {config.variant!r}")
     train_batches = paper_batches(data.train, data.vocab, config.batch_size, config.seq_length, split="training")
@@ -300,9 +288,9 @@ def train(
         _start_run_dir(run_dir, config, data.vocab, fingerprint)
 
     keras.utils.set_random_seed(config.seed)
-    with _private_python_random(config.seed):
-        model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
-        inference_model = build_model(config.model, config.num_layers, len(data.vocab), config.rnn_size)
+    model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
+    # (its weights are the training model's, copied in when the run ends)
+    inference_model = build_model(config.model, config.num_layers, len(data.vocab), config.rnn_size)
     loop = TrainingLoop(config, run_dir, model, inference_model, train_batches.num_batches, progress)
     try:
         if resuming:
@@ -329,12 +317,12 @@ def load_run(run_dir: str | os.PathLike) -> Run:
 
     Raises
     ------
-    FileNotFoundError
+    MissingFileError
         ``run_dir`` holds no finished run.
     """
     run_dir = Path(run_dir)
     if not (run_dir / COMPLETE_FILE).exists():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{run_dir} holds no finished training run (no {COMPLETE_FILE}); "
             "train it with `python -m musiclib train --run_dir ...` (an interrupted run resumes)"
         )
@@ -374,9 +362,20 @@ def load_checkpoint_model(checkpoint: Checkpoint) -> keras.Model:
 
 
 def _compiled_training_model(config: TrainConfig, vocab_size: int, steps_per_epoch: int) -> keras.Model:
-    """The stateful model for the paper's batching, compiled with the paper's optimizer and loss."""
+    """The stateful model for the paper's batching, compiled with the paper's optimizer and loss.
+
+    Its initial weights come from ``config.seed`` alone (:func:`~musiclib.models.network.build_model`'s
+    ``seed``), not from Python's global ``random``, which other threads of the process may draw from at
+    the same moment: a Dask worker's event loop does (timer jitter).
+    """
     model = build_model(
-        config.model, config.num_layers, vocab_size, config.rnn_size, batch_size=config.batch_size, stateful=True
+        config.model,
+        config.num_layers,
+        vocab_size,
+        config.rnn_size,
+        batch_size=config.batch_size,
+        stateful=True,
+        seed=config.seed,
     )
     # Staircase decay on the optimizer's own step counter: epoch e (0-based) runs at lr * decay**e,
     # and a resumed run picks the right rate from the restored counter.
@@ -387,7 +386,7 @@ def _compiled_training_model(config: TrainConfig, vocab_size: int, steps_per_epo
         # named, so that its variables' paths (the keys of resume.npz) are the same in every process
         optimizer=keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=config.grad_clip, name="adam"),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=True if config.model in XLA_COMPILED_CELLS and keras.backend.backend() == "tensorflow" else "auto",
+        jit_compile=config.jit_compile(keras.backend.backend()),
     )
     model.optimizer.build(model.trainable_variables)
     return model
@@ -415,6 +414,8 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: Trainin
         "best_val_loss": early.best_val_loss,
         "train_loss": last["train_loss"],
         "val_loss": last["val_loss"],
+        "xla": bool(loop.training_model.jit_compile),
+        "onednn": onednn_enabled(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     write_json(run_dir / COMPLETE_FILE, summary)
@@ -465,8 +466,7 @@ def _check_same_run(run_dir: Path, config: TrainConfig, vocab: Vocabulary, finge
     saved_vocab = Vocabulary.load(run_dir / VOCAB_FILE)
     if tuple(saved_vocab.tokens) != tuple(vocab.tokens):
         differences.append(f"vocabulary of {len(vocab)} tokens here, {len(saved_vocab)} there")
-    # (runs written before data.json existed have no fingerprint to compare)
-    saved_fingerprint = json.loads((run_dir / DATA_FILE).read_text()) if (run_dir / DATA_FILE).exists() else fingerprint
+    saved_fingerprint = json.loads((run_dir / DATA_FILE).read_text())
     if saved_fingerprint != fingerprint:
         differences.append(
             f"training data of {fingerprint['train_tokens']} tokens here, {saved_fingerprint['train_tokens']} there"
@@ -482,24 +482,5 @@ def _check_same_run(run_dir: Path, config: TrainConfig, vocab: Vocabulary, finge
 def _read_config(run_dir: Path) -> TrainConfig:
     path = run_dir / CONFIG_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{run_dir} is not a training run directory (no {CONFIG_FILE})")
+        raise MissingFileError(f"{run_dir} is not a training run directory (no {CONFIG_FILE})")
     return TrainConfig.from_dict(json.loads(path.read_text()), source=str(path))
-
-
-@contextmanager
-def _private_python_random(seed: int):
-    """Let Keras draw its default initializer seeds from a private generator while a model is built.
-
-    Keras draws them from Python's global ``random`` (seeded by ``set_random_seed``), which other
-    threads of the process may draw from at the same moment: a Dask worker's event loop does (timer
-    jitter), which made the same run's initial weights differ from task to task. The private
-    generator, seeded with ``seed``, yields what the global one would yield with no other thread.
-    """
-    from keras.src.random import seed_generator
-
-    shared = seed_generator.python_random
-    seed_generator.python_random = random.Random(seed)
-    try:
-        yield
-    finally:
-        seed_generator.python_random = shared

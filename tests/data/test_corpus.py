@@ -232,7 +232,7 @@ def test_prepare_cli_writes_loadable_datasets(tmp_path, capsys, essen_slice):
     from musiclib.cli import main
 
     out = tmp_path / "prepared"
-    assert main(["prepare", "--source", "essen", "--max_songs", "250", "--out", str(out), "--no-progress"]) == 0
+    assert main(["prepare", "--data_dir", "essen", "--max_songs", "250", "--out", str(out), "--no_progress"]) == 0
     printed = capsys.readouterr().out
     assert "kept: 250" in printed and "vocabulary sizes" in printed and "notes per melody" in printed
     report = json.loads((out / "report.json").read_text())
@@ -261,7 +261,7 @@ def test_prepare_cli_names_every_unreadable_file_it_skipped(tmp_path, capsys):
     (folder / "broken.mid").write_bytes((TEST_DATA / "mixed_folder" / "corrupt.mid").read_bytes())
     (folder / "notes.abc").write_text("this is not ABC music\n")
     out = tmp_path / "prepared"
-    argv = ["prepare", "--source", str(folder), "--out", str(out), "--workers", "1", "--no-progress"]
+    argv = ["prepare", "--data_dir", str(folder), "--out", str(out), "--workers", "1", "--no_progress"]
     assert main([*argv, "--cache_dir", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
     assert "unreadable files/tunes skipped: 2" in printed
@@ -278,7 +278,7 @@ def test_prepare_cli_names_the_first_20_skipped_files_and_where_the_rest_are(tmp
     for number in range(25):
         (folder / f"broken{number:02d}.mid").write_bytes((TEST_DATA / "mixed_folder" / "corrupt.mid").read_bytes())
     out = tmp_path / "prepared"
-    argv = ["prepare", "--source", str(folder), "--out", str(out), "--workers", "1", "--no-progress"]
+    argv = ["prepare", "--data_dir", str(folder), "--out", str(out), "--workers", "1", "--no_progress"]
     assert main([*argv, "--cache_dir", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
     named = [line for line in printed.splitlines() if line.startswith("  skipped songs/broken")]

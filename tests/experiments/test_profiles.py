@@ -50,7 +50,7 @@ def test_unknown_profile_and_bad_settings_are_named(tmp_path):
     with pytest.raises(ProfileError, match=r"bad_key.toml, section \[train\]: unknown setting\(s\) \['rnn_sise'\]"):
         load_profile(bad_key)
     bad_type = write_profile(tmp_path, TINY_PROFILE.replace("batch_size = 4\nseq", 'batch_size = "4"\nseq'), "bad_type")
-    with pytest.raises(ProfileError, match="batch_size = '4' is not a valid"):
+    with pytest.raises(ProfileError, match=r"bad_type.toml, section \[train\]: --batch_size must be a positive integer, got '4'"):
         load_profile(bad_type)
     bad_cell = write_profile(tmp_path, TINY_PROFILE.replace('"ugrnn"]', '"transformer"]'), "bad_cell")
     with pytest.raises(ProfileError, match="grid.cells must be each one of"):
@@ -58,9 +58,19 @@ def test_unknown_profile_and_bad_settings_are_named(tmp_path):
     no_epochs = write_profile(tmp_path, TINY_PROFILE.replace('variants = ["control"]', 'variants = ["control", "db12"]'), "no_epochs")
     with pytest.raises(ProfileError, match="train.num_epochs"):
         load_profile(no_epochs)
-    missing = write_profile(tmp_path, TINY_PROFILE.replace("seed = 0\n", ""), "missing")
-    with pytest.raises(ProfileError, match=r"missing setting\(s\) \['seed'\]"):
-        load_profile(missing)
+    set_by_grid = write_profile(tmp_path, TINY_PROFILE.replace("seed = 0\n", "seed = 0\nmodel = 'nas'\n"), "set_by_grid")
+    with pytest.raises(ProfileError, match=r"\['model'\] are set by \[grid\]"):
+        load_profile(set_by_grid)
+    one_per_variant = write_profile(tmp_path, TINY_PROFILE.replace("seed = 0\n", "seed = { control = 1 }\n"), "per_variant")
+    with pytest.raises(ProfileError, match=r"--random_seed takes one value, not one per variant"):
+        load_profile(one_per_variant)
+
+
+def test_train_settings_left_out_of_a_profile_are_the_papers(tmp_path):
+    profile = load_profile(write_profile(tmp_path, TINY_PROFILE.replace("seed = 0\n", "").replace("grad_clip", "# grad_clip"), "short"))
+    config = train_config(profile, GridPoint("control", "lstm", 1))
+    assert (config.seed, config.grad_clip, config.xla, config.onednn) == (0, 5.0, "auto", True)
+    assert config.rnn_size == 8  # the profile's
 
 
 def test_data_source_override_gets_its_own_run_folder(tmp_path):

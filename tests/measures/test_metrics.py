@@ -283,7 +283,7 @@ def test_cli_prints_our_baseline_next_to_table_i(capsys):
     from musiclib.cli import main
     from musiclib.measures.baseline import dataset_baseline
 
-    assert main(["evaluate", "--dataset", "essen", "--max_songs", "40"]) == 0
+    assert main(["evaluate", "--data_dir", "essen", "--max_songs", "40"]) == 0
     printed = capsys.readouterr().out
     ours = summarize(dataset_baseline("essen", max_songs=40)[0])
     paper = published.table("table_i").set_index("metric")
@@ -297,6 +297,6 @@ def test_cli_prints_our_baseline_next_to_table_i(capsys):
 def test_cli_reports_a_bad_dataset(capsys):
     from musiclib.cli import main
 
-    assert main(["evaluate", "--dataset", "/no/such/folder"]) == 2
+    assert main(["evaluate", "--data_dir", "/no/such/folder"]) == 2
     assert "/no/such/folder" in capsys.readouterr().err
 

@@ -80,7 +80,9 @@ def test_paper_batches_reject_tokens_outside_the_vocabulary():
 def test_defaults_are_the_papers_recipe():
     config = TrainConfig()
     assert (config.batch_size, config.seq_length, config.rnn_size, config.save_every) == (50, 50, 128, 1000)
-    assert (config.learning_rate, config.decay_rate, config.grad_clip, config.num_epochs) == (0.002, 0.97, 5.0, 300)
+    assert (config.learning_rate, config.decay_rate, config.grad_clip) == (0.002, 0.97, 5.0)
+    assert config.per_variant("num_epochs") == {"control": 300, "interval": 300, "db12": 50}  # the paper's
+    assert (config.xla, config.onednn) == ("auto", True)
     assert [learning_rate_at(config, epoch) for epoch in (1, 2, 3)] == pytest.approx([0.002, 0.00194, 0.0018818])
 
 
@@ -98,6 +100,12 @@ def test_defaults_are_the_papers_recipe():
         (dict(min_delta=-0.1), r"--min_delta must be a non-negative number \(nats per note\)"),
         (dict(validations_per_epoch=0), r"--validations_per_epoch must be a positive integer, got 0"),
         (dict(checkpoint_steps=(0, -5)), r"--checkpoint_steps must be non-negative integers"),
+        (dict(seed=-1), r"--random_seed must be a non-negative integer"),
+        (dict(xla="yes"), r"--xla 'yes' is not one of auto, on, off"),
+        (dict(onednn="off"), r"--onednn must be true or false, got 'off'"),
+        (dict(rnn_size={"control": 64}), r"--rnn_size takes one value, not one per variant"),
+        (dict(num_epochs={"chords": 3}), r"--num_epochs: \['chords'\] are not dataset variants"),
+        (dict(num_epochs={"db12": 0}), r"--num_epochs of db12 must be a positive integer, got 0"),
     ],
 )
 def test_bad_settings_are_refused_with_the_flag_named(settings, message):
@@ -105,19 +113,29 @@ def test_bad_settings_are_refused_with_the_flag_named(settings, message):
         TrainConfig(**settings)
 
 
+def test_per_variant_settings_resolve_for_a_variant_and_others_get_the_default():
+    settings = TrainConfig(num_epochs={"control": 10, "db12": 2}, min_epochs={"control": 3}, rnn_size=64)
+    db12 = settings.for_variant("db12", model="nas", num_layers=3)
+    assert (db12.variant, db12.model, db12.num_layers, db12.num_epochs, db12.min_epochs, db12.rnn_size) == ("db12", "nas", 3, 2, 0, 64)
+    assert settings.for_variant("interval").num_epochs == 300  # left out of the map: the paper's epochs
+    assert settings.per_variant("min_epochs", ("control", "db12")) == {"control": 3, "db12": 0}
+    assert db12.for_variant("db12") == db12
+
+
+@pytest.mark.parametrize(
+    "model, xla, backend, jit_compile",
+    [("nas", "auto", "tensorflow", True), ("lstm", "auto", "tensorflow", "auto"), ("nas", "auto", "jax", "auto"),
+     ("nas", "off", "tensorflow", False), ("lstm", "on", "torch", True)],
+)
+def test_the_xla_policy_gives_kerass_jit_compile(model, xla, backend, jit_compile):
+    assert TrainConfig(model=model, xla=xla).jit_compile(backend) == jit_compile
+
+
 def test_checkpoint_steps_are_sorted_without_repeats_and_survive_json():
     config = TrainConfig(checkpoint_steps=[750, 0, 20, 20, 30])
     assert config.checkpoint_steps == (0, 20, 30, 750)
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert TrainConfig().patience == 0  # early stopping is off by default: the paper's fixed epochs
-
-
-def test_a_run_saved_with_the_old_batching_setting_still_loads():
-    saved = {**TrainConfig().to_dict(), "batching": "paper"}
-    assert TrainConfig.from_dict(saved) == TrainConfig()
-    assert "batching" not in TrainConfig().to_dict()
-    with pytest.raises(TrainingError, match=r"old/config.json: batching 'shuffled' is not supported \(only 'paper'\)"):
-        TrainConfig.from_dict({**saved, "batching": "shuffled"}, source="old/config.json")
 
 
 def test_unknown_saved_settings_are_refused_with_the_source_named():
@@ -338,9 +356,15 @@ def test_interrupted_run_resumes_from_its_last_checkpoint_reading_arrays_by_key(
 
 @pytest.mark.slow
 def test_an_xla_compiled_nas_run_resumes_to_the_uninterrupted_run(control_data, tmp_path):
-    """NAS trains with XLA (``XLA_COMPILED_CELLS``); a kill and resume still gives the uninterrupted run."""
+    """NAS trains with XLA (``xla = "auto"``); a kill and resume still gives the uninterrupted run."""
+    import keras
+
     config = TrainConfig(**TINY, model="nas")
     reference = train(config, control_data, tmp_path / "reference", progress=False)
+    saved = json.loads((tmp_path / "reference" / "config.json").read_text())
+    assert (saved["xla"], saved["onednn"]) == ("auto", True)  # as requested
+    assert reference.summary["xla"] is (keras.backend.backend() != "torch")  # as in effect
+    assert reference.summary["onednn"] in ((True, False) if keras.backend.backend() == "tensorflow" else (None,))
     _train_until_ctrl_c(config, control_data, tmp_path / "resumed")
     resumed = train(config, control_data, tmp_path / "resumed", progress=False)
     assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
@@ -537,7 +561,7 @@ def test_generate_command_samples_the_best_weights_unless_told_final(early_stopp
     chosen = {}
     for weights in ("best", "final"):
         output = tmp_path / weights
-        argv = ["generate", "--run_dir", str(early_stopped_run.run_dir), "-n", "12", "--n_songs", "3", "--rng_seed", "5"]
+        argv = ["generate", "--run_dir", str(early_stopped_run.run_dir), "-n", "12", "--n_songs", "3", "--random_seed", "5"]
         assert main([*argv, "--output_uri", str(output), *(["--weights", weights] if weights == "final" else [])]) == 0
         saved = json.loads((output / "songs.json").read_text())
         assert saved["weights"] == weights

@@ -50,11 +50,12 @@ def stopping_rule(profile: Any) -> str:
     str
         One sentence.
     """
-    train, epochs = profile.train, " / ".join(f"{n} {variant}" for variant, n in profile.train.num_epochs.items())
+    epochs_per_variant = profile.train.per_variant("num_epochs", profile.grid.variants)
+    train, epochs = profile.train, " / ".join(f"{n} {variant}" for variant, n in epochs_per_variant.items())
     if train.patience > 0:
         stopping = (
             f"Each run stops early, after {plural(train.patience, 'validation check')} without an improvement of "
-            f"{train.min_delta:g} nats per note{_warm_up(train)} (its epochs, {epochs}, are caps)"
+            f"{train.min_delta:g} nats per note{_warm_up(profile)} (its epochs, {epochs}, are caps)"
         )
     else:
         stopping = f"Each run trains for all its epochs ({epochs}; this profile sets no early-stopping patience)"
@@ -64,9 +65,9 @@ def stopping_rule(profile: Any) -> str:
     )
 
 
-def _warm_up(train: Any) -> str:
+def _warm_up(profile: Any) -> str:
     """``", but not before 10 control / 1 db12 epochs"`` for ``[train] min_epochs``, or ``""``."""
-    warm_up = warm_up_epochs(train)
+    warm_up = warm_up_epochs(profile)
     return f", but not before {warm_up} epochs" if warm_up else ""
 
 

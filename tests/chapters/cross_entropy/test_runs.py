@@ -97,23 +97,23 @@ def test_two_seeds_trained_reused_and_analysed(tmp_path, caplog):
     profile = replace(profile, generation=replace(profile.generation, songs_per_checkpoint=6, n_notes=16))
     data = load_data(profile)
     with caplog.at_level(logging.INFO, logger="musiclib.chapters.cross_entropy.runs"):
-        runs = runs.run_cross_entropy_seeds(profile, tmp_path / "runs", data=data)
-    assert list(runs) == [0, 1]
+        seed_runs = runs.run_cross_entropy_seeds(profile, tmp_path / "runs", data=data)
+    assert list(seed_runs) == [0, 1]
     assert [record.getMessage().split(":")[0] for record in caplog.records] == [
         "cross-entropy run 1/2 trained", "cross-entropy run 2/2 trained"]
-    config = runs[0].config
-    total = runs[0].summary["steps"]
+    config = seed_runs[0].config
+    total = seed_runs[0].summary["steps"]
     assert config.checkpoint_steps == tuple(checkpoint_schedule(total)) and {0, 20, 30, total} <= set(config.checkpoint_steps)
-    assert config.save_every == total and config.seed == 0 and runs[1].config.seed == 1
-    assert runs[0].run_dir == tmp_path / "runs" / "tiny" / "cross_entropy" / "lstm-1-seed-0"
+    assert config.save_every == total and config.seed == 0 and seed_runs[1].config.seed == 1
+    assert seed_runs[0].run_dir == tmp_path / "runs" / "tiny" / "cross_entropy" / "lstm-1-seed-0"
 
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="musiclib.chapters.cross_entropy.runs"):
         again = runs.run_cross_entropy_seeds(profile, tmp_path / "runs", data=data)
     assert all("reused" in record.getMessage() for record in caplog.records) and len(caplog.records) == 2
-    assert again[1].history["steps"] == runs[1].history["steps"]
+    assert again[1].history["steps"] == seed_runs[1].history["steps"]
 
-    study = runs.cross_entropy_study(runs, profile, data, seed=0)
+    study = runs.cross_entropy_study(seed_runs, profile, data, seed=0)
     assert set(study.losses["run"]) == {0, 1}
     assert study.losses[study.losses["run"] == 0]["step"].tolist() == list(config.checkpoint_steps)
     assert (study.losses.groupby("run")["loss"].last() < study.losses.groupby("run")["loss"].first()).all()
