@@ -71,9 +71,10 @@ def run_progress(profile: Profile, runs_dir: str | Path, point: GridPoint) -> Ru
     if not (directory / CONFIG_FILE).exists():
         return RunProgress(point, WAITING, 0, cap, None, 0.0)
     history_file = directory / HISTORY_FILE
-    history = json.loads(history_file.read_text()) if history_file.exists() else {}
-    epochs = history.get("epochs", [])
-    losses = [row["val_loss"] for row in history.get("validations", [])]
+    # A run writes history.json at its first resume point, after its config: a run killed before has none.
+    history = json.loads(history_file.read_text()) if history_file.exists() else {"epochs": [], "validations": []}
+    epochs = history["epochs"]
+    losses = [row["val_loss"] for row in history["validations"]]
     return RunProgress(
         point=point,
         state=FINISHED if (directory / COMPLETE_FILE).exists() else STARTED,
