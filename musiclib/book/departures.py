@@ -168,14 +168,37 @@ def _rate(learning_rate: float, decay_rate: float) -> str:
 
 
 def _early_stopping(profile) -> str:
+    """Our stopping rule, restarts and validation scoring in words (the paper trained fixed epochs and scored no validation)."""
     train = profile.train
+    restarts = _restarts(profile)
     if train.patience <= 0:
-        return "none (fixed epochs)"
+        return "none (fixed epochs)" + (f"; {restarts}" if restarts else "")
     warm_up = warm_up_epochs(profile)
+    transpositions = (
+        f" (DB12: {train.validation_transpositions} of the 12 transpositions of each melody at the checks, all 12 to select)"
+        if "db12" in profile.grid.variants and train.validation_transpositions < 12
+        else ""
+    )
     return (
-        f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note"
+        f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note, "
+        f"counted once the validation loss is {train.plateau_margin:g} nats per note below the unigram model's"
         + (f", not before {warm_up} epochs" if warm_up else "")
-        + "; best-validation weights kept"
+        + (f"; {restarts}" if restarts else "")
+        + "; best-validation weights kept. Validation scores every note after the first of every validation song, "
+        f"each song from a zero state, as the test set is{transpositions}; the paper scored no validation, and its "
+        "batches carry the recurrent state from one song into the next"
+    )
+
+
+def _restarts(profile) -> str:
+    """The restart rule in words, or ``""`` when the profile sets no plateau budget."""
+    train = profile.train
+    budgets = train.per_variant("plateau_budget", profile.grid.variants)
+    if not any(budgets.values()) or train.max_restarts == 0:
+        return ""
+    return (
+        f"a run still on the unigram plateau after {_epochs(budgets)} epochs starts over from a new seed "
+        f"(at most {train.max_restarts} time{'s' if train.max_restarts > 1 else ''})"
     )
 
 

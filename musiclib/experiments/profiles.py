@@ -1,7 +1,7 @@
 """Profiles: how big every experiment is.
 
 A *profile* (``musiclib/profiles/<name>.toml``: smoke, quick, paper, or any TOML file of the same
-shape) fixes the data slice, the grid (variants x cells x layer counts), the training settings
+shape) fixes the data slice, the grid (variants x cells x layer counts x training seeds), the training settings
 (``[train]``: :class:`musiclib.models.settings.TrainConfig`, any setting per dataset variant),
 how many songs to generate, the checkpoint study and the embedding tests. :func:`load_profile` reads and checks one;
 every mistake raises :class:`ProfileError` naming the file and the setting.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -48,7 +48,8 @@ class DataSettings:
 
 @dataclass(frozen=True)
 class GridSettings:
-    """The design: every variant x cell x number of stacked recurrent layers is one run.
+    """The design: every variant x cell x number of stacked recurrent layers, trained with one or
+    more seeds; each (point, seed) is one run.
 
     Attributes
     ----------
@@ -60,12 +61,42 @@ class GridSettings:
         Numbers of stacked recurrent layers.
     workers : int
         Runs trained at the same time in local processes when no executor is given.
+    seeds : int or dict of str to int
+        Training seeds per grid point (initial weights), one number for every variant or one per
+        variant (``{ control = 3, interval = 3, db12 = 3 }``; a variant left out gets 1). The
+        depth of a (variant, cell) is chosen over its seeds by the one-standard-error rule
+        (:func:`musiclib.experiments.selection.select_layers`), which needs at least 2.
+    layers_with_seeds : dict of str to tuple of int
+        "More seeds only at these depths": per variant, the layer counts that get all of its
+        ``seeds``; its other layer counts get one seed (``{ db12 = [2, 3, 4] }``: DB12 runs
+        cost 12 times the tokens, so only the competing depths are repeated). A variant left
+        out gets its seeds at every layer count.
     """
 
     variants: tuple[str, ...]
     cells: tuple[str, ...]
     layers: tuple[int, ...]
     workers: int = 1
+    seeds: int | dict[str, int] = 1
+    layers_with_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def seed_count(self, variant: str, num_layers: int) -> int:
+        """How many training seeds the grid point (``variant``, any cell, ``num_layers``) gets.
+
+        Parameters
+        ----------
+        variant : str
+        num_layers : int
+
+        Returns
+        -------
+        int
+            :attr:`seeds` for the variant, or 1 at a layer count that :attr:`layers_with_seeds`
+            leaves out.
+        """
+        count = self.seeds.get(variant, 1) if isinstance(self.seeds, dict) else self.seeds
+        repeated = self.layers_with_seeds.get(variant)
+        return count if repeated is None or num_layers in repeated else 1
 
 
 @dataclass(frozen=True)
@@ -122,16 +153,19 @@ class EmbeddingSettings:
     """The embedding tests of chapter 4 (optional section ``[embeddings]``).
 
     ``n_permutations``: shuffles per neighbour-relation test; Holm's correction over a family of
-    m tests needs at least m / alpha of them for any test to reach alpha (108 tests for a pitch
-    variant: 2,160), see :func:`musiclib.measures.embedding_tests.relation_tests`. ``perplexities`` and
-    ``tsne_seeds``: the t-SNE layouts of the stability check (every combination);
-    ``map_perplexity``: the perplexity of the t-SNE maps shown.
+    m tests needs at least m / alpha of them for any test to reach alpha (a pitch variant's
+    trained embedding: 54 tests, 1,080 shuffles), see
+    :func:`musiclib.measures.embedding_tests.relation_tests`; also the sign flips and bootstrap
+    resamples of the control-vs-DB12 test. ``perplexities`` and ``tsne_seeds``: the t-SNE layouts
+    of the stability check (every combination; distinct seeds, each a random start; a
+    perplexity above (tokens - 1) / 3 is clipped to that cap, so keep them below it);
+    ``map_perplexity``: the perplexity of the t-SNE maps shown (PCA start).
     """
 
     n_permutations: int = 5000
-    perplexities: tuple[int, ...] = (5, 15, 30)
+    perplexities: tuple[int, ...] = (4, 8, 12)
     tsne_seeds: tuple[int, ...] = (0, 1, 2)
-    map_perplexity: int = 15
+    map_perplexity: int = 10
 
 
 @dataclass(frozen=True)
@@ -278,6 +312,14 @@ def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
         kind = expected.__args__[0]
         ok = isinstance(value, list) and bool(value) and all(_is_scalar(item, kind) for item in value)
         return ok, tuple(value) if ok else value
+    if expected == int | dict[str, int]:  # one number, or one per variant
+        if isinstance(value, dict):
+            return all(_is_scalar(item, int) for item in value.values()), dict(value)
+        return _is_scalar(value, int), value
+    if expected == dict[str, tuple[int, ...]]:  # per variant, a list of numbers
+        converted = {key: _convert(item, tuple[int, ...]) for key, item in value.items()} if isinstance(value, dict) else {}
+        ok = isinstance(value, dict) and all(item_ok for item_ok, _ in converted.values())
+        return ok, {key: item for key, (_, item) in converted.items()} if ok else value
     raise TypeError(f"no profile conversion for {expected}")
 
 
@@ -298,6 +340,18 @@ def _check_values(path: Path, profile: Profile) -> None:
         ("grid.cells", set(grid.cells) <= set(CELLS), f"each one of {CELLS}"),
         ("grid.layers", all(n >= 1 for n in grid.layers), "layer counts >= 1"),
         ("grid.workers", grid.workers >= 1, ">= 1"),
+        (
+            "grid.seeds",
+            min(grid.seeds.values(), default=1) >= 1 and set(grid.seeds) <= set(grid.variants)
+            if isinstance(grid.seeds, dict) else grid.seeds >= 1,
+            f"a seed count >= 1, or one per variant of {grid.variants}",
+        ),
+        (
+            "grid.layers_with_seeds",
+            set(grid.layers_with_seeds) <= set(grid.variants)
+            and all(set(layers) <= set(grid.layers) for layers in grid.layers_with_seeds.values()),
+            f"layer counts of {grid.layers} per variant of {grid.variants}",
+        ),
         ("replicates.variants", set(profile.replicates.variants) <= set(grid.variants), f"each one of {grid.variants}"),
         ("replicates.cells", set(profile.replicates.cells) <= set(grid.cells), f"each one of {grid.cells}"),
         ("replicates.seeds", all(seed >= 0 for seed in profile.replicates.seeds), "seeds >= 0"),
@@ -305,8 +359,9 @@ def _check_values(path: Path, profile: Profile) -> None:
             "embeddings",
             profile.embeddings.n_permutations >= 1
             and min(*profile.embeddings.perplexities, profile.embeddings.map_perplexity) >= 1
-            and min(profile.embeddings.tsne_seeds) >= 0,
-            "n_permutations, perplexities, map_perplexity >= 1 and tsne_seeds >= 0",
+            and min(profile.embeddings.tsne_seeds) >= 0
+            and len(set(profile.embeddings.tsne_seeds)) == len(profile.embeddings.tsne_seeds),
+            "n_permutations, perplexities, map_perplexity >= 1 and tsne_seeds distinct and >= 0",
         ),
         ("cross_entropy.variant", profile.cross_entropy.variant in VARIANTS, f"one of {VARIANTS}"),
         ("cross_entropy.cell", profile.cross_entropy.cell in CELLS, f"one of {CELLS}"),

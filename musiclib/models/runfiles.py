@@ -6,21 +6,24 @@ The layout (written by :func:`musiclib.models.train.train`)::
     vocab.json        the vocabulary (token <-> id)
     data.json         token counts and a sha256 of the batched training / validation data
     history.json      {"epochs": [{"epoch", "train_loss", "val_loss", "learning_rate", "seconds"}],
-                       "validations": [{"step", "epoch", "val_loss"}], "steps": [{"step", "loss"}]}
+                       "validations": [{"step", "epoch", "val_loss"}], "steps": [{"step", "loss"}],
+                       "restarts": [{"seed", "steps", "epochs", "best_val_loss", "validations"}]}
+                      (of the seed kept; "restarts" sums up each seed abandoned on the plateau)
     checkpoints/      step-0000250_loss-2.19148.weights.h5 ... (step 0, every save_every steps, every
                       step of checkpoint_steps and the last step; loss = that step's training batch loss)
     final.keras       the model after the last step, for inference (not stateful, any batch size)
     best.keras        the model with the lowest validation loss, for inference (the default)
     tensorboard/      event file (scalars) + embedding projector files (vectors.tsv, metadata.tsv,
                       projector_config.pbtxt): ``tensorboard --logdir RUN_DIR/tensorboard``
-    complete.json     written last: the run finished (steps, epochs, best_epoch, stopped_epoch, ...) and
+    complete.json     written last: the run finished (steps, epochs, best_epoch, stopped_epoch, ...,
+                      selection_loss, left_plateau, restarts, final_seed, hit_cap_improving) and
                       what was in effect in its last process: ``xla`` (the training step compiled with
                       XLA) and ``onednn`` (TensorFlow's oneDNN kernels on; null on other backends)
 
 While a run is in progress ``resume.npz`` holds the latest resume point: every variable of the
 training model, of its optimizer and of its recurrent states, and the best weights so far, each under
 a key made of its kind and ``variable.path`` (:func:`variable_arrays`), plus the position (step,
-epoch, history, early-stopping state) as JSON.
+epoch, restarts, history, early-stopping state) as JSON.
 
 This module holds no training logic: only names, readers and writers, so that the training loop
 (:mod:`musiclib.models.training_loop`) and the public API (:mod:`musiclib.models.train`) share one definition.

@@ -10,7 +10,7 @@ page compares it with the paper's recipe. Each run's ``config.json`` holds the r
 The recipe is rnnMusicSeqGenerator 1.0's (the paper's code, after char-rnn-tensorflow), and the
 defaults are its defaults: Adam with learning rate 0.002 multiplied by 0.97 at every epoch,
 gradients clipped to global norm 5, batches of 50 rows x 50 steps, 300 / 300 / 50 epochs for
-control / interval / DB12 (:data:`PAPER_EPOCHS`) and no early stopping. Training itself is
+control / interval / DB12 (:data:`PAPER_EPOCHS`), no early stopping and no restarts. Training itself is
 :func:`musiclib.models.train.train`, which re-exports these names.
 """
 
@@ -38,7 +38,7 @@ code, rnnMusicSeqGenerator 1.0)."""
 RUN_SETTINGS = ("variant", "model", "num_layers")
 """The settings that name a run; a grid sets them from its design."""
 
-PER_VARIANT_SETTINGS = ("num_epochs", "min_epochs", "validations_per_epoch")
+PER_VARIANT_SETTINGS = ("num_epochs", "min_epochs", "plateau_budget", "validations_per_epoch")
 """The settings that may map dataset variants to values (DB12's epochs hold 12 times the tokens of control's)."""
 
 XLA_POLICIES = ("auto", "on", "off")
@@ -107,12 +107,32 @@ class TrainConfig:
     min_delta : float
         The smallest decrease of the validation loss (nats per note) that resets the patience count.
     min_epochs : int
-        Epochs before which patience never stops a run. Deep models often sit for
-        several epochs on the plateau of the unigram model (every note predicted from note
-        frequencies alone) before they start to learn; without this warm-up, patience stops them
-        there. Measured on all of Essen (2 x 128 recipe): the 5-layer control LSTM left that plateau
-        in its 8th epoch, the 4-layer interval LSTM in its 4th, while interval LSTM-5, NAS-3/4/5
-        and UGRNN-4 were stopped on it after 4 to 6 epochs with patience 3.
+        Epochs before which patience never stops a run. The plateau rule (``plateau_margin``,
+        ``plateau_budget``) is what keeps a run that has not started to learn from being stopped;
+        this only sets a floor on the epochs of one that has.
+    plateau_margin : float
+        Nats per note below the unigram model's validation loss that a check must reach for the run
+        to have left the start-up plateau; patience counts only after that. Deep models often sit
+        for several epochs on the plateau of the unigram model (every note predicted from the note
+        frequencies alone, add-one smoothed counts of the training split, scored on the validation
+        notes of the checks) before they start to learn; a check on it says nothing about how far
+        the run will get. 0.05 nats per note (the default) is ten times the gap between most
+        neighbouring depths in the first study edition (at most 0.005).
+    plateau_budget : int
+        Epochs a run may stay on the plateau before it starts over from a new seed (0 = never
+        restart, the paper's recipe). Measured on all of Essen (2 x 128 recipe, patience counted
+        from the first check): runs that learned left the plateau after 3 to 12.5 epochs, and six
+        deep runs were stopped on it.
+    max_restarts : int
+        Starts over from a new seed (``seed`` + 1000, + 2000, ...: never another grid run's seed) allowed to a run still on the
+        plateau after ``plateau_budget`` epochs. A run whose last seed stays on it stops at its
+        budget and is kept, marked ``left_plateau`` false in ``complete.json``.
+    validation_transpositions : int
+        DB12 transpositions of each validation melody scored at every validation check, evenly
+        spread in pitch (3, the default: the lowest and those 4 and 8 semitones above it; 12 = all).
+        The checks cost a quarter of scoring all 12; once training ends the best weights are
+        scored on all of them (``selection_loss`` in ``complete.json``), and that is what layer
+        selection compares. Control and interval checks always score every validation song.
     validations_per_epoch : int
         Validation checks per epoch, evenly spaced, the last at the epoch end. More than one suits
         variants with long epochs (DB12: 12 transpositions, 12 times the tokens of control).
@@ -150,7 +170,11 @@ class TrainConfig:
     patience: int = 0
     min_delta: float = 0.0
     min_epochs: int = 0
+    plateau_margin: float = 0.05
+    plateau_budget: int = 0
+    max_restarts: int = 2
     validations_per_epoch: int = 1
+    validation_transpositions: int = 3
     checkpoint_steps: tuple[int, ...] = ()
     xla: str = field(default="auto", metadata={"choices": XLA_POLICIES})
     onednn: bool = True
@@ -337,10 +361,17 @@ def _decay_rate(value: Any, flag: str) -> float:
     return value
 
 
-def _min_delta(value: Any, flag: str) -> float:
+def _non_negative_nats(value: Any, flag: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise TrainingError(f"{flag} must be a non-negative number (nats per note), got {value!r}")
     return value
+
+
+def _transpositions(value: Any, flag: str) -> int:
+    count = whole_number(value, flag, minimum=1, error=TrainingError)
+    if count > 12:
+        raise TrainingError(f"{flag} must be at most 12 (DB12 has 12 transpositions of each melody), got {value!r}")
+    return count
 
 
 def _global_steps(steps: Any, flag: str) -> tuple[int, ...]:
@@ -371,9 +402,13 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "grad_clip": _positive_number,
     "seed": _whole(0),
     "patience": _whole(0),
-    "min_delta": _min_delta,
+    "min_delta": _non_negative_nats,
     "min_epochs": _whole(0),
+    "plateau_margin": _non_negative_nats,
+    "plateau_budget": _whole(0),
+    "max_restarts": _whole(0),
     "validations_per_epoch": _whole(1),
+    "validation_transpositions": _transpositions,
     "checkpoint_steps": _global_steps,
     "xla": _one_of(XLA_POLICIES),
     "onednn": _boolean,

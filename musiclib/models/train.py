@@ -16,13 +16,21 @@ Departures from the paper, all deliberate:
 
 - The paper's training loop ran ``train_op`` twice per batch (two ``sess.run`` calls), i.e. two Adam
   updates per batch, logging the loss of the second. We make one update per batch, as intended.
-- We measure the validation loss (same batching, state zeroed first) ``validations_per_epoch`` times
-  per epoch (once by default, at its end); the paper had no validation and picked layers from
-  training-loss curves. Each run keeps the weights of its lowest validation loss (``best.keras``,
-  the default model for inference) next to its last weights (``final.keras``).
+- We measure the validation loss ``validations_per_epoch`` times per epoch (once by default, at
+  its end) as the test set is scored: every note after the first of every validation song, each
+  song from a zero state (for DB12 a fixed subset of ``validation_transpositions`` transpositions of
+  each melody at the checks, all of them for ``selection_loss``). The paper had no validation and
+  picked layers from training-loss curves; its batches carry the recurrent state from song to song.
+  Each run keeps the weights of its lowest validation loss (``best.keras``, the default model for
+  inference) next to its last weights (``final.keras``).
 - With ``patience`` > 0 training stops early once that many validation checks in a row bring no
   improvement of at least ``min_delta`` nats per note; the epochs become a cap. ``patience`` = 0
-  (the default) trains the paper's fixed number of epochs.
+  (the default) trains the paper's fixed number of epochs. Checks count towards patience only
+  once the validation loss is ``plateau_margin`` below the unigram model's (the start-up plateau).
+- With ``plateau_budget`` > 0 a run still on that plateau after ``plateau_budget`` epochs starts over
+  from a new seed (fresh initial weights, the same run directory), at most ``max_restarts``
+  times; if its last seed stays on the plateau too, it stops there and is kept, marked
+  ``left_plateau`` false in ``complete.json``.
 
 The run directory's files are described in :mod:`musiclib.models.runfiles`; an interrupted run continues
 from its last resume point (every ``save_every`` steps and after every validation check), patience
@@ -71,7 +79,7 @@ from musiclib.models.settings import (  # noqa: F401
     TrainingError,
     learning_rate_at,
 )
-from musiclib.models.training_loop import TrainingLoop
+from musiclib.models.training_loop import TrainingLoop, ValidationSongs, validation_songs
 
 WEIGHTS = ("best", "final")
 """Which weights of a finished run: the lowest validation loss (``best``) or the last step (``final``)."""
@@ -174,9 +182,16 @@ class Run:
     vocab : musiclib.data.sequences.Vocabulary
         Its vocabulary.
     history : dict
-        ``{"epochs": [...], "validations": [...], "steps": [...]}`` as in ``history.json``.
+        ``{"epochs": [...], "validations": [...], "steps": [...], "restarts": [...]}`` as in
+        ``history.json`` (:mod:`musiclib.models.runfiles`).
     summary : dict
-        ``complete.json``: steps, epochs, best_epoch, best_step, best_val_loss, stopped_epoch, ...
+        ``complete.json``: steps, epochs, best_epoch, best_step, best_val_loss, stopped_epoch,
+        stopped_early (before the epoch cap), ..., and for selection: ``selection_loss`` (nats per
+        note: the best weights on every note after the first of every validation song, each from a
+        zero state; DB12: all 12 transpositions), ``left_plateau`` (a check was ``plateau_margin``
+        below the unigram model's loss), ``restarts`` (starts over from a new seed),
+        ``final_seed`` (the seed of the weights kept) and ``hit_cap_improving`` (stopped at the
+        epoch cap with the best check in the last epoch).
     """
 
     run_dir: Path
@@ -264,7 +279,8 @@ def train(
     Raises
     ------
     TrainingError
-        ``data`` is another variant than ``config.variant``, a split is too small for one batch, or
+        ``data`` is another variant than ``config.variant``, the training split is too small for one
+        batch, the validation split has no song of two or more notes, or
         ``run_dir`` holds a run with other settings, another vocabulary or other data (the message
         says to pass ``force=True`` / ``--force``).
     """
@@ -273,10 +289,8 @@ def train(
     if data.variant != config.variant:
         raise TrainingError(f"data is the {data.variant!r} variant but the config says --variant {config.variant!r}")
     train_batches = paper_batches(data.train, data.vocab, config.batch_size, config.seq_length, split="training")
-    validation_batches = paper_batches(
-        data.validation, data.vocab, config.batch_size, config.seq_length, split="validation"
-    )
-    fingerprint = _data_fingerprint(train_batches, validation_batches)
+    validation = validation_songs(data, config.validation_transpositions)
+    fingerprint = _data_fingerprint(train_batches, validation)
     if not force and (run_dir / COMPLETE_FILE).exists():
         _check_same_run(run_dir, config, data.vocab, fingerprint)
         return load_run(run_dir)
@@ -291,13 +305,19 @@ def train(
     model = _compiled_training_model(config, len(data.vocab), train_batches.num_batches)
     # (its weights are the training model's, copied in when the run ends)
     inference_model = build_model(config.model, config.num_layers, len(data.vocab), config.rnn_size)
-    loop = TrainingLoop(config, run_dir, model, inference_model, train_batches.num_batches, progress)
+
+    def initial_weights(seed: int) -> list[np.ndarray]:
+        return _training_network(config, len(data.vocab), seed).get_weights()
+
+    loop = TrainingLoop(
+        config, run_dir, model, inference_model, train_batches.num_batches, validation, initial_weights, progress
+    )
     try:
         if resuming:
             loop.restore(resume_point)
         else:
             loop.save_initial_weights()
-        loop.run(train_batches, validation_batches)
+        loop.run(train_batches)
     finally:
         loop.close()
     return _finish(run_dir, config, data.vocab, loop, inference_model)
@@ -368,15 +388,7 @@ def _compiled_training_model(config: TrainConfig, vocab_size: int, steps_per_epo
     ``seed``), not from Python's global ``random``, which other threads of the process may draw from at
     the same moment: a Dask worker's event loop does (timer jitter).
     """
-    model = build_model(
-        config.model,
-        config.num_layers,
-        vocab_size,
-        config.rnn_size,
-        batch_size=config.batch_size,
-        stateful=True,
-        seed=config.seed,
-    )
+    model = _training_network(config, vocab_size, config.seed)
     # Staircase decay on the optimizer's own step counter: epoch e (0-based) runs at lr * decay**e,
     # and a resumed run picks the right rate from the restored counter.
     schedule = keras.optimizers.schedules.ExponentialDecay(
@@ -392,9 +404,17 @@ def _compiled_training_model(config: TrainConfig, vocab_size: int, steps_per_epo
     return model
 
 
+def _training_network(config: TrainConfig, vocab_size: int, seed: int) -> keras.Model:
+    """The stateful network of the paper's batching with the initial weights of ``seed`` (not compiled)."""
+    return build_model(
+        config.model, config.num_layers, vocab_size, config.rnn_size, batch_size=config.batch_size, stateful=True, seed=seed
+    )
+
+
 def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: TrainingLoop, model: keras.Model) -> Run:
     """Write the final and best models, history and projector files, then the completion marker."""
     history, early = loop.history, loop.early
+    selection_loss = loop.selection_loss()  # (before ``model``, the loop's validation model, gets the final weights)
     model.set_weights(loop.training_model.get_weights())
     save_model(model, run_dir / FINAL_MODEL_FILE)
     best_model = build_model(config.model, config.num_layers, len(vocab), config.rnn_size)
@@ -412,6 +432,11 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: Trainin
         "best_epoch": early.best_epoch,
         "best_step": early.best_step,
         "best_val_loss": early.best_val_loss,
+        "selection_loss": selection_loss,
+        "left_plateau": early.left_plateau,
+        "restarts": loop.position.restarts,
+        "final_seed": loop.seed,
+        "hit_cap_improving": not loop.stopped_early and early.best_epoch == last["epoch"],
         "train_loss": last["train_loss"],
         "val_loss": last["val_loss"],
         "xla": bool(loop.training_model.jit_compile),
@@ -425,14 +450,14 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: Trainin
     return run
 
 
-def _data_fingerprint(train_batches: Batches, validation_batches: Batches) -> dict:
-    """Token counts and a sha256 of the batched training and validation ids (to recognise the same data)."""
+def _data_fingerprint(train_batches: Batches, validation: ValidationSongs) -> dict:
+    """Token counts and a sha256 of the batched training ids and the validation songs (to recognise the same data)."""
     digest = hashlib.sha256()
-    for ids in (train_batches.inputs, train_batches.targets, validation_batches.inputs, validation_batches.targets):
+    for ids in (train_batches.inputs, train_batches.targets, *validation.selection.inputs, *validation.selection.targets):
         digest.update(ids.tobytes())
     return {
         "train_tokens": train_batches.num_tokens,
-        "validation_tokens": validation_batches.num_tokens,
+        "validation_tokens": validation.selection.num_notes,
         "sha256": digest.hexdigest(),
     }
 

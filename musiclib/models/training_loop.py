@@ -1,18 +1,24 @@
 """The training loop of :func:`musiclib.models.train.train`: batches through ``model.fit``, validation checks,
-early stopping with best weights, the checkpoint schedule, resume points.
+early stopping with best weights, the start-up plateau and restarts, the checkpoint schedule, resume points.
 
 One epoch is cut into segments that end at the validation checks (``validations_per_epoch`` of them,
 evenly spaced, the last at the epoch end); each segment is one ``model.fit`` call on the stateful
 training model, whose recurrent states run on from segment to segment. A check scores the current
-weights on the validation batches with a separate, non-stateful copy of the model (so the training
-model's carried states are never touched) and updates the early-stopping state (:class:`EarlyStopping`).
+weights as the test set is scored: every note after the first of every validation song, each song
+from a zero state (:func:`song_batches`, :func:`song_scorer`), with a separate, non-stateful copy of
+the model (so the training model's carried states are never touched), and updates the
+early-stopping state (:class:`EarlyStopping`). Patience counts only once the validation loss has
+left the plateau of the unigram model (:func:`unigram_cross_entropy`); a run still on it after
+``plateau_budget`` epochs starts over from a new seed (:meth:`TrainingLoop.restart`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,11 +40,16 @@ from musiclib.models.runfiles import (
     variable_arrays,
     write_json,
 )
+from musiclib.models.settings import TrainingError
+
+VALIDATION_TOKENS_PER_BATCH = 20_000
+"""Padded tokens per forward pass of a validation check (:func:`song_batches`): a memory bound; larger
+batches mean fewer, faster calls."""
 
 
 @dataclass
 class EarlyStopping:
-    """The early-stopping state: the best validation loss so far and the checks since an improvement.
+    """The early-stopping state: the start-up plateau, the best validation loss so far and the checks since an improvement.
 
     Attributes
     ----------
@@ -48,6 +59,13 @@ class EarlyStopping:
     min_delta : float
         The smallest decrease of the validation loss (nats per note) that counts as an improvement
         for ``patience``.
+    plateau : float
+        The validation cross-entropy of the unigram model (nats per note,
+        :func:`unigram_cross_entropy`); ``inf`` = no plateau (every check counts).
+    plateau_margin : float
+        How far below ``plateau`` (nats per note) a check must be for the run to have left it.
+    left_plateau : bool
+        A check has been at least ``plateau_margin`` below ``plateau``.
     best_val_loss : float
         The lowest validation loss seen (nats per note); ``inf`` before the first check.
     best_step : int
@@ -57,18 +75,25 @@ class EarlyStopping:
     reference_loss : float
         The validation loss of the last improvement of at least ``min_delta``.
     checks_since_improvement : int
-        Checks since then.
+        Checks since then (after the run left the plateau).
 
     Notes
     -----
     The best weights are those of the lowest validation loss, however small its lead; ``min_delta``
-    only decides when to stop. A check at validation loss :math:`v` resets the count when
-    :math:`v < r - \\delta` (:math:`r` = ``reference_loss``, :math:`\\delta` = ``min_delta``, and then
-    :math:`r \\leftarrow v`), and otherwise adds one; training stops once the count reaches ``patience``.
+    only decides when to stop. The run leaves the plateau :math:`u` (= ``plateau``) at the first
+    check with :math:`v \\le u - m` (:math:`m` = ``plateau_margin``); before that no check counts
+    towards ``patience``, so that a model still learning only the note frequencies is never
+    stopped for it. From then on a check at validation loss :math:`v` resets the count when
+    :math:`v < r - \\delta` (:math:`r` = ``reference_loss``, :math:`\\delta` = ``min_delta``, and
+    then :math:`r \\leftarrow v`), and otherwise adds one; training stops once the count reaches
+    ``patience``.
     """
 
     patience: int
     min_delta: float
+    plateau: float = math.inf
+    plateau_margin: float = 0.0
+    left_plateau: bool = False
     best_val_loss: float = math.inf
     best_step: int = 0
     best_epoch: int = 0
@@ -92,10 +117,12 @@ class EarlyStopping:
         bool
             True when it is the lowest validation loss so far (the best weights change).
         """
-        if val_loss < self.reference_loss - self.min_delta:
-            self.reference_loss, self.checks_since_improvement = val_loss, 0
-        else:
-            self.checks_since_improvement += 1
+        self.left_plateau = self.left_plateau or val_loss <= self.plateau - self.plateau_margin
+        if self.left_plateau:
+            if val_loss < self.reference_loss - self.min_delta:
+                self.reference_loss, self.checks_since_improvement = val_loss, 0
+            else:
+                self.checks_since_improvement += 1
         improved = val_loss < self.best_val_loss
         if improved:
             self.best_val_loss, self.best_step, self.best_epoch = val_loss, step, epoch
@@ -126,28 +153,85 @@ def validation_points(steps_per_epoch: int, validations_per_epoch: int) -> list[
     return sorted({round(index * steps_per_epoch / count) for index in range(1, count + 1)})
 
 
-def validation_rows(inputs: np.ndarray) -> np.ndarray:
-    """The paper's batches laid out as whole rows.
+@dataclass(frozen=True)
+class SongBatches:
+    """Songs as padded, length-sorted batches for scoring each song from a zero state.
 
-    Running a non-stateful model over these rows at once equals running the stateful model batch
-    after batch with its states carried (row r of batch b + 1 continues row r of batch b).
+    Attributes
+    ----------
+    inputs : tuple of numpy.ndarray
+        Per batch, int32 [songs, longest - 1]: each song but its last token, padded on the right with id 0.
+    targets : tuple of numpy.ndarray
+        Per batch, int32, same shape: each song but its first token (the notes scored), padded likewise.
+    masks : tuple of numpy.ndarray
+        Per batch, float32, same shape: 1 on a scored note, 0 on padding.
+    """
+
+    inputs: tuple[np.ndarray, ...]
+    targets: tuple[np.ndarray, ...]
+    masks: tuple[np.ndarray, ...]
+
+    @property
+    def num_notes(self) -> int:
+        """Notes scored: every note after the first of every song."""
+        return int(sum(mask.sum() for mask in self.masks))
+
+    @property
+    def num_padded(self) -> int:
+        """Token positions computed, padding included."""
+        return sum(mask.size for mask in self.masks)
+
+
+def song_batches(songs: Sequence[np.ndarray], tokens_per_batch: int = VALIDATION_TOKENS_PER_BATCH) -> SongBatches:
+    """Lay songs out for :func:`song_scorer`: sorted by length, batched so that padding stays small.
+
+    A batch takes the next songs in length order while its padded block (songs x longest) stays
+    within ``tokens_per_batch``; a recurrent model is causal, so padding after a song cannot change
+    its predictions, and the masks keep it out of the sums. Songs of fewer than two tokens predict
+    nothing and are left out.
 
     Parameters
     ----------
-    inputs : numpy.ndarray
-        Token ids, [num_batches, batch_size, seq_length].
+    songs : sequence of numpy.ndarray
+        Token ids, one array per song (``Vocabulary.encode``).
+    tokens_per_batch : int, optional
+        Bound on padded positions per batch (a single longer song gets a batch of its own).
 
     Returns
     -------
-    numpy.ndarray
-        [batch_size, num_batches * seq_length], C-contiguous.
+    SongBatches
+
+    Raises
+    ------
+    ValueError
+        No song has two tokens, or ``tokens_per_batch`` < 1.
     """
-    num_batches, batch_size, seq_length = inputs.shape
-    return np.ascontiguousarray(inputs.transpose(1, 0, 2).reshape(batch_size, num_batches * seq_length))
+    if tokens_per_batch < 1:
+        raise ValueError(f"tokens_per_batch must be at least 1, got {tokens_per_batch!r}")
+    scored = sorted((np.asarray(song, dtype=np.int32) for song in songs if len(song) >= 2), key=len)
+    if not scored:
+        raise ValueError("song_batches needs at least one song of two or more tokens")
+    groups: list[list[np.ndarray]] = [[]]
+    for song in scored:
+        if groups[-1] and (len(groups[-1]) + 1) * (len(song) - 1) > tokens_per_batch:
+            groups.append([])
+        groups[-1].append(song)
+    inputs, targets, masks = [], [], []
+    for group in groups:
+        steps = len(group[-1]) - 1
+        batch_inputs, batch_targets = np.zeros((2, len(group), steps), dtype=np.int32)
+        batch_mask = np.zeros((len(group), steps), dtype=np.float32)
+        for row, song in enumerate(group):
+            batch_inputs[row, : len(song) - 1], batch_targets[row, : len(song) - 1] = song[:-1], song[1:]
+            batch_mask[row, : len(song) - 1] = 1.0
+        inputs.append(batch_inputs)
+        targets.append(batch_targets)
+        masks.append(batch_mask)
+    return SongBatches(tuple(inputs), tuple(targets), tuple(masks))
 
 
-def cross_entropy_scorer(model: keras.Model) -> keras.Model:
-    """A model that gives each token row's mean next-token cross-entropy (nats per note) under ``model``.
+def song_scorer(model: keras.Model) -> keras.Model:
+    """A model that gives each padded song's summed next-note negative log-likelihood (nats) under ``model``.
 
     Parameters
     ----------
@@ -158,59 +242,216 @@ def cross_entropy_scorer(model: keras.Model) -> keras.Model:
     Returns
     -------
     keras.Model
-        Inputs ``[token_ids, target_ids]``, int32 [rows, time] each; output [rows], float32. Each
-        row starts from zero states.
+        Inputs ``[token_ids, target_ids, note_mask]`` ([songs, time] each: int32, int32, float32, as
+        in :class:`SongBatches`); output [songs], float32. Each song starts from zero states.
 
     Notes
     -----
-    Row :math:`r` of :math:`T` tokens scores
+    Song :math:`s` scores
 
-    .. math:: H_r = -\\frac{1}{T} \\sum_{t=1}^{T} \\log \\operatorname{softmax}(z_{r,t})_{y_{r,t}}
+    .. math:: \\mathrm{NLL}_s = -\\sum_{t} m_{s,t} \\log \\operatorname{softmax}(z_{s,t})_{y_{s,t}}
 
-    with :math:`z_{r,t}` the logits and :math:`y_{r,t}` the target; no [rows, time, vocabulary]
-    logits leave the compiled graph.
+    with :math:`z_{s,t}` the logits, :math:`y_{s,t}` the target and :math:`m_{s,t}` the mask; no
+    [songs, time, vocabulary] logits leave the compiled graph.
     """
     token_ids = keras.Input((None,), dtype="int32", name="token_ids")
     target_ids = keras.Input((None,), dtype="int32", name="target_ids")
+    note_mask = keras.Input((None,), dtype="float32", name="note_mask")
     losses = keras.ops.sparse_categorical_crossentropy(target_ids, model(token_ids), from_logits=True)
-    return keras.Model([token_ids, target_ids], keras.ops.mean(losses, axis=-1), name=f"{model.name}_scorer")
+    return keras.Model(
+        [token_ids, target_ids, note_mask], keras.ops.sum(losses * note_mask, axis=-1), name=f"{model.name}_scorer"
+    )
 
 
-def mean_cross_entropy(scorer: keras.Model, inputs: np.ndarray, targets: np.ndarray) -> float:
-    """Mean next-token cross-entropy (nats per note) over equally long token rows, in one compiled pass.
+def songs_cross_entropy(scorer: keras.Model, batches: SongBatches) -> float:
+    r"""Mean next-note cross-entropy over every scored note of every song, each song from a zero state.
+
+    .. math:: H = \frac{\sum_s \mathrm{NLL}_s}{\sum_s T_s} \quad \text{(nats per note)}
+
+    with :math:`T_s` the notes scored in song :math:`s` (its length minus one): the figure that
+    :func:`musiclib.measures.scoring.score_keras` gives for the test set.
 
     Parameters
     ----------
     scorer : keras.Model
-        From :func:`cross_entropy_scorer` (made once per model: each new scorer is traced anew).
-    inputs, targets : numpy.ndarray
-        int32 [rows, time]: token ids and the ids that follow them.
+        From :func:`song_scorer` (made once per model: each new scorer is traced anew).
+    batches : SongBatches
+        The songs (:func:`song_batches`).
 
     Returns
     -------
     float
-        The mean of the rows' means (= the mean over all tokens, rows being equally long).
+        Nats per note.
     """
-    return float(np.asarray(scorer.predict_on_batch([inputs, targets]), dtype=np.float64).mean())
+    total = sum(
+        float(np.asarray(scorer.predict_on_batch([inputs, targets, mask]), dtype=np.float64).sum())
+        for inputs, targets, mask in zip(batches.inputs, batches.targets, batches.masks)
+    )
+    return total / batches.num_notes
+
+
+def unigram_cross_entropy(training_songs: Sequence[np.ndarray], batches: SongBatches, vocab_size: int) -> float:
+    r"""The start-up plateau: the validation cross-entropy of the add-one unigram model of the training split.
+
+    .. math::
+
+        P(w) = \frac{c(w) + 1}{N + V}, \qquad
+        u = -\frac{1}{\sum_s T_s} \sum_s \sum_{t} \log P(y_{s,t})
+
+    with :math:`c(w)` the count of token :math:`w` among the :math:`N` notes after the first of
+    every training song, :math:`V` the vocabulary size and :math:`y_{s,t}` the scored notes of
+    ``batches``. A network that predicts every note from the note frequencies alone, as deep stacks
+    often do for their first epochs, scores about :math:`u`.
+
+    Parameters
+    ----------
+    training_songs : sequence of numpy.ndarray
+        Token ids of the training songs.
+    batches : SongBatches
+        The validation notes scored (:func:`song_batches`).
+    vocab_size : int
+        :math:`V`.
+
+    Returns
+    -------
+    float
+        Nats per note; the same as ``musiclib.measures.ngram.fit_ngram(train, vocab, 1).cross_entropy``
+        on the songs of ``batches``.
+
+    References
+    ----------
+    :cite:`chen1999smoothing`
+    """
+    counts = np.bincount(np.concatenate([song[1:] for song in training_songs]), minlength=vocab_size) + 1.0
+    log_probabilities = np.log(counts) - np.log(counts.sum())
+    total = sum(-(log_probabilities[targets] * mask).sum() for targets, mask in zip(batches.targets, batches.masks))
+    return float(total / batches.num_notes)
+
+
+def transposition_subset(songs: Sequence[Sequence[int]], per_melody: int) -> list[Sequence[int]]:
+    """A fixed subset of the DB12 transpositions: ``per_melody`` of each melody's versions, evenly spread in pitch.
+
+    DB12 holds the transpositions of a melody consecutively (:func:`musiclib.data.sequences.variant_sequences`);
+    consecutive songs with the same intervals form one melody's group. The group's :math:`n` versions
+    (12, fewer where validation dropped some) are sorted by their first pitch and those at positions
+    :math:`\\lfloor k n / p \\rfloor`, :math:`k = 0 .. p - 1` (:math:`p` = ``per_melody``) kept: for
+    12 versions and :math:`p = 3`, the lowest and those 4 and 8 semitones above it.
+
+    Parameters
+    ----------
+    songs : sequence of sequence of int
+        DB12 songs (MIDI pitches), transpositions of a melody next to each other.
+    per_melody : int
+        Versions kept per melody (all of a group that has fewer).
+
+    Returns
+    -------
+    list of sequence of int
+        The kept songs, melody by melody.
+    """
+    kept: list[Sequence[int]] = []
+    for _, group in itertools.groupby(songs, key=lambda song: tuple(np.diff(np.asarray(song)).tolist())):
+        versions = sorted(group, key=lambda song: song[0])
+        count = len(versions)
+        kept.extend(versions[index * count // per_melody] for index in range(min(per_melody, count)))
+    return kept
+
+
+@dataclass(frozen=True)
+class ValidationSongs:
+    """What a run is validated on.
+
+    Attributes
+    ----------
+    check : SongBatches
+        The songs scored at every validation check: all validation songs, for DB12 a fixed subset
+        of the transpositions of each melody (``validation_transpositions``, :func:`transposition_subset`).
+    selection : SongBatches
+        All validation songs: the best weights are scored on them once training has ended
+        (``selection_loss`` of ``complete.json``).
+    plateau : float
+        The unigram model's cross-entropy on the notes of ``check`` (nats per note, :func:`unigram_cross_entropy`).
+    """
+
+    check: SongBatches
+    selection: SongBatches
+    plateau: float
+
+
+def validation_songs(data, transpositions: int) -> ValidationSongs:
+    """The validation songs of a dataset variant, laid out for scoring, and their plateau.
+
+    Parameters
+    ----------
+    data : musiclib.data.sequences.VariantData
+        The variant's vocabulary, training and validation songs.
+    transpositions : int
+        For DB12, transpositions of each melody scored at every check (``validation_transpositions``).
+
+    Returns
+    -------
+    ValidationSongs
+
+    Raises
+    ------
+    TrainingError
+        No validation song of two or more notes.
+    """
+    if not any(len(song) >= 2 for song in data.validation):
+        raise TrainingError(
+            f"validation split has no song of two or more notes ({len(data.validation)} songs); use more songs"
+        )
+    encode = data.vocab.encode
+    selection = song_batches([encode(song) for song in data.validation])
+    checked = transposition_subset(data.validation, transpositions) if data.variant == "db12" else data.validation
+    check = song_batches([encode(song) for song in checked]) if checked is not data.validation else selection
+    plateau = unigram_cross_entropy([encode(song) for song in data.train if len(song)], check, len(data.vocab))
+    return ValidationSongs(check=check, selection=selection, plateau=plateau)
+
+
+RESTART_SEED_STRIDE = 1000
+"""Seeds between a run's restarts: far apart, so that a restart never reuses the seed of another run
+of the grid (whose training seeds are 0, 1, 2, ...)."""
+
+
+def restart_seed(seed: int, restarts: int) -> int:
+    """The seed of a run's weights after ``restarts`` restarts from the start-up plateau.
+
+    .. math:: s_k = s_0 + 1000 k
+
+    Parameters
+    ----------
+    seed : int
+        The run's configured seed :math:`s_0` (``TrainConfig.seed``).
+    restarts : int
+        Restarts so far, :math:`k`.
+
+    Returns
+    -------
+    int
+        The seed of the :math:`k`-th restart's initial weights (:data:`RESTART_SEED_STRIDE` apart).
+    """
+    return seed + RESTART_SEED_STRIDE * restarts
 
 
 @dataclass
 class _Position:
-    """Where the loop is: steps done, 0-based epoch in progress, batches done in it, its seconds so far."""
+    """Where the loop is: restarts so far, steps done, 0-based epoch in progress, batches done in it, its seconds so far."""
 
+    restarts: int = 0
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
     epoch_seconds: float = 0.0
-    history: dict = field(default_factory=lambda: {"epochs": [], "validations": [], "steps": []})
+    history: dict = field(default_factory=lambda: {"epochs": [], "validations": [], "steps": [], "restarts": []})
 
 
 class TrainingLoop(keras.callbacks.Callback):
     """The training loop's state and its per-step work inside ``model.fit``.
 
     Per step: the exact batch loss, history, TensorBoard scalar, progress bar, checkpoints and
-    resume points; per validation check: the validation loss, the early-stopping state and the
-    best weights (kept in memory and in every resume point).
+    resume points; per validation check: the validation loss, the early-stopping state, the best
+    weights (kept in memory and in every resume point) and the plateau budget (:meth:`restart`).
 
     Parameters
     ----------
@@ -224,11 +465,25 @@ class TrainingLoop(keras.callbacks.Callback):
         A non-stateful model of the same architecture; it gets the training weights at every check.
     steps_per_epoch : int
         Training batches per epoch.
+    validation : ValidationSongs
+        The songs of the checks and of the selection loss, and the plateau.
+    initial_weights : callable
+        Seed -> the training model's initial weights for that seed (a restart's fresh start).
     progress : bool
         Show a progress bar.
     """
 
-    def __init__(self, config, run_dir: Path, model, validation_model, steps_per_epoch: int, progress: bool):
+    def __init__(
+        self,
+        config,
+        run_dir: Path,
+        model,
+        validation_model,
+        steps_per_epoch: int,
+        validation: ValidationSongs,
+        initial_weights: Callable[[int], list[np.ndarray]],
+        progress: bool,
+    ):
         super().__init__()
         from tqdm.auto import tqdm
 
@@ -236,10 +491,12 @@ class TrainingLoop(keras.callbacks.Callback):
         self.run_dir = run_dir
         self.set_model(model)
         self.validation_model = validation_model
-        self.scorer = cross_entropy_scorer(validation_model)
+        self.scorer = song_scorer(validation_model)
+        self.validation = validation
+        self.initial_weights = initial_weights
         self.steps_per_epoch = steps_per_epoch
         self.position = _Position()
-        self.early = EarlyStopping(config.patience, config.min_delta)
+        self.early = self._fresh_early_stopping()
         self.best_weights: list[np.ndarray] = [weight.numpy() for weight in model.weights]
         self.checkpoint_steps = set(config.checkpoint_steps)
         self.points = validation_points(steps_per_epoch, config.validations_per_epoch)
@@ -249,13 +506,38 @@ class TrainingLoop(keras.callbacks.Callback):
             total=config.num_epochs * steps_per_epoch, unit="step", desc=run_dir.name, disable=not progress
         )
 
+    def _fresh_early_stopping(self) -> EarlyStopping:
+        config = self.config
+        return EarlyStopping(config.patience, config.min_delta, self.validation.plateau, config.plateau_margin)
+
+    @property
+    def epochs_done(self) -> float:
+        """Epochs trained by the weights in hand (parts of an epoch count as their fraction)."""
+        return self.position.epoch + self.position.batch_in_epoch / self.steps_per_epoch
+
+    @property
+    def seed(self) -> int:
+        """The seed of the weights in hand: :func:`restart_seed` of ``config.seed`` and the restarts so far."""
+        return restart_seed(self.config.seed, self.position.restarts)
+
+    @property
+    def plateau_budget_spent(self) -> bool:
+        """The run has trained ``config.plateau_budget`` epochs (> 0) and is still on the plateau."""
+        budget = self.config.plateau_budget
+        return budget > 0 and not self.early.left_plateau and self.epochs_done >= budget
+
+    @property
+    def restart_due(self) -> bool:
+        """Still on the plateau past its budget, with restarts left: start over from a new seed."""
+        return self.plateau_budget_spent and self.position.restarts < self.config.max_restarts
+
     @property
     def stopped_early(self) -> bool:
-        """Patience has run out and at least ``config.min_epochs`` epochs are done (parts of an
-        epoch count as their fraction): training stops here."""
-        position = self.position
-        done = position.epoch + position.batch_in_epoch / self.steps_per_epoch
-        return self.early.should_stop and done >= self.config.min_epochs
+        """Training stops before its epoch cap: patience has run out and at least
+        ``config.min_epochs`` epochs are done, or the last allowed seed is still on the plateau
+        past its budget."""
+        patience_out = self.early.should_stop and self.epochs_done >= self.config.min_epochs
+        return patience_out or (self.plateau_budget_spent and not self.restart_due)
 
     @property
     def training_model(self) -> keras.Model:
@@ -266,33 +548,36 @@ class TrainingLoop(keras.callbacks.Callback):
 
     @property
     def history(self) -> dict:
-        """``{"epochs": [...], "validations": [...], "steps": [...]}`` so far."""
+        """``{"epochs": [...], "validations": [...], "steps": [...], "restarts": [...]}`` so far."""
         return self.position.history
 
-    def run(self, train_batches, validation_batches) -> None:
-        """Train from the current position until the epoch cap or until patience runs out.
+    def run(self, train_batches) -> None:
+        """Train from the current position until the epoch cap or until training stops early.
 
         Parameters
         ----------
-        train_batches, validation_batches : musiclib.models.train.Batches
-            The paper's batches of the training and validation splits.
+        train_batches : musiclib.models.train.Batches
+            The paper's batches of the training split.
         """
         inputs, targets = train_batches.rows()
-        validation = validation_rows(validation_batches.inputs), validation_rows(validation_batches.targets)
-        model, batch_size, position = self.training_model, self.config.batch_size, self.position
-        while position.epoch < self.config.num_epochs and not self.stopped_early:
+        batch_size = self.config.batch_size
+        while self.position.epoch < self.config.num_epochs and not self.stopped_early:
+            position = self.position  # (a restart replaces it)
             if position.batch_in_epoch == 0:
-                reset_states(model)  # a resumed epoch keeps the restored states instead
+                reset_states(self.training_model)  # a resumed epoch keeps the restored states instead
             for point in [point for point in self.points if point > position.batch_in_epoch]:
                 self.segment_started = time.monotonic()
                 learning_rate = self.learning_rate()
                 rows = slice(position.batch_in_epoch * batch_size, point * batch_size)
-                model.fit(
+                self.training_model.fit(
                     inputs[rows], targets[rows], batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
                     callbacks=[self],
                 )  # fmt: skip
-                self.check(*validation)
+                self.check()
                 position.epoch_seconds += time.monotonic() - self.segment_started
+                if self.restart_due:
+                    self.restart()
+                    break
                 stopping = self.stopped_early
                 if point == self.steps_per_epoch or stopping:
                     self.end_epoch(learning_rate)
@@ -307,26 +592,72 @@ class TrainingLoop(keras.callbacks.Callback):
         """The optimizer's current learning rate, as float32 holds it, written as its shortest decimal."""
         return float(str(np.float32(float(self.training_model.optimizer.learning_rate))))
 
-    def check(self, validation_inputs: np.ndarray, validation_targets: np.ndarray) -> None:
-        """Score the current weights on the validation rows; update early stopping and the best weights.
+    def validation_loss(self, weights: list[np.ndarray], batches: SongBatches) -> float:
+        """Mean cross-entropy (nats per note) of ``weights`` on ``batches``, each song from a zero state.
 
         Parameters
         ----------
-        validation_inputs, validation_targets : numpy.ndarray
-            Token ids as whole rows (:func:`validation_rows`), [batch_size, tokens].
+        weights : list of numpy.ndarray
+            Weights of the training model.
+        batches : SongBatches
+            ``self.validation.check`` or ``self.validation.selection``.
+
+        Returns
+        -------
+        float
         """
+        self.validation_model.set_weights(weights)
+        return songs_cross_entropy(self.scorer, batches)
+
+    def check(self) -> None:
+        """Score the current weights on the validation songs; update early stopping and the best weights."""
         position = self.position
         weights = self.training_model.get_weights()
-        self.validation_model.set_weights(weights)
-        val_loss = mean_cross_entropy(self.scorer, validation_inputs, validation_targets)
-        epoch_position = position.epoch + position.batch_in_epoch / self.steps_per_epoch
-        self.history["validations"].append({"step": position.step, "epoch": epoch_position, "val_loss": val_loss})
+        val_loss = self.validation_loss(weights, self.validation.check)
+        self.history["validations"].append({"step": position.step, "epoch": self.epochs_done, "val_loss": val_loss})
         self.tensorboard.scalar("validation/val_loss", val_loss, position.step)
         if self.early.update(val_loss, position.step, position.epoch + 1):
             self.best_weights = weights
 
+    def selection_loss(self) -> float:
+        """The best weights' mean cross-entropy on all validation songs (nats per note): the figure
+        that selection compares (for DB12 all transpositions, where the checks score a subset)."""
+        return self.validation_loss(self.best_weights, self.validation.selection)
+
+    def restart(self) -> None:
+        """Start the run over from a new seed: it stayed on the plateau past ``config.plateau_budget`` epochs.
+
+        The abandoned seed is summarised in ``history["restarts"]`` (its seed, steps, epochs, best
+        validation loss and validation checks); the training model gets the new seed's initial
+        weights and a zeroed optimizer (the learning-rate schedule starts again), the checkpoints
+        of the abandoned seed are deleted, and a resume point is saved at once, so that a resumed
+        run goes on from the new start exactly as the uninterrupted one.
+        """
+        abandoned = {
+            "seed": self.seed,
+            "steps": self.position.step,
+            "epochs": self.epochs_done,
+            "best_val_loss": self.early.best_val_loss,
+            "validations": self.history["validations"],
+        }
+        restarts = self.history["restarts"] + [abandoned]
+        self.position = _Position(restarts=self.position.restarts + 1)
+        self.history["restarts"] = restarts
+        model = self.training_model
+        model.set_weights(self.initial_weights(self.seed))
+        for variable in model.optimizer.variables:
+            variable.assign(keras.ops.zeros_like(variable))
+        self.early = self._fresh_early_stopping()
+        self.best_weights = model.get_weights()
+        for path in (self.run_dir / CHECKPOINT_DIR).iterdir():
+            path.unlink()
+        self.save_initial_weights()
+        self.tensorboard.restart(0)
+        self.bar.reset()
+        self.save_resume_point()
+
     def end_epoch(self, learning_rate: float) -> None:
-        """Record the epoch in progress (or its part done, when patience ran out in its middle).
+        """Record the epoch in progress (or its part done, when training stopped in its middle).
 
         Parameters
         ----------
@@ -413,7 +744,7 @@ class TrainingLoop(keras.callbacks.Callback):
         write_json(self.run_dir / HISTORY_FILE, self.history)
 
     def restore(self, path: Path) -> None:
-        """Continue from the resume point in ``path``: variables, best weights, position, patience state.
+        """Continue from the resume point in ``path``: variables, best weights, position (restarts included), patience state.
 
         Raises
         ------

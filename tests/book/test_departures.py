@@ -32,17 +32,25 @@ def test_paper_profile_departs_only_where_the_code_does():
 def test_small_profiles_list_every_shrunk_setting(name):
     shrunk = departing(name)
     assert ALWAYS | {"units (= embedding size)", "epochs", "batch shape (rows x steps)"} <= shrunk
-    assert "early stopping" not in shrunk  # neither stops early
+    # neither stops early; quick restarts a run stuck on the plateau from a new seed, smoke does not
+    assert ("early stopping" in shrunk) == (name == "quick")
 
 
 def test_values_come_from_the_profile_and_the_published_file(tmp_path):
     study = departures(load_profile("study")).set_index("setting")
     assert study.loc["Adam updates per batch", "paper"] == str(published.value("adam_updates_per_batch")) == "2"
-    assert study.loc["epochs", "profile"] == "50 control / 50 interval / 4 db12 (caps)"
-    assert "3 validation checks" in study.loc["early stopping", "profile"]
+    assert study.loc["epochs", "profile"] == "50 control / 50 interval / 10 db12 (caps)"
+    stopping = study.loc["early stopping", "profile"]
+    assert "3 validation checks" in stopping and "0.05 nats per note below the unigram model's" in stopping
+    assert "after 10 control / 10 interval / 2 db12 epochs starts over from a new seed (at most 2 times)" in stopping
+    assert "DB12: 3 of the 12 transpositions" in stopping and "the paper scored no validation" in stopping
     assert "lstm: embedding uniform(-0.05, 0.05)" in study.loc["initializers", "profile"]
     assert "recurrent weights orthogonal" in study.loc["initializers", "profile"]
     quick = departures(load_profile("quick")).set_index("setting")
+    assert quick.loc["early stopping", "profile"] == (
+        "none (fixed epochs); a run still on the unigram plateau after 5 control / 5 interval / 1 db12 epochs "
+        "starts over from a new seed (at most 1 time)"
+    )
     assert quick.loc["units (= embedding size)", "profile"] == "32"
     assert quick.loc["data", "profile"].startswith("600 songs")
     markdown = departures_markdown(load_profile("quick"), only_departures=True)

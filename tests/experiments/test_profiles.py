@@ -13,9 +13,8 @@ def test_bundled_profiles_load(name):
     profile = load_profile(name)
     assert profile.name == name
     assert profile.description
-    assert len(grid_points(profile)) == (
-        len(profile.grid.variants) * len(profile.grid.cells) * len(profile.grid.layers)
-    )
+    design = {(point.variant, point.cell, point.num_layers) for point in grid_points(profile)}
+    assert len(design) == len(profile.grid.variants) * len(profile.grid.cells) * len(profile.grid.layers)
 
 
 def test_paper_profile_is_the_papers_recipe():

@@ -224,3 +224,41 @@ def test_the_command_line_rejects_an_unknown_selection_method(tmp_path, capsys):
 def test_the_command_line_names_a_missing_run(tmp_path, capsys):
     assert main(["generate", "--run_dir", str(tmp_path / "nothing")]) == 2
     assert "holds no finished training run" in capsys.readouterr().err
+
+
+def _repository(root):
+    """A folder the command line takes for the repository root (its relative paths start there)."""
+    (root / "pyproject.toml").write_text("")
+    (root / "_toc.yml").write_text("")
+    return root
+
+
+def test_the_command_line_says_when_the_edition_has_no_models_yet(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(_repository(tmp_path))
+    assert main(["generate", "--model", "control-lstm"]) == 2
+    assert "holds no models; the published edition ships its models from the next edition on" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_an_edition_model_generates_the_notes_of_the_run_it_came_from(tiny, tmp_path, monkeypatch, capsys):
+    from musiclib.book.edition import edition_models_dir, write_edition_models
+    from musiclib.experiments.selection import select_layers, selected_runs
+
+    _, _, _, result = tiny
+    selection = select_layers(result)
+    write_edition_models(edition_models_dir(_repository(tmp_path) / "book"), "tiny", result, selection)
+    source = selected_runs(result, selection)[("control", "lstm")]
+    name = f"control-lstm-{source.config.num_layers}"
+    monkeypatch.chdir(tmp_path)  # relative paths (the edition, the default output folder) start here
+    argv = ["-n", "8", "--n_songs", "5", "--random_seed", "3"]
+    assert main(["generate", "--run_dir", str(source.run_dir), *argv, "--output_uri", str(tmp_path / "from-run")]) == 0
+    assert main(["generate", "--run_dir", f"book/edition/models/{name}", *argv]) == 0
+    assert main(["generate", "--model", "control-lstm", *argv, "--output_uri", "by-name"]) == 0
+    expected = json.loads((tmp_path / "from-run" / SONGS_FILE).read_text())["songs"]
+    assert expected == generate(source, "60 62 64 62", n_notes=8, n_songs=5, rng=3)
+    for written in (tmp_path / "runs" / "songs" / name, tmp_path / "by-name"):  # never inside the committed edition
+        assert json.loads((written / SONGS_FILE).read_text())["songs"] == expected
+    assert not (tmp_path / "book" / "edition" / "models" / name / "songs").exists()
+    capsys.readouterr()
+    assert main(["generate", "--model", "control-lstm", "--weights", "final"]) == 2
+    assert "keeps only its best weights" in capsys.readouterr().err

@@ -83,6 +83,7 @@ def test_defaults_are_the_papers_recipe():
     assert (config.learning_rate, config.decay_rate, config.grad_clip) == (0.002, 0.97, 5.0)
     assert config.per_variant("num_epochs") == {"control": 300, "interval": 300, "db12": 50}  # the paper's
     assert (config.xla, config.onednn) == ("auto", True)
+    assert (config.patience, config.plateau_budget) == (0, 0)  # no early stopping, no restarts: the paper's epochs
     assert [learning_rate_at(config, epoch) for epoch in (1, 2, 3)] == pytest.approx([0.002, 0.00194, 0.0018818])
 
 
@@ -99,6 +100,11 @@ def test_defaults_are_the_papers_recipe():
         (dict(patience=-1), r"--patience must be a non-negative integer, got -1"),
         (dict(min_delta=-0.1), r"--min_delta must be a non-negative number \(nats per note\)"),
         (dict(validations_per_epoch=0), r"--validations_per_epoch must be a positive integer, got 0"),
+        (dict(plateau_margin=-0.05), r"--plateau_margin must be a non-negative number \(nats per note\)"),
+        (dict(plateau_budget={"db12": -1}), r"--plateau_budget of db12 must be a non-negative integer, got -1"),
+        (dict(max_restarts=1.5), r"--max_restarts must be a non-negative integer"),
+        (dict(validation_transpositions=13), r"--validation_transpositions must be at most 12 \(DB12 has 12"),
+        (dict(validation_transpositions=0), r"--validation_transpositions must be a positive integer, got 0"),
         (dict(checkpoint_steps=(0, -5)), r"--checkpoint_steps must be non-negative integers"),
         (dict(seed=-1), r"--random_seed must be a non-negative integer"),
         (dict(xla="yes"), r"--xla 'yes' is not one of auto, on, off"),
@@ -114,9 +120,10 @@ def test_bad_settings_are_refused_with_the_flag_named(settings, message):
 
 
 def test_per_variant_settings_resolve_for_a_variant_and_others_get_the_default():
-    settings = TrainConfig(num_epochs={"control": 10, "db12": 2}, min_epochs={"control": 3}, rnn_size=64)
+    settings = TrainConfig(num_epochs={"control": 10, "db12": 2}, min_epochs={"control": 3}, plateau_budget={"db12": 1}, rnn_size=64)
     db12 = settings.for_variant("db12", model="nas", num_layers=3)
     assert (db12.variant, db12.model, db12.num_layers, db12.num_epochs, db12.min_epochs, db12.rnn_size) == ("db12", "nas", 3, 2, 0, 64)
+    assert (db12.plateau_budget, settings.for_variant("control").plateau_budget) == (1, 0)
     assert settings.for_variant("interval").num_epochs == 300  # left out of the map: the paper's epochs
     assert settings.per_variant("min_epochs", ("control", "db12")) == {"control": 3, "db12": 0}
     assert db12.for_variant("db12") == db12
@@ -174,8 +181,8 @@ def _step_losses(history):
 
 def _train_until_ctrl_c(config, variant_data, run_dir, ready=None):
     """Start ``train`` and press Ctrl-C (KeyboardInterrupt in the main thread) as soon as a resume
-    point exists for which ``ready(early_stopping_state)`` holds (default: any resume point).
-    Returns the early-stopping state of the resume point that triggered it."""
+    point exists for which ``ready(position)`` holds (default: any resume point; ``position`` is the
+    resume point's JSON: step, restarts, early_stopping, ...). Returns the position that triggered it."""
     resume_point = run_dir / RESUME_FILE
     seen = {}
 
@@ -183,12 +190,12 @@ def _train_until_ctrl_c(config, variant_data, run_dir, ready=None):
         while True:
             try:
                 with np.load(resume_point) as saved:
-                    early = json.loads(str(saved["position"]))["early_stopping"]
+                    position = json.loads(str(saved["position"]))
             except (FileNotFoundError, OSError, ValueError, KeyError):  # not there yet, or being replaced
                 time.sleep(0.001)
                 continue
-            if ready is None or ready(early):
-                seen.update(early)
+            if ready is None or ready(position):
+                seen.update(position)
                 _thread.interrupt_main()
                 return
             time.sleep(0.001)
@@ -383,27 +390,41 @@ def test_the_papers_other_cells_learn_each_variant(cell, variant, songs, essen_s
     splits = sequences.Splits(train=[m for i, m in enumerate(melodies) if i % 5], validation=melodies[::5], test=[])
     settings = dict(model=cell, variant=variant, num_layers=2, rnn_size=16, batch_size=32, learning_rate=0.01, num_epochs=3)
     config = TrainConfig(**{**TINY, **settings})
-    epochs = train(config, sequences.prepare_variant(splits, variant), tmp_path, progress=False).history["epochs"]
+    data = sequences.prepare_variant(splits, variant)
+    run = train(config, data, tmp_path, progress=False)
+    epochs = run.history["epochs"]
     assert epochs[-1]["train_loss"] < epochs[0]["train_loss"] - 0.05
     assert epochs[-1]["val_loss"] < epochs[0]["val_loss"] - 0.05
+    if variant == "db12":
+        # the checks score 3 of the 12 transpositions of each melody; the selection loss all 12
+        from musiclib.measures.scoring import score_keras
+        from musiclib.models.training_loop import transposition_subset
+
+        checked = transposition_subset(data.validation, config.validation_transpositions)
+        assert 0 < len(checked) < len(data.validation)
+        assert run.summary["best_val_loss"] == pytest.approx(score_keras(run.model, data.vocab, checked).cross_entropy, abs=1e-5)
+        selection = score_keras(run.model, data.vocab, data.validation).cross_entropy
+        assert run.summary["selection_loss"] == pytest.approx(selection, abs=1e-5)
+        assert abs(selection - run.summary["best_val_loss"]) > 1e-4
 
 
 @pytest.mark.slow
-def test_validation_loss_is_the_stateful_models_over_the_papers_batches(reference_run, control_data):
-    """One forward pass over whole validation rows scores exactly what the stateful model scores
-    batch after batch with its states carried (the paper's layout), state zeroed first."""
-    import keras
+def test_validation_loss_is_the_test_sets_scoring_and_the_summary_says_how_the_run_went(reference_run, control_data):
+    """A check scores every note after the first of every validation song, each from a zero state
+    (musiclib.measures.scoring.score_keras); for control the selection loss is the best check's."""
+    from musiclib.measures.scoring import score_keras
 
-    from musiclib.models.network import build_model, reset_states
-
-    stateful = build_model("lstm", 1, len(control_data.vocab), 32, batch_size=16, stateful=True)
-    stateful.set_weights(reference_run.final_model.get_weights())
-    stateful.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    reset_states(stateful)
-    batches = paper_batches(control_data.validation, control_data.vocab, 16, 16)
-    inputs, targets = batches.rows()
-    expected = stateful.evaluate(inputs, targets, batch_size=16, verbose=0)
+    expected = score_keras(reference_run.final_model, control_data.vocab, control_data.validation).cross_entropy
     assert reference_run.history["epochs"][-1]["val_loss"] == pytest.approx(expected, abs=1e-5)
+    summary = json.loads((reference_run.run_dir / COMPLETE_FILE).read_text())
+    assert summary["selection_loss"] == pytest.approx(summary["best_val_loss"], abs=1e-7)
+    assert summary["selection_loss"] == pytest.approx(
+        score_keras(reference_run.model, control_data.vocab, control_data.validation).cross_entropy, abs=1e-5
+    )
+    # it learned (left the plateau), never restarted, and was still improving at its 4-epoch cap
+    assert (summary["left_plateau"], summary["restarts"], summary["final_seed"]) == (True, 0, 0)
+    assert summary["hit_cap_improving"] and summary["best_epoch"] == summary["stopped_epoch"] == 4
+    assert reference_run.history["restarts"] == []
 
 
 # ------------------------------------------------------------------------------------------------
@@ -445,18 +466,13 @@ def test_early_stopping_stops_before_the_cap_at_the_patience_after_the_minimum(e
 def test_the_best_weights_are_the_minimum_and_the_ones_generation_uses(early_stopped_run, overfit_data):
     import keras
 
+    from musiclib.measures.scoring import score_keras
     from musiclib.models.generate import generate
-    from musiclib.models.training_loop import (
-        cross_entropy_scorer,
-        mean_cross_entropy,
-        validation_rows,
-    )
 
     run = load_run(early_stopped_run.run_dir)
-    batches = paper_batches(overfit_data.validation, overfit_data.vocab, 8, 16)
-    rows = validation_rows(batches.inputs), validation_rows(batches.targets)
-    assert mean_cross_entropy(cross_entropy_scorer(run.model), *rows) == pytest.approx(run.summary["best_val_loss"], abs=1e-5)
-    assert mean_cross_entropy(cross_entropy_scorer(run.final_model), *rows) == pytest.approx(run.summary["val_loss"], abs=1e-5)
+    songs, vocab = overfit_data.validation, overfit_data.vocab
+    assert score_keras(run.model, vocab, songs).cross_entropy == pytest.approx(run.summary["best_val_loss"], abs=1e-5)
+    assert score_keras(run.final_model, vocab, songs).cross_entropy == pytest.approx(run.summary["val_loss"], abs=1e-5)
     best_file = keras.saving.load_model(run.run_dir / BEST_MODEL_FILE, safe_mode=True)
     for mine, saved in zip(run.model.get_weights(), best_file.get_weights()):
         np.testing.assert_array_equal(mine, saved)
@@ -474,7 +490,9 @@ def test_the_best_weights_are_the_minimum_and_the_ones_generation_uses(early_sto
 @pytest.mark.slow
 def test_a_kill_in_the_middle_of_patience_resumes_to_the_uninterrupted_run(early_stopped_run, overfit_data, tmp_path):
     resume_point = tmp_path / RESUME_FILE
-    seen = _train_until_ctrl_c(TrainConfig(**OVERFIT), overfit_data, tmp_path, lambda early: early["checks_since_improvement"] >= 1)
+    seen = _train_until_ctrl_c(
+        TrainConfig(**OVERFIT), overfit_data, tmp_path, lambda position: position["early_stopping"]["checks_since_improvement"] >= 1
+    )["early_stopping"]
     assert not (tmp_path / COMPLETE_FILE).exists()
     with np.load(resume_point) as saved:
         early = json.loads(str(saved["position"]))["early_stopping"]
@@ -510,6 +528,74 @@ def test_min_epochs_keeps_a_run_going_that_patience_would_stop(early_stopped_run
     assert unchanged.summary["stopped_epoch"] == stopped
     with pytest.raises(TrainingError, match="--min_epochs"):
         TrainConfig(**OVERFIT, min_epochs=-1)
+
+
+# ------------------------------------------------------------------------------------------------
+# The start-up plateau: patience counts after it, restarts from a new seed
+# ------------------------------------------------------------------------------------------------
+
+# A learning rate of 1e-9 keeps the tiny model where it starts, far above the unigram plateau
+# (about ln(vocabulary size) against the note frequencies' cross-entropy): a run that never learns.
+STUCK = dict(TINY, num_epochs=3, learning_rate=1e-9, plateau_budget=1, max_restarts=2)
+
+
+@pytest.fixture(scope="module")
+def stuck_run(control_data, tmp_path_factory):
+    """Seeds 0 and 1 each stay on the plateau for their budget of one epoch and are abandoned; seed 2,
+    the last allowed, stays on it too and the run stops at its budget."""
+    return train(TrainConfig(**STUCK), control_data, tmp_path_factory.mktemp("stuck"), progress=False)
+
+
+@pytest.mark.slow
+def test_a_run_on_the_plateau_restarts_from_the_next_seed_and_says_so(stuck_run, control_data, tmp_path):
+    from musiclib.measures.ngram import fit_ngram
+
+    summary = stuck_run.summary
+    assert (summary["restarts"], summary["final_seed"], summary["left_plateau"]) == (2, 2000, False)
+    assert summary["stopped_early"] and not summary["hit_cap_improving"]  # stopped at its budget, not at the cap
+    assert summary["stopped_epoch"] == summary["epochs"] == 1
+    plateau = fit_ngram(control_data.train, control_data.vocab, 1).cross_entropy(control_data.validation)
+    assert summary["best_val_loss"] > plateau - TrainConfig().plateau_margin  # the default margin, 0.05
+    abandoned = stuck_run.history["restarts"]
+    steps_per_epoch = summary["steps"]
+    assert [(entry["seed"], entry["epochs"], entry["steps"]) for entry in abandoned] == [(0, 1.0, steps_per_epoch), (1000, 1.0, steps_per_epoch)]
+    assert all(entry["best_val_loss"] > plateau - 0.05 and len(entry["validations"]) == 1 for entry in abandoned)
+    assert summary["selection_loss"] == pytest.approx(summary["best_val_loss"], abs=1e-7)
+    # the kept seed trained exactly as a fresh run of seed 2000 does: fresh weights, a zeroed optimizer
+    fresh = train(TrainConfig(**{**STUCK, "seed": 2000, "num_epochs": 1, "plateau_budget": 0}), control_data, tmp_path, progress=False)
+    assert _step_losses(stuck_run.history) == pytest.approx(_step_losses(fresh.history), abs=1e-6)
+    assert stuck_run.history["epochs"][0]["val_loss"] == pytest.approx(fresh.history["epochs"][0]["val_loss"], abs=1e-6)
+    # only the kept seed's checkpoints remain
+    assert [c.step for c in list_checkpoints(stuck_run.run_dir)] == [c.step for c in list_checkpoints(tmp_path)]
+
+
+@pytest.mark.slow
+def test_patience_ignores_the_checks_on_the_plateau(control_data, tmp_path):
+    """Patience 1 would stop this never-learning run at its second check; on the plateau no check
+    counts, so it trains to its cap (no plateau budget: it never restarts)."""
+    config = TrainConfig(**{**STUCK, "plateau_budget": 0, "patience": 1, "min_delta": 0.01})
+    run = train(config, control_data, tmp_path, progress=False)
+    assert (run.summary["stopped_early"], run.summary["epochs"], run.summary["restarts"]) == (False, 3, 0)
+    assert not run.summary["left_plateau"]
+    val_losses = [epoch["val_loss"] for epoch in run.history["epochs"]]
+    assert max(val_losses) - min(val_losses) < 0.01  # no check improved by min_delta: patience would have stopped it
+
+
+@pytest.mark.slow
+def test_a_run_interrupted_after_a_restart_resumes_to_the_uninterrupted_run(stuck_run, control_data, tmp_path):
+    seen = _train_until_ctrl_c(TrainConfig(**STUCK), control_data, tmp_path, lambda position: position["restarts"] >= 1)
+    assert not (tmp_path / COMPLETE_FILE).exists() and seen["restarts"] >= 1
+    resumed = train(TrainConfig(**STUCK), control_data, tmp_path, progress=False)
+    reference = stuck_run
+    assert _step_losses(resumed.history) == pytest.approx(_step_losses(reference.history), abs=1e-6)
+    assert [e["val_loss"] for e in resumed.history["epochs"]] == pytest.approx([e["val_loss"] for e in reference.history["epochs"]], abs=1e-6)
+    assert [(e["seed"], e["steps"]) for e in resumed.history["restarts"]] == [(e["seed"], e["steps"]) for e in reference.history["restarts"]]
+    assert [e["best_val_loss"] for e in resumed.history["restarts"]] == pytest.approx(
+        [e["best_val_loss"] for e in reference.history["restarts"]], abs=1e-6
+    )
+    for key in ("restarts", "final_seed", "left_plateau", "stopped_epoch", "steps", "stopped_early"):
+        assert resumed.summary[key] == reference.summary[key], key
+    assert resumed.summary["selection_loss"] == pytest.approx(reference.summary["selection_loss"], abs=1e-6)
 
 
 def test_variable_keys_are_paths_and_repeated_paths_are_numbered():
@@ -551,6 +637,9 @@ def test_profile_settings_reach_the_train_config(tmp_path):
     assert (control.patience, control.min_delta, control.validations_per_epoch) == (5, 0.002, 1)
     assert db12.validations_per_epoch == 4
     assert grid.train_config(profiles.load_profile("quick"), grid.GridPoint("control", "lstm", 1)).patience == 0
+    study_db12 = grid.train_config(profiles.load_profile("study"), grid.GridPoint("db12", "nas", 5))
+    assert (study_db12.plateau_budget, study_db12.max_restarts, study_db12.plateau_margin) == (2, 2, 0.05)
+    assert (study_db12.validation_transpositions, study_db12.num_epochs) == (3, 10)
 
 
 @pytest.mark.slow
