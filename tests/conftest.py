@@ -135,3 +135,18 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def hand_made_run():
+    """A finished run made by hand, as :mod:`musiclib.experiments.selection` reads one:
+    ``make(train_losses, val_losses, seed=0, **summary)`` gives one epoch per loss pair, the
+    summary (``complete.json``) given and ``config.seed``."""
+    from types import SimpleNamespace
+
+    def make(train_losses, val_losses, *, seed=0, **summary):
+        epochs = [{"epoch": index + 1, "train_loss": train, "val_loss": validation}
+                  for index, (train, validation) in enumerate(zip(train_losses, val_losses))]
+        return SimpleNamespace(history={"epochs": epochs}, summary=summary, config=SimpleNamespace(seed=seed))
+
+    return make

@@ -1,17 +1,18 @@
 """The grid of training runs: which runs a profile asks for, where they live, and training them.
 
-Runs live in ``runs_dir/<profile>/<variant>/<cell>-<layers>/`` and :func:`musiclib.models.train.train`
-reuses finished runs and resumes interrupted ones, so calling :func:`run_grid` again continues
-where it stopped.
+Runs live in ``runs_dir/<profile>/<variant>/<cell>-<layers>/`` (the profile's ``[train] seed``) and
+``<cell>-<layers>-seed-<seed>/`` (the further seeds of ``[grid] seeds``, see :func:`training_seeds`), and
+:func:`musiclib.models.train.train` reuses finished runs and resumes interrupted ones, so calling
+:func:`run_grid` again continues where it stopped.
 
 Scaling out (:mod:`musiclib.experiments.cluster`): ``[grid] workers = N`` in the profile trains N runs at a
 time on a local Dask cluster; the profile's ``[cluster]`` section (or ``cluster=``, or the CLI's
 ``--cluster local|slurm`` / ``--scheduler``) puts them on a Slurm partition or an existing Dask
 cluster; ``runs_dir`` must then be on a file system that all workers share. :func:`run_grid` also
 takes any ``executor`` with ``submit(fn, *args)`` returning a future with ``result()``. Each run is
-one task; finished runs are only loaded, and the driver reads the run directories the workers
-wrote (models never travel between processes). All of the execution strategy is in
-:func:`_execute`.
+one task (each seed of a grid point too); finished runs are only loaded, and the driver reads the
+run directories the workers wrote (models never travel between processes). All of the execution
+strategy is in :func:`_execute`.
 
 Every run trained is reported as one line on the ``musiclib.experiments.grid`` logger (INFO), e.g.
 ``run 3/9 trained: control lstm, 1 layer (validation loss 2.871 nats/note, 41 s)``, and runs
@@ -97,13 +98,19 @@ def load_data(profile: Profile, *, cache_dir: str | Path | None = None, progress
     return _DATA_CACHE[key]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class GridPoint:
-    """One run of the design: a variant, a cell and a number of stacked layers."""
+    """One run of the design: a variant, a cell, a number of stacked layers and a training seed.
+
+    ``seed`` is the seed of the run's initial weights; None (the default) means the profile's
+    ``[train] seed``, so ``GridPoint("control", "lstm", 3)`` is the grid's first run of that point
+    and :func:`grid_points` names a seed only for the further seeds of ``[grid] seeds``.
+    """
 
     variant: str
     cell: str
     num_layers: int
+    seed: int | None = None
 
     @property
     def model_name(self) -> str:
@@ -112,12 +119,33 @@ class GridPoint:
 
     @property
     def label(self) -> str:
-        """A readable name, e.g. ``control lstm, 3 layers``."""
-        return f"{self.variant} {self.cell}, {self.num_layers} layer{'s' if self.num_layers > 1 else ''}"
+        """A readable name, e.g. ``control lstm, 3 layers`` or ``control lstm, 3 layers, seed 1``."""
+        layers = f"{self.num_layers} layer{'s' if self.num_layers > 1 else ''}"
+        return f"{self.variant} {self.cell}, {layers}" + ("" if self.seed is None else f", seed {self.seed}")
+
+
+def training_seeds(profile: Profile, variant: str, num_layers: int) -> tuple[int, ...]:
+    """The training seeds of a grid point: ``[train] seed`` and the next ones, as many as
+    ``[grid] seeds`` gives it (:meth:`musiclib.experiments.profiles.GridSettings.seed_count`).
+
+    Parameters
+    ----------
+    profile : Profile
+    variant : str
+    num_layers : int
+
+    Returns
+    -------
+    tuple of int
+        :math:`s_0, s_0 + 1, \\dots, s_0 + k - 1` with :math:`s_0` the ``[train] seed`` of the variant
+        and :math:`k` its seed count at ``num_layers``.
+    """
+    first = _profile_seed(profile, variant)
+    return tuple(range(first, first + profile.grid.seed_count(variant, num_layers)))
 
 
 def grid_points(profile: Profile) -> list[GridPoint]:
-    """Every (variant, cell, layers) of the profile's grid.
+    """Every run of the profile's grid: each (variant, cell, layers) with each of its training seeds.
 
     Parameters
     ----------
@@ -126,19 +154,25 @@ def grid_points(profile: Profile) -> list[GridPoint]:
     Returns
     -------
     list of GridPoint
-        Variant-major, then cell, then layer count, as in the paper's tables.
+        Seed-major: every point with the profile's seed (``seed=None``; variant, then cell, then
+        layer count, as in the paper's tables), then every point that has a second seed with it,
+        and so on, so that a grid interrupted part-way has trained every depth before it repeats any.
     """
     grid = profile.grid
-    return [
-        GridPoint(variant, cell, layers)
-        for variant in grid.variants
-        for cell in grid.cells
-        for layers in grid.layers
+    design = [(variant, cell, layers) for variant in grid.variants for cell in grid.cells for layers in grid.layers]
+    further_seeds = {point: training_seeds(profile, point[0], point[2])[1:] for point in design}
+    most = max(len(seeds) for seeds in further_seeds.values())
+    return [GridPoint(*point) for point in design] + [
+        GridPoint(*point, further_seeds[point][index])
+        for index in range(most)
+        for point in design
+        if index < len(further_seeds[point])
     ]
 
 
 def run_dir(runs_dir: str | Path, profile: Profile, point: GridPoint) -> Path:
-    """The folder of one run: ``runs_dir/<profile>/<variant>/<cell>-<layers>``.
+    """The folder of one run: ``runs_dir/<profile>/<variant>/<cell>-<layers>`` for the profile's
+    ``[train] seed``, ``.../<cell>-<layers>-seed-<seed>`` for another seed.
 
     Parameters
     ----------
@@ -151,7 +185,10 @@ def run_dir(runs_dir: str | Path, profile: Profile, point: GridPoint) -> Path:
     -------
     pathlib.Path
     """
-    return Path(runs_dir) / profile.name / point.variant / f"{point.cell}-{point.num_layers}"
+    name = f"{point.cell}-{point.num_layers}"
+    if point.seed is not None and point.seed != _profile_seed(profile, point.variant):
+        name += f"-seed-{point.seed}"
+    return Path(runs_dir) / profile.name / point.variant / name
 
 
 def train_config(profile: Profile, point: GridPoint) -> TrainConfig:
@@ -165,9 +202,16 @@ def train_config(profile: Profile, point: GridPoint) -> TrainConfig:
     Returns
     -------
     musiclib.models.settings.TrainConfig
-        ``profile.train.for_variant(point.variant)`` with the point's cell and layer count.
+        ``profile.train.for_variant(point.variant)`` with the point's cell, layer count and seed
+        (the profile's when the point has none).
     """
-    return profile.train.for_variant(point.variant, model=point.cell, num_layers=point.num_layers)
+    seed = _profile_seed(profile, point.variant) if point.seed is None else point.seed
+    return profile.train.for_variant(point.variant, model=point.cell, num_layers=point.num_layers, seed=seed)
+
+
+def _profile_seed(profile: Profile, variant: str) -> int:
+    """The ``[train] seed`` of ``variant`` (a setting may differ by variant)."""
+    return profile.train.for_variant(variant).seed
 
 
 @dataclass

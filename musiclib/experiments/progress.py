@@ -1,7 +1,7 @@
 """How far a profile's grid has got: which runs are finished, which stopped part-way, which wait.
 
-A long grid (the ``study`` profile trains 45 runs for hours) is often interrupted and resumed.
-:func:`grid_progress` reads the run folders (``history.json``, ``complete.json``) without loading a
+A long grid (the ``study`` profile trains its 45 grid points with several seeds each, for hours) is
+often interrupted and resumed. :func:`grid_progress` reads the run folders (``history.json``, ``complete.json``) without loading a
 model or training anything, so it can be called beside a running reproduction:
 ``python -m musiclib grid --profile study --status``.
 """
@@ -31,6 +31,8 @@ class RunProgress:
     Attributes
     ----------
     point : GridPoint
+    seed : int
+        The run's training seed.
     state : str
         :data:`FINISHED`, :data:`STARTED` or :data:`WAITING`.
     epochs_done : int
@@ -45,6 +47,7 @@ class RunProgress:
     """
 
     point: GridPoint
+    seed: int
     state: str
     epochs_done: int
     epoch_cap: int
@@ -67,9 +70,9 @@ def run_progress(profile: Profile, runs_dir: str | Path, point: GridPoint) -> Ru
     RunProgress
     """
     directory = run_dir(runs_dir, profile, point)
-    cap = train_config(profile, point).num_epochs
+    config = train_config(profile, point)
     if not (directory / CONFIG_FILE).exists():
-        return RunProgress(point, WAITING, 0, cap, None, 0.0)
+        return RunProgress(point, config.seed, WAITING, 0, config.num_epochs, None, 0.0)
     history_file = directory / HISTORY_FILE
     # A run writes history.json at its first resume point, after its config: a run killed before has none.
     history = json.loads(history_file.read_text()) if history_file.exists() else {"epochs": [], "validations": []}
@@ -77,27 +80,30 @@ def run_progress(profile: Profile, runs_dir: str | Path, point: GridPoint) -> Ru
     losses = [row["val_loss"] for row in history["validations"]]
     return RunProgress(
         point=point,
+        seed=config.seed,
         state=FINISHED if (directory / COMPLETE_FILE).exists() else STARTED,
         epochs_done=max((row["epoch"] for row in epochs), default=0),
-        epoch_cap=cap,
+        epoch_cap=config.num_epochs,
         best_val_loss=min(losses) if losses else None,
         training_seconds=float(sum(row["seconds"] for row in epochs)),
     )
 
 
 def grid_progress(profile: Profile, runs_dir: str | Path) -> list[RunProgress]:
-    """:func:`run_progress` of every grid point, in the profile's order (variant, cell, layers)."""
+    """:func:`run_progress` of every run of the grid, in the order of :func:`grid_points` (the
+    profile's seed of every point, then the further seeds)."""
     return [run_progress(profile, runs_dir, point) for point in grid_points(profile)]
 
 
 def progress_table(progress: list[RunProgress]) -> pd.DataFrame:
-    """One row per run: variant, cell, layers, state, epochs (done / cap), best validation loss
-    (nats per note) and training time."""
+    """One row per run: variant, cell, layers, seed, state, epochs (done / cap), best validation
+    loss (nats per note) and training time."""
     return pd.DataFrame(
         {
             "variant": row.point.variant,
             "cell": row.point.cell,
             "layers": row.point.num_layers,
+            "seed": row.seed,
             "state": row.state,
             "epochs": f"{row.epochs_done} / {row.epoch_cap}",
             "best val loss": row.best_val_loss,

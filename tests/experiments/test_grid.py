@@ -1,18 +1,68 @@
-"""The grid on tiny real runs: training in local processes, reuse, failures, progress lines, the CLI."""
+"""The grid: its runs and training seeds from a profile, and on tiny real runs training in local
+processes, reuse, failures, progress lines, the CLI."""
 
 import logging
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import TINY_PROFILE, write_profile
 
-from musiclib.experiments.grid import GridPoint, grid_points, run_dir, run_grid
+from musiclib.experiments.grid import GridPoint, grid_points, run_dir, run_grid, train_config, training_seeds
+from musiclib.experiments.profiles import ProfileError, load_profile
 from musiclib.experiments.selection import (
+    depth_summary,
     final_losses,
     learning_curves,
     select_layers,
+    selected_runs,
     step_curves,
 )
+
+SEEDED_GRID = 'workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { control = [1] }'
+
+
+def test_the_study_grid_has_three_seeds_per_point_and_db12_only_at_its_competing_depths():
+    profile = load_profile("study")
+    points = grid_points(profile)
+    assert len(points) == 45 + 2 * 30 + 2 * 9  # every point once, 2 more seeds of control, interval and DB12 2-4 layers
+    assert len(set(points)) == len(points)
+    assert points[:45] == [GridPoint(v, c, n) for v in ("control", "interval", "db12") for c in ("lstm", "nas", "ugrnn")
+                           for n in (1, 2, 3, 4, 5)]  # fmt: skip
+    assert points[45] == GridPoint("control", "lstm", 1, 1)  # then the second seeds, then the third
+    assert points[-1] == GridPoint("db12", "ugrnn", 4, 2)
+    assert training_seeds(profile, "db12", 3) == (0, 1, 2) and training_seeds(profile, "db12", 5) == (0,)
+    assert training_seeds(profile, "interval", 5) == (0, 1, 2)
+    assert training_seeds(load_profile("smoke"), "control", 1) == (0,)
+
+
+def test_each_seed_has_its_own_folder_and_training_seed(tmp_path):
+    text = TINY_PROFILE.replace("seed = 0", "seed = 5").replace("workers = 2", SEEDED_GRID)
+    profile = load_profile(write_profile(tmp_path, text))
+    assert grid_points(profile)[4:] == [GridPoint("control", "lstm", 1, 6), GridPoint("control", "ugrnn", 1, 6)]
+    assert run_dir("runs", profile, GridPoint("control", "lstm", 1)).as_posix() == "runs/tiny/control/lstm-1"
+    assert run_dir("runs", profile, GridPoint("control", "lstm", 1, 5)).as_posix() == "runs/tiny/control/lstm-1"
+    assert run_dir("runs", profile, GridPoint("control", "lstm", 1, 6)).as_posix() == "runs/tiny/control/lstm-1-seed-6"
+    assert train_config(profile, GridPoint("control", "lstm", 1)).seed == 5
+    assert train_config(profile, GridPoint("control", "lstm", 1, 6)).seed == 6
+    assert GridPoint("control", "lstm", 1, 6).label == "control lstm, 1 layer, seed 6"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("seeds = 0", "grid.seeds must be a seed count >= 1"),
+        ("seeds = { db12 = 2 }", "grid.seeds must be a seed count >= 1, or one per variant of"),
+        ('seeds = "3"', "seeds = '3' is not a valid"),
+        ("seeds = { control = 2 }\nlayers_with_seeds = { control = [3] }", "grid.layers_with_seeds must be layer counts of"),
+        ("seeds = { control = 2 }\nlayers_with_seeds = { control = 1 }", "layers_with_seeds = {'control': 1} is not a valid"),
+    ],
+)
+def test_bad_seed_settings_are_named(tmp_path, setting, message):
+    path = write_profile(tmp_path, TINY_PROFILE.replace("workers = 2", f"workers = 2\n{setting}"), "bad_seeds")
+    with pytest.raises(ProfileError, match=message):
+        load_profile(path)
 
 
 @pytest.mark.slow
@@ -33,13 +83,48 @@ def test_grid_trains_every_point_and_selects_by_validation_loss(tiny):
     window = max(1, round(len(losses_of_first) / 10))
     assert steps["loss"].iloc[window - 1] == pytest.approx(np.mean(losses_of_first[:window]))
     losses = final_losses(result)
+    assert (losses["selection_loss"] == losses["best_val_loss"]).all()  # until training records its own
     selection = select_layers(result)
     assert list(zip(selection["variant"], selection["cell"])) == [("control", "lstm"), ("control", "ugrnn")]
-    for row in selection.itertuples():
+    for row in selection.itertuples():  # one seed: the lowest selection loss
         candidates = losses[(losses["cell"] == row.cell)]
-        assert row.val_loss == candidates["val_loss"].min()
-        assert row.num_layers == candidates.loc[candidates["val_loss"].idxmin(), "num_layers"]
+        assert row.rule == "lowest loss" and row.seed == 0
+        assert row.selection_loss == candidates["selection_loss"].min()
+        assert row.num_layers == candidates.loc[candidates["selection_loss"].idxmin(), "num_layers"]
     assert selection["paper_num_layers"].tolist() == [3, 3]
+
+
+@pytest.mark.slow
+def test_a_second_seed_trains_in_its_own_folder_and_the_rule_uses_both(tiny, tmp_path):
+    """The tiny grid with a second seed of its 1-layer models: the 4 runs are reused, 2 trained."""
+    _, trained_runs, data, first = tiny
+    runs_dir = tmp_path / "runs"
+    shutil.copytree(trained_runs, runs_dir)
+    profile = load_profile(write_profile(tmp_path, TINY_PROFILE.replace("workers = 2", SEEDED_GRID)))
+    result = run_grid(profile, runs_dir, data=data, executor=ThreadPoolExecutor(1))
+    assert not result.failed and list(result.runs) == grid_points(profile)
+    second = GridPoint("control", "lstm", 1, 1)
+    assert result.runs[second].run_dir == runs_dir / "tiny" / "control" / "lstm-1-seed-1"
+    assert result.runs[second].config.seed == 1
+    first_seed = first.runs[GridPoint("control", "lstm", 1)]
+    assert result.runs[second].history["epochs"][0]["train_loss"] != first_seed.history["epochs"][0]["train_loss"]
+    losses = final_losses(result)
+    one_layer = losses[(losses["cell"] == "lstm") & (losses["num_layers"] == 1)]
+    assert one_layer["seed"].tolist() == [0, 1]
+    # one epoch of 8 units: a run may not leave the start-up plateau; the mean is over those that did
+    trained = one_layer[one_layer["left_plateau"]]
+    summary = depth_summary(losses).set_index(["cell", "num_layers"])
+    assert summary.loc[("lstm", 1), "n_runs"] == 2 and summary.loc[("lstm", 2), "n_runs"] == 1
+    assert summary.loc[("lstm", 1), "n_seeds"] == len(trained) == 2 - summary.loc[("lstm", 1), "never_trained"]
+    mean = (trained if len(trained) else one_layer)["selection_loss"].mean()
+    assert summary.loc[("lstm", 1), "mean_loss"] == pytest.approx(mean)
+    selection = select_layers(result)
+    chosen = selected_runs(result, selection)
+    for row in selection.itertuples():  # the best seed of the chosen depth, a trained one first
+        depth = losses[(losses["cell"] == row.cell) & (losses["num_layers"] == row.num_layers)]
+        best = depth.sort_values(["left_plateau", "selection_loss"], ascending=[False, True]).iloc[0]
+        assert (row.seed, row.selection_loss) == (best["seed"], best["selection_loss"])
+        assert chosen[("control", row.cell)].config.seed == row.seed
 
 
 @pytest.mark.slow

@@ -48,6 +48,7 @@ def test_progress_reads_each_runs_state_epochs_loss_and_time(partial_grid):
 
     table = progress_table(progress)
     assert table["state"].tolist() == [FINISHED, STARTED, FINISHED, WAITING]
+    assert table["seed"].tolist() == [0, 0, 0, 0]
     assert table["epochs"].tolist() == ["1 / 1", "1 / 1", "1 / 1", "0 / 1"]
     assert table["training time"].iloc[3] == ""
 
@@ -76,3 +77,20 @@ def test_grid_status_prints_the_table_and_trains_nothing(partial_grid, capsys):
     assert "not started" in printed and "started" in printed
     assert printed.strip().splitlines()[-1] == progress_summary(grid_progress(profile, runs_dir))
     assert not run_dir(runs_dir, profile, GridPoint("control", "ugrnn", 2)).exists()  # nothing trained
+
+
+@pytest.mark.slow
+def test_further_seeds_are_rows_of_their_own(partial_grid, tmp_path):
+    """The same runs under a profile with a second seed of the 1-layer models: those wait."""
+    from conftest import TINY_PROFILE, write_profile
+
+    from musiclib.experiments.profiles import load_profile
+
+    _, runs_dir, _, _ = partial_grid
+    text = TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = 2\nlayers_with_seeds = { control = [1] }")
+    seeded = load_profile(write_profile(tmp_path, text))
+    progress = grid_progress(seeded, runs_dir)
+    assert [(row.point.cell, row.point.num_layers, row.seed, row.state) for row in progress[4:]] == [
+        ("lstm", 1, 1, WAITING), ("ugrnn", 1, 1, WAITING),
+    ]  # fmt: skip
+    assert progress_summary(progress).startswith("2 of 6 runs finished, 1 started (control lstm, 2 layers: 1 of at most")

@@ -17,10 +17,11 @@ def plot_learning_curves(
     steps: pd.DataFrame | None = None,
     ax: Any = None,
 ):
-    """One panel per (variant, cell) with a line per layer count.
+    """One panel per (variant, cell) with lines per layer count, one pair for each training seed.
 
     Validation loss after each epoch (dashed, dots) and training loss, per step from ``steps``
-    when given, else per epoch (solid); unigram and bigram losses as grey horizontal lines.
+    when given, else per epoch (solid), all seeds of a layer count in its colour; unigram and
+    bigram losses as grey horizontal lines.
 
     Parameters
     ----------
@@ -48,13 +49,15 @@ def plot_learning_curves(
         for column, cell in enumerate(cells):
             axis = axes[row][column]
             for colour, layers in zip(colours, layer_counts):
-                run = {"variant": variant, "cell": cell, "num_layers": layers}
-                epochs = matching_rows(curves, run)
-                training = matching_rows(steps, run) if steps is not None else epochs[epochs["split"] == "train"]
-                label = f"{layers} layer{'s' if layers > 1 else ''}"
-                axis.plot(training["epoch"], training["loss"], "-", color=colour, linewidth=1, label=label)
-                validation = epochs[epochs["split"] == "validation"]
-                axis.plot(validation["epoch"], validation["loss"], "--", marker="o", markersize=3, color=colour)
+                depth = {"variant": variant, "cell": cell, "num_layers": layers}
+                for index, seed in enumerate(dict.fromkeys(matching_rows(curves, depth)["seed"])):
+                    run = {**depth, "seed": seed}
+                    epochs = matching_rows(curves, run)
+                    training = matching_rows(steps, run) if steps is not None else epochs[epochs["split"] == "train"]
+                    label = f"{layers} layer{'s' if layers > 1 else ''}" if index == 0 else None
+                    axis.plot(training["epoch"], training["loss"], "-", color=colour, linewidth=1, label=label)
+                    validation = epochs[epochs["split"] == "validation"]
+                    axis.plot(validation["epoch"], validation["loss"], "--", marker="o", markersize=3, color=colour)
             for name, style in (("unigram", ":"), ("bigram", "-.")):
                 if baselines and variant in baselines:
                     axis.axhline(baselines[variant][name], linestyle=style, color="grey", linewidth=1, label=name)

@@ -1,18 +1,18 @@
-"""Chapter 2's "What we found": the grid's state, the stopping rule and its outcome, untrained runs
-and the layer selection, computed from the tables.
+"""Chapter 2's "What we found": the grid's state, the stopping rule and its outcome, untrained runs,
+the depth answer over seeds and the layer selection, computed from the tables.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from musiclib import published
 from musiclib.common.console import format_duration
-from musiclib.experiments.grid import GridPoint
 from musiclib.experiments.profiles import warm_up_epochs
-from musiclib.experiments.selection import row_label
+from musiclib.experiments.selection import LOWEST_LOSS, NONE_TRAINED, ONE_STANDARD_ERROR, row_label
 from musiclib.outputs.prose import bullets, plural
 
 
@@ -81,7 +81,7 @@ def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
     Parameters
     ----------
     losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses` (variant, stopped_early, best_epoch, stopped_epoch).
+        :func:`musiclib.experiments.selection.final_losses` (variant, stopped_early, hit_cap_improving).
     profile : musiclib.experiments.profiles.Profile
         ``[train] patience`` (without it no run stops early and nothing is said).
 
@@ -92,9 +92,8 @@ def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
     """
     if profile.train.patience == 0 or losses.empty:
         return ""
-    capped = losses[~losses["stopped_early"].astype(bool)]
-    text = f"{len(losses) - len(capped)} of {len(losses)} runs stopped early."
-    improving = capped[capped["best_epoch"] == capped["stopped_epoch"]]
+    text = f"{int(losses['stopped_early'].astype(bool).sum())} of {len(losses)} runs stopped early."
+    improving = losses[losses["hit_cap_improving"].astype(bool)]
     if len(improving):
         by_variant = ", ".join(f"{count} {variant}" for variant, count in improving["variant"].value_counts(sort=False).items())
         text += (
@@ -121,7 +120,8 @@ def untrained_runs(losses: pd.DataFrame, baselines: dict, *, margin: float = PLA
     Parameters
     ----------
     losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses` (variant, cell, num_layers, best_val_loss, stopped_epoch).
+        :func:`musiclib.experiments.selection.final_losses` (variant, cell, num_layers, best_val_loss,
+        stopped_epoch; seed, when given, is named).
     baselines : dict
         Variant -> ``{"unigram": loss, ...}`` (:func:`musiclib.measures.ngram.baseline_losses`), nats per note.
     margin : float
@@ -137,15 +137,92 @@ def untrained_runs(losses: pd.DataFrame, baselines: dict, *, margin: float = PLA
     if stuck.empty:
         return f"Every run learned more than note frequencies (its best validation loss is at least {margin:g} nats per note below the unigram model's)."
     listed = "; ".join(
-        f"{GridPoint(row.variant, row.cell, int(row.num_layers)).label} ({row.best_val_loss:.3f} after "
-        f"{int(row.stopped_epoch)} epochs, unigram {baselines[row.variant]['unigram']:.3f})"
-        for row in stuck.itertuples()
+        f"{row_label(row)} ({row['best_val_loss']:.3f} after {int(row['stopped_epoch'])} epochs, unigram "
+        f"{baselines[row['variant']]['unigram']:.3f})"
+        for _, row in stuck.iterrows()
     )
     return (
         f"{plural(len(stuck), 'run')} never left the plateau of the unigram model (best validation loss less than "
-        f"{margin:g} nats per note below it): {listed}. Such a model has learned only how often each note occurs; "
-        "it failed to train, and its layer count loses the selection for that reason alone."
+        f"{margin:g} nats per note below it): {listed}. Such a model has learned only how often each note occurs: "
+        "it failed to train."
     )
+
+
+def depth_findings(choice: pd.DataFrame, contrasts: pd.DataFrame) -> str:
+    """Chapter 2: the depth answer in words for every (variant, cell): which depths the seeds
+    cannot tell apart, which are worse, and the depth the one-standard-error rule keeps.
+
+    Parameters
+    ----------
+    choice : pandas.DataFrame
+        :func:`musiclib.experiments.selection.choose_depths` (num_layers, rule, best_num_layers,
+        best_mean_loss, best_se_loss, tied_layers, worse_layers).
+    contrasts : pandas.DataFrame
+        :func:`musiclib.chapters.layers.depths.depth_contrasts` (num_layers, ci_low).
+
+    Returns
+    -------
+    str
+        Markdown bullets: a count of the chosen depths, then one line per (variant, cell). A depth
+        is "worse" when its mean lies more than one standard error above the best mean; the
+        paired intervals say for which of those the seeds show it beyond noise.
+    """
+    counts = choice.groupby("num_layers").size().sort_index()
+    over_seeds = choice[choice["rule"] == ONE_STANDARD_ERROR]
+    several = int((over_seeds["tied_layers"].map(len) > 1).sum())
+    if over_seeds.empty:
+        spread = ("No pair had several trained seeds at its best depth, so every choice below is a lowest loss: the "
+                  "one-standard-error rule needs seeds.")  # fmt: skip
+    elif several:
+        spread = (f"In {several} of the {len(over_seeds)} pairs chosen over seeds, several depths tie within one "
+                  "standard error of the best mean: the data do not single out one depth there.")  # fmt: skip
+    else:
+        pairs = "the one pair" if len(over_seeds) == 1 else f"each of the {len(over_seeds)} pairs"
+        spread = f"In {pairs} chosen over seeds, the best depth alone lies within one standard error of its mean."
+    lines = [
+        "Chosen depths: " + ", ".join(f"{_layers(layers)} for {plural(count, 'pair')}" for layers, count in counts.items())
+        + f". {spread}"
+    ]
+    for row in choice.itertuples():
+        pair = f"**{row.variant} {row.cell}**"
+        if row.rule == NONE_TRAINED:
+            lines.append(
+                f"{pair}: no run left the start-up plateau, so {_layers(row.num_layers)} is only the lowest loss "
+                f"({row.best_mean_loss:.3f} nats per note) of models that learned no more than how often each note occurs."
+            )
+            continue
+        if row.rule == LOWEST_LOSS:
+            lines.append(
+                f"{pair}: {_layers(row.num_layers)} has the lowest loss ({row.best_mean_loss:.3f} nats per note) on one "
+                "seed; the one-standard-error rule needs several seeds, so differences smaller than the "
+                "seed-to-seed spread cannot be told apart here."
+            )
+            continue
+        tied = row.tied_layers
+        best = f"{_layers(row.best_num_layers)}, {row.best_mean_loss:.3f} ± {row.best_se_loss:.3f} nats per note"
+        text = (f"{pair}: {_layers(tied)} tie within one standard error of the best mean ({best})" if len(tied) > 1
+                else f"{pair}: only the best depth lies within one standard error of its mean ({best})")  # fmt: skip
+        if row.worse_layers:
+            pair_contrasts = contrasts[(contrasts["variant"] == row.variant) & (contrasts["cell"] == row.cell)]
+            shown = pair_contrasts[pair_contrasts["num_layers"].isin(row.worse_layers) & (pair_contrasts["ci_low"] > 0)]
+            beyond = (
+                f"the paired 95 % interval against {_layers(row.num_layers)} lies above zero for "
+                f"{_layers(tuple(shown['num_layers']))}" if len(shown) else "no paired 95 % interval lies wholly above zero"
+            )
+            text += f"; {_layers(row.worse_layers)} {'is' if len(row.worse_layers) == 1 else 'are'} worse ({beyond})"
+        lines.append(text + f". The rule keeps {_layers(row.num_layers)}.")
+    return bullets(lines)
+
+
+def _layers(layers) -> str:
+    """``"1 layer"``, ``"3 layers"``, ``"4 and 5 layers"``, ``"1 to 3 layers"``, ``"1, 2 and 4 layers"``."""
+    layers = (int(layers),) if isinstance(layers, (int, np.integer)) else tuple(int(n) for n in layers)
+    if len(layers) == 1:
+        return plural(layers[0], "layer")
+    consecutive = layers == tuple(range(layers[0], layers[-1] + 1))
+    if consecutive and len(layers) > 2:
+        return f"{layers[0]} to {layers[-1]} layers"
+    return ", ".join(map(str, layers[:-1])) + f" and {layers[-1]} layers"
 
 
 def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
@@ -155,12 +232,12 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
     Parameters
     ----------
     rules : pandas.DataFrame
-        :func:`musiclib.chapters.layers.yardsticks.selection_rules` (ours_num_layers, paper_rule_num_layers,
-        published_num_layers, rules_agree).
+        :func:`musiclib.chapters.layers.depths.selection_rules` (ours_num_layers, paper_rule_num_layers,
+        common_epoch, published_num_layers, rules_agree).
     held_out : pandas.DataFrame
         :func:`musiclib.chapters.layers.yardsticks.held_out_table` (test_nll, bigram, kn, kn_order, beats_kn).
     losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses` (best_val_loss).
+        :func:`musiclib.experiments.selection.final_losses` (selection_loss).
     profile : musiclib.experiments.profiles.Profile
         The profile built; models smaller than the paper's get a caveat.
 
@@ -173,24 +250,24 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
     ours_published, rule_published = (
         int((rules[column] == rules["published_num_layers"]).sum()) for column in ("ours_num_layers", "paper_rule_num_layers")
     )
-    counts = rules.groupby("ours_num_layers").size().sort_index()
+    epochs = ", ".join(map(str, sorted(rules["common_epoch"].dropna().astype(int).unique())))
     beat_kn, beat_bigram = int(held_out["beats_kn"].sum()), int((held_out["test_nll"] < held_out["bigram"]).sum())
     orders = ", ".join(f"{order} ({variant})" for variant, order in held_out.groupby("variant", sort=False)["kn_order"].first().items())
-    best = losses.loc[losses["best_val_loss"].idxmin()]
+    best = losses.loc[losses["selection_loss"].idxmin()]
     best_test = held_out.loc[held_out["test_nll"].idxmin()]
     lines = [
-        f"Our rule (lowest validation loss) and the paper's rule made explicit (lowest final training loss) pick the "
-        f"same layer count for {int(rules['rules_agree'].sum())} of the {len(rules)} dataset-cell pairs. Against the paper's "
-        f"published choice (known for {int(rules['published_num_layers'].notna().sum())} pairs), ours agrees {plural(ours_published, 'time')}, "
-        f"the paper's rule {plural(rule_published, 'time')}. Our selected layer counts: "
-        + ", ".join(f"{layers} ({plural(count, 'pair')})" for layers, count in counts.items()) + ".",
+        f"Our rule (one standard error over seeds) and the paper's rule at a common epoch (the lowest training loss "
+        f"after the epochs every run of the pair completed: {epochs}; the paper compared its curves after 300) pick "
+        f"the same layer count for {int(rules['rules_agree'].sum())} of the {len(rules)} dataset-cell pairs. Against "
+        f"the paper's published choice (known for {int(rules['published_num_layers'].notna().sum())} pairs), ours "
+        f"agrees {plural(ours_published, 'time')}, the paper's rule {plural(rule_published, 'time')}.",
         f"On the test songs, {beat_kn} of the {len(held_out)} selected models predict the next note better than "
         f"interpolated Kneser-Ney (order chosen on validation: {orders}) beyond sampling noise, and {beat_bigram} "
         "better than the bigram model"
         + ("." if beat_bigram == len(held_out) else f"; {'the others have not' if beat_bigram else 'none has'} yet learned more "
            "than which note tends to follow which."),
         f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note ({row_label(best_test)}); the lowest "
-        f"validation loss of any run {best['best_val_loss']:.3f} ({row_label(best)}).",
+        f"selection loss of any run {best['selection_loss']:.3f} ({row_label(best)}).",
     ]
     if profile.train.rnn_size < published.value("rnn_size"):
         lines.append(

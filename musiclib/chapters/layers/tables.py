@@ -1,5 +1,5 @@
-"""Chapter 2's tables: training settings, final losses, the selection rules, the paper's curves and
-the held-out test set.
+"""Chapter 2's tables: training settings, every depth over its seeds, the one-standard-error choice
+and the paired depth contrasts, the selection rules, the paper's curve and the held-out test set.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import pandas as pd
 from musiclib import published
 from musiclib.experiments.grid import grid_points
 from musiclib.experiments.profiles import Profile
+from musiclib.outputs.plotting import matching_rows
+from musiclib.outputs.prose import plural
 from musiclib.outputs.tables import interval_text, yes_no
 
 VARIANT_ORDER = ("control", "interval", "db12")
@@ -30,6 +32,7 @@ def training_settings_table(profile: Profile) -> pd.DataFrame:
     return pd.DataFrame([
         ("runs", len(grid_points(profile)), value("experiments")),
         ("layer counts", ", ".join(map(str, profile.grid.layers)), ", ".join(map(str, value("layers_tried")))),
+        ("training seeds per layer count", seeds_text(profile), 1),
         ("units per layer (= embedding size)", recipe.rnn_size, value("embedding_size")),
         ("batch size x sequence length (notes)", f"{recipe.batch_size} x {recipe.seq_length}",
          f"{value('batch_size')} x {value('seq_length')}"),
@@ -42,31 +45,144 @@ def training_settings_table(profile: Profile) -> pd.DataFrame:
     ], columns=["setting", "this book", "paper"])
 
 
-def final_loss_table(losses: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 2: each run's lowest validation loss (its best weights), rows (variant, cell), one
-    column per layer count.
+def seeds_text(profile: Profile) -> str:
+    """The grid's training seeds per point for people: ``"3"``, or ``"3 control / 3 interval / 3 db12
+    (db12: 2, 3, 4 layers; 1 at the others)"``.
 
     Parameters
     ----------
-    losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses`.
+    profile : Profile
+        ``[grid] seeds`` and ``layers_with_seeds``.
+
+    Returns
+    -------
+    str
+    """
+    grid = profile.grid
+    counts = {variant: max(grid.seed_count(variant, layers) for layers in grid.layers) for variant in grid.variants}
+    text = (str(next(iter(counts.values()))) if len(set(counts.values())) == 1
+            else " / ".join(f"{count} {variant}" for variant, count in counts.items()))  # fmt: skip
+    limited = [
+        f"{variant}: {', '.join(map(str, layers))} layers" for variant, layers in grid.layers_with_seeds.items()
+        if counts[variant] > 1 and set(grid.layers) - set(layers)
+    ]
+    return text + (f" ({'; '.join(limited)}; 1 at the others)" if limited else "")
+
+
+def depth_table(summary: pd.DataFrame, selection: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: every depth's selection loss over its training seeds, rows (variant, cell), one
+    column per layer count.
+
+    Each cell reads ``mean ± sd (n)``: the mean selection loss of the seeds whose runs trained,
+    their standard deviation (left out for one seed) and their number, ``(n of m trained)`` when
+    some of its ``m`` runs never left the start-up plateau (they are left out of the mean), or
+    ``never trained`` beside the mean of its runs when none did; ``*`` marks the chosen depth, and
+    square brackets count the restarts its runs took.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`musiclib.experiments.selection.depth_summary`.
+    selection : pandas.DataFrame
+        :func:`musiclib.experiments.selection.select_layers` (variant, cell, num_layers).
 
     Returns
     -------
     pandas.DataFrame
+        Columns dataset, cell, then ``1 layer``, ``2 layers``, ... (text).
     """
-    table = losses.pivot_table(index=["variant", "cell"], columns="num_layers", values="best_val_loss", sort=False)
-    table.columns = [f"{layers} layer{'s' if layers > 1 else ''}" for layers in table.columns]
-    return table.reset_index()
+    chosen = set(zip(selection["variant"], selection["cell"], selection["num_layers"].astype(int)))
+    cells = summary.assign(
+        text=[_depth_text(row, (row.variant, row.cell, int(row.num_layers)) in chosen) for row in summary.itertuples()]
+    )
+    table = cells.pivot(index=["variant", "cell"], columns="num_layers", values="text").fillna("")
+    table = table.reindex(list(dict.fromkeys(zip(summary["variant"], summary["cell"]))))
+    table.columns = [_layers_column(layers) for layers in table.columns]
+    return table.rename_axis(index=["dataset", "cell"], columns=None).reset_index()
+
+
+def _depth_text(row, chosen: bool) -> str:
+    """``1.716 ± 0.012 (3)*``, ``1.718 ± 0.020 (2 of 3 trained) [2 restarts]`` or ``2.351, never
+    trained (3 runs)`` (the mean of those runs) for one row of :func:`depth_summary`."""
+    if row.n_seeds == 0:
+        text = f"{row.mean_loss:.3f}, never trained ({plural(row.n_runs, 'run')})"
+    else:
+        seeds = f"{row.n_seeds}" if row.n_seeds == row.n_runs else f"{row.n_seeds} of {row.n_runs} trained"
+        text = f"{_mean_sd(row.mean_loss, row.sd_loss)} ({seeds})"
+    return text + ("*" if chosen else "") + (f" [{plural(row.restarts, 'restart')}]" if row.restarts else "")
+
+
+def _mean_sd(mean: float, sd: float) -> str:
+    """``1.716 ± 0.012``, or ``1.716`` without a standard deviation (nats per note)."""
+    return f"{mean:.3f}" + ("" if pd.isna(sd) else f" ± {sd:.3f}")
+
+
+def _layers_column(layers: int) -> str:
+    return f"{layers} layer{'s' if layers > 1 else ''}"
+
+
+def depth_choice_table(choice: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: the one-standard-error rule at work for every (variant, cell).
+
+    Parameters
+    ----------
+    choice : pandas.DataFrame
+        :func:`musiclib.experiments.selection.choose_depths`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns dataset, cell, lowest mean (its layer count), best mean ± SE, threshold (nats per
+        note), within one SE, chosen, rule.
+    """
+    return pd.DataFrame({
+        "dataset": choice["variant"],
+        "cell": choice["cell"],
+        "lowest mean at": choice["best_num_layers"],
+        "its mean ± SE": [_mean_sd(mean, se) for mean, se in zip(choice["best_mean_loss"], choice["best_se_loss"])],
+        "threshold": choice["threshold"],
+        "layers within one SE": [", ".join(map(str, layers)) for layers in choice["tied_layers"]],
+        "chosen": choice["num_layers"],
+        "rule": choice["rule"],
+    })
+
+
+def depth_contrast_table(contrasts: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: every depth minus the chosen one, paired by seed.
+
+    Parameters
+    ----------
+    contrasts : pandas.DataFrame
+        :func:`musiclib.chapters.layers.depths.depth_contrasts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Differences in nats per note; intervals as text (blank with fewer than two pairs).
+    """
+    return pd.DataFrame({
+        "dataset": contrasts["variant"],
+        "cell": contrasts["cell"],
+        "layers": contrasts["num_layers"],
+        "against": contrasts["chosen_num_layers"],
+        "seeds paired": contrasts["n_pairs"],
+        "difference": contrasts["difference"],
+        "95% t interval": [
+            "" if pd.isna(low) else text
+            for low, text in zip(contrasts["ci_low"], interval_text(contrasts["ci_low"], contrasts["ci_high"], 3))
+        ],
+        "worse beyond noise": yes_no(contrasts["ci_low"] > 0),
+    })
 
 
 def selection_rules_table(rules: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 2: the layer count of our rule, of the paper's rule and the paper's published choice.
+    """Chapter 2: the layer count of our rule, of the paper's rule at a common epoch and the
+    paper's published choice.
 
     Parameters
     ----------
     rules : pandas.DataFrame
-        :func:`musiclib.chapters.layers.yardsticks.selection_rules`.
+        :func:`musiclib.chapters.layers.depths.selection_rules`.
 
     Returns
     -------
@@ -75,32 +191,52 @@ def selection_rules_table(rules: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "dataset": rules["variant"],
         "cell": rules["cell"],
-        "ours: lowest validation loss": rules["ours_num_layers"],
-        "validation loss": rules["ours_val_loss"],
+        "ours: one SE over seeds": rules["ours_num_layers"],
+        "mean selection loss": rules["ours_mean_loss"],
         "paper's rule: lowest training loss": rules["paper_rule_num_layers"],
+        "at epoch": rules["common_epoch"],
         "training loss": rules["paper_rule_train_loss"],
         "rules agree": yes_no(rules["rules_agree"]),
         "published choice": rules["published_num_layers"],
     })
 
 
-def published_curve_table(losses: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 2: the paper's final control-LSTM training losses next to ours, per layer count.
+def published_curve_table(at_epoch: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 2: the paper's control-LSTM training losses after 300 epochs next to ours at the
+    common epoch, per layer count.
 
     Parameters
     ----------
-    losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses`.
+    at_epoch : pandas.DataFrame
+        :func:`musiclib.chapters.layers.depths.training_loss_at_common_epoch`.
+    summary : pandas.DataFrame
+        :func:`musiclib.experiments.selection.depth_summary`.
 
     Returns
     -------
     pandas.DataFrame
+        Columns layers, the paper's training loss (last value and TensorBoard-smoothed), ours at
+        the common epoch (mean ± sd over seeds), that epoch, and our selection loss (mean ± sd);
+        nats per note.
     """
-    paper = published.table("control_lstm_learning_curve")[["num_layers", "train_loss"]]
-    ours = losses[(losses["variant"] == "control") & (losses["cell"] == "lstm")][["num_layers", "train_loss", "val_loss"]]
-    table = paper.merge(ours, on="num_layers", how="outer", suffixes=(" (paper)", " (ours)"))
-    table.columns = ["layers", "training loss (paper)", "training loss (ours)", "validation loss (ours)"]
-    return table
+    paper = published.table("control_lstm_learning_curve")[["num_layers", "train_loss", "train_loss_smoothed"]]
+    control_lstm = {"variant": "control", "cell": "lstm"}
+    ours = matching_rows(at_epoch, control_lstm).merge(
+        matching_rows(summary, control_lstm), on=["variant", "cell", "num_layers"]
+    )
+    table = paper.merge(ours, on="num_layers", how="outer")
+    return pd.DataFrame({
+        "layers": table["num_layers"],
+        "training loss, epoch 300 (paper)": table["train_loss"],
+        "smoothed (paper)": table["train_loss_smoothed"],
+        "training loss (ours)": [
+            "" if pd.isna(mean) else _mean_sd(mean, sd) for mean, sd in zip(table["mean_train_loss"], table["sd_train_loss"])
+        ],
+        "at epoch": ["" if pd.isna(epoch) else str(int(epoch)) for epoch in table["common_epoch"]],
+        "selection loss (ours)": [
+            "" if pd.isna(mean) else _mean_sd(mean, sd) for mean, sd in zip(table["mean_loss"], table["sd_loss"])
+        ],
+    })
 
 
 def held_out_display(held_out: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """Held-out evidence for the layers chapter: test cross-entropy beside n-gram yardsticks scored on
-the same notes, and the paper's layer-selection rule beside ours.
+the same notes.
 
 Notebook: 02_layers.
 """
@@ -115,45 +115,6 @@ def held_out_table(
             }  # fmt: skip
         )
     return pd.DataFrame(rows, columns=HELD_OUT_COLUMNS)
-
-
-def selection_rules(result) -> pd.DataFrame:
-    """Our layer choice (lowest validation loss) beside the paper's rule (lowest final training
-    loss) and the paper's published choice, per (variant, cell).
-
-    Parameters
-    ----------
-    result : musiclib.experiments.grid.GridResult
-        The finished grid.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns variant, cell, ours_num_layers, ours_val_loss, paper_rule_num_layers,
-        paper_rule_train_loss (nats per note, last epoch), published_num_layers (the paper's
-        choice; NaN for pairs it did not study), rules_agree.
-
-    Notes
-    -----
-    The paper picked "the best learning curve" of the training loss by eye (it had no validation
-    split); the lowest final training loss is that rule made explicit. It favours the model that
-    fits the training songs best, overfitting included.
-    """
-    from musiclib.experiments.selection import final_losses, select_layers
-
-    ours = select_layers(result).rename(
-        columns={"num_layers": "ours_num_layers", "val_loss": "ours_val_loss", "paper_num_layers": "published_num_layers"}
-    )
-    losses = final_losses(result)
-    paper_rule = losses.loc[losses.groupby(["variant", "cell"], sort=False)["train_loss"].idxmin()]
-    paper_rule = paper_rule[["variant", "cell", "num_layers", "train_loss"]].rename(
-        columns={"num_layers": "paper_rule_num_layers", "train_loss": "paper_rule_train_loss"}
-    )
-    table = ours.merge(paper_rule, on=["variant", "cell"], how="left")
-    table["rules_agree"] = table["ours_num_layers"] == table["paper_rule_num_layers"]
-    columns = ["variant", "cell", "ours_num_layers", "ours_val_loss", "paper_rule_num_layers",
-               "paper_rule_train_loss", "published_num_layers", "rules_agree"]  # fmt: skip
-    return table[columns]
 
 
 def _by_melody(scores: SongScores, songs: list[list[int]], variant: str) -> SongScores:

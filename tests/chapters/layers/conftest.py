@@ -24,10 +24,12 @@ def held_out_frame():
 
 @pytest.fixture
 def rules_table():
-    """Our selection rule against the paper's and the published layers, for three cells."""
+    """Our selection rule against the paper's at a common epoch and the published layers, for three
+    cells (:func:`musiclib.chapters.layers.depths.selection_rules`)."""
     return pd.DataFrame({
         "variant": ["control", "control", "interval"], "cell": ["lstm", "nas", "lstm"],
-        "ours_num_layers": [1, 3, 2], "ours_val_loss": [2.0, 2.1, 2.2],
-        "paper_rule_num_layers": [3, 3, 5], "paper_rule_train_loss": [1.5, 1.6, 1.7],
+        "ours_num_layers": [1, 3, 2], "ours_rule": ["one standard error"] * 3,
+        "ours_mean_loss": [2.0, 2.1, 2.2], "ours_se_loss": [0.01, 0.02, 0.01],
+        "paper_rule_num_layers": [3, 3, 5], "common_epoch": [12, 10, 14], "paper_rule_train_loss": [1.5, 1.6, 1.7],
         "published_num_layers": [3.0, 3.0, float("nan")], "rules_agree": [False, True, False],
     })

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from musiclib.chapters.layers.findings import (
+    depth_findings,
     grid_status,
     layer_findings,
     stopping_outcome,
@@ -16,19 +17,19 @@ from musiclib.experiments.profiles import load_profile
 
 def losses_frame():
     return pd.DataFrame({"variant": ["control", "interval"], "cell": ["lstm", "lstm"], "num_layers": [1, 2],
-                         "best_val_loss": [2.05, 1.95]})
+                         "seed": [0, 2], "selection_loss": [2.05, 1.95]})
 
 
 def test_layer_findings_count_rule_agreement_and_wins_over_kneser_ney(rules_table, held_out_frame):
     text = layer_findings(rules_table, held_out_frame(), losses_frame(), load_profile("smoke"))
+    assert "after the epochs every run of the pair completed: 10, 12, 14; the paper compared its curves after 300)" in text
     assert "same layer count for 1 of the 3 dataset-cell pairs" in text
     assert "(known for 2 pairs), ours agrees 1 time, the paper's rule 2 times" in text
-    assert "1 (1 pair), 2 (1 pair), 3 (1 pair)" in text
     assert "1 of the 3 selected models predict the next note better than interpolated Kneser-Ney" in text
     assert "order chosen on validation: 3 (control), 4 (interval)" in text
     assert "and 2 better than the bigram model; the others have not yet learned" in text
     assert "lowest test cross-entropy is 1.900 nats per note (interval lstm, 2 layers)" in text
-    assert "validation loss of any run 1.950 (interval lstm, 2 layers)" in text
+    assert "selection loss of any run 1.950 (interval lstm, 2 layers, seed 2)" in text
     assert "16 units against the paper's 128" in text
 
 
@@ -49,7 +50,7 @@ def test_layer_findings_when_no_model_beats_the_bigram(rules_table, held_out_fra
 def test_stopping_rule_reads_the_profile():
     study = stopping_rule(load_profile("study"))
     assert study.startswith("Each run stops early, after 3 validation checks without an improvement of 0.002 nats per note")
-    assert "50 control / 50 interval / 4 db12" in study and "best weights" in study
+    assert "50 control / 50 interval / 10 db12" in study and "best weights" in study
     assert ", but not before 10 control / 10 interval / 1 db12 epochs (its epochs" in study
     smoke = stopping_rule(load_profile("smoke"))
     assert smoke.startswith("Each run trains for all its epochs (1 control / 1 interval / 1 db12; this profile sets no")
@@ -59,15 +60,14 @@ def test_stopping_outcome_names_the_runs_that_reached_their_cap_still_improving(
     losses = pd.DataFrame({
         "variant": ["control", "control", "db12", "db12", "db12"],
         "stopped_early": [True, True, False, False, True],
-        "best_epoch": [20, 14, 4, 3, 2],
-        "stopped_epoch": [23, 17, 4, 4, 3],
+        "hit_cap_improving": [False, False, True, False, False],
     })  # fmt: skip
     text = stopping_outcome(losses, load_profile("study"))
     assert text.startswith("3 of 5 runs stopped early. 1 run (1 db12) reached its epoch cap with the best")
     assert "still improving" in text
-    both = losses.assign(best_epoch=[20, 14, 4, 4, 2])
+    both = losses.assign(hit_cap_improving=[False, False, True, True, False])
     assert "2 runs (2 db12) reached their epoch cap" in stopping_outcome(both, load_profile("study"))
-    settled = losses.assign(stopped_early=True)
+    settled = losses.assign(stopped_early=True, hit_cap_improving=False)
     assert stopping_outcome(settled, load_profile("study")) == "5 of 5 runs stopped early."
     assert stopping_outcome(losses, load_profile("smoke")) == ""  # no patience: every run runs its epochs
 
@@ -94,3 +94,63 @@ def test_untrained_runs_are_those_within_the_margin_of_the_unigram():
     assert "interval nas" not in text
     assert untrained_runs(losses.iloc[[1]], baselines).startswith("Every run learned more than note frequencies")
     assert untrained_runs(losses, baselines, margin=0.04).startswith("1 run never left")  # 2.71 < 2.711
+
+
+def choice_frame():
+    """:func:`musiclib.experiments.selection.choose_depths` of three pairs: 1 to 3 layers tie for
+    control lstm, 2 layers alone for control nas, one seed for db12 ugrnn."""
+    return pd.DataFrame({
+        "variant": ["control", "control", "db12"], "cell": ["lstm", "nas", "ugrnn"], "num_layers": [1, 2, 2],
+        "rule": ["one standard error", "one standard error", "lowest loss"], "best_num_layers": [2, 2, 2],
+        "best_mean_loss": [1.718, 1.700, 1.613], "best_se_loss": [0.010, 0.004, float("nan")],
+        "threshold": [1.728, 1.704, float("nan")], "tied_layers": [(1, 2, 3), (2,), (2,)],
+        "worse_layers": [(4, 5), (1, 3, 4, 5), (1, 3, 4)],
+    })  # fmt: skip
+
+
+def contrast_frame():
+    """Paired intervals: for control lstm only 5 layers lies above zero; none for control nas."""
+    return pd.DataFrame({
+        "variant": ["control"] * 6, "cell": ["lstm"] * 4 + ["nas"] * 2, "num_layers": [2, 3, 4, 5, 1, 3],
+        "ci_low": [-0.01, -0.02, -0.004, 0.03, -0.01, -0.003],
+    })  # fmt: skip
+
+
+def test_depth_findings_state_which_depths_tie_and_which_are_worse():
+    text = depth_findings(choice_frame(), contrast_frame())
+    lines = text.splitlines()
+    assert lines[0] == (
+        "- Chosen depths: 1 layer for 1 pair, 2 layers for 2 pairs. In 1 of the 2 pairs chosen over seeds, several "
+        "depths tie within one standard error of the best mean: the data do not single out one depth there."
+    )
+    assert lines[1] == (
+        "- **control lstm**: 1 to 3 layers tie within one standard error of the best mean (2 layers, 1.718 ± 0.010 "
+        "nats per note); 4 and 5 layers are worse (the paired 95 % interval against 1 layer lies above zero for 5 "
+        "layers). The rule keeps 1 layer."
+    )
+    assert lines[2] == (
+        "- **control nas**: only the best depth lies within one standard error of its mean (2 layers, 1.700 ± 0.004 "
+        "nats per note); 1, 3, 4 and 5 layers are worse (no paired 95 % interval lies wholly above zero). The rule "
+        "keeps 2 layers."
+    )
+    assert lines[3].startswith("- **db12 ugrnn**: 2 layers has the lowest loss (1.613 nats per note) on one seed; the "
+                               "one-standard-error rule needs several seeds")  # fmt: skip
+
+
+def test_depth_findings_name_a_single_worse_depth_and_a_gap_in_the_tied_depths():
+    choice = choice_frame().iloc[[0]].assign(tied_layers=[(1, 2, 4)], worse_layers=[(3,)])
+    text = depth_findings(choice, contrast_frame())
+    assert "1, 2 and 4 layers tie within one standard error" in text
+    assert "; 3 layers is worse (no paired 95 % interval lies wholly above zero)." in text
+
+
+def test_depth_findings_say_when_the_rule_had_no_seeds_or_found_no_tie():
+    one_seed = depth_findings(choice_frame().iloc[[2]], contrast_frame())
+    assert one_seed.startswith("- Chosen depths: 2 layers for 1 pair. No pair had several trained seeds at its best depth")
+    stuck = choice_frame().iloc[[2]].assign(rule="lowest loss, none trained", best_mean_loss=3.104)
+    assert depth_findings(stuck, contrast_frame()).splitlines()[1] == (
+        "- **db12 ugrnn**: no run left the start-up plateau, so 2 layers is only the lowest loss (3.104 nats per note) "
+        "of models that learned no more than how often each note occurs."
+    )
+    clear = depth_findings(choice_frame().iloc[[1, 2]], contrast_frame())
+    assert "In the one pair chosen over seeds, the best depth alone lies within one standard error" in clear
