@@ -13,13 +13,17 @@ concatenation, a separator between songs; a generated melody is then matched in 
 length (the classic longest-common-substring walk), so checking hundreds of songs against thousands
 of training songs takes seconds.
 
-Folk songs share formulas (cadences, scale runs), so a long shared stretch is not by itself proof of
-copying. :func:`memorisation_table` therefore sets each model's share of songs with a copied stretch
-of at least 8 notes beside the same share for held-out songs of the corpus, which no model has seen,
-and tests whether a model's share is higher (one-sided Fisher exact test, Holm-corrected over the
-models).
+Folk songs share formulas (cadences, scale runs): in Essen nearly every held-out song shares a
+stretch of 8 notes with some training song, so a fixed length such as 8 cannot tell copying from
+folk idiom. :func:`copying_check` instead takes the held-out songs of the corpus, which no model has
+seen, as the reference: the longest stretch each shares with the training songs is what a song
+that copies nothing reaches. Held-out songs that are versions of a training tune (sharing at least
+half of their notes with it; the collection holds several versions of many tunes) are left out of
+the reference, for they copy. A generated song is flagged when its longest stretch exceeds the
+reference's 95th percentile, and a model is tested for flagging more songs than the 5 % a
+non-copying model would (one-sided binomial test).
 
-Notebook: 03_generation (memorisation table), 06_playground (the memorisation line).
+Notebook: 03_generation (the copying check), 06_playground (the memorisation line).
 """
 
 from __future__ import annotations
@@ -32,13 +36,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from musiclib.measures.stats import holm
-
 MODES = ("transposed", "exact")
 """``transposed``: compared on intervals (transposition-invariant); ``exact``: on MIDI pitches."""
 
-MIN_COPY_NOTES = 8
-"""The stretch (notes) from which :func:`memorisation_table` counts a song as copying."""
+REFERENCE_PERCENTILE = 95.0
+""":func:`copying_check` flags a song whose longest copied stretch exceeds this percentile of the
+held-out songs'."""
 
 _SEPARATOR = 1_000_000  # between songs: no melody holds it, so no match spans two songs
 
@@ -263,40 +266,170 @@ def _symbols(pitches: list[int], mode: str) -> list[int]:
     return [later - earlier for earlier, later in zip(pitches, pitches[1:])]
 
 
-def copy_shares(
-    copies: Sequence[Copy], min_notes: int = MIN_COPY_NOTES
-) -> dict[str, float]:
-    """Share of songs whose longest copy has at least ``min_notes`` notes, with its median length.
+def _pitch_lists(songs: Iterable) -> list[list[int]]:
+    return [list(song.pitches) if hasattr(song, "pitches") else list(song) for song in songs]
+
+
+VERSION_SHARE = 0.5
+"""A held-out song that shares at least this share of its notes, consecutively, with one training song
+is a version of that tune (:func:`reference_stretches` leaves it out)."""
+
+
+def reference_stretches(
+    index: TrainingIndex, heldout: Iterable, n_notes: int, mode: str = "transposed", *,
+    version_share: float = VERSION_SHARE,
+) -> tuple[np.ndarray, int]:
+    """The longest copied stretch of each held-out song that is not a version of a training tune,
+    cut to the length of the generated songs.
 
     Parameters
     ----------
-    copies : sequence of Copy
-        One per song (from :meth:`TrainingIndex.longest_copies`).
-    min_notes : int
-        The stretch (notes) from which a song counts as copying.
+    index : TrainingIndex
+        The training songs.
+    heldout : iterable of Melody or of pitch sequences
+        Songs no model has seen (e.g. ``splits.test``).
+    n_notes : int
+        Length of the generated songs (notes). Only held-out songs at least this long are used, each
+        cut to its first ``n_notes`` notes, so that both sides have the same chance of a long shared
+        stretch (a shorter song could not reach the longer stretches).
+    mode : {"transposed", "exact"}
+    version_share : float
+        A held-out song whose whole length shares a stretch of at least this share of its notes with
+        a training song is a version of that tune, not a song that copies nothing, and is left out.
 
     Returns
     -------
-    dict
-        ``songs`` (how many), ``share`` (fraction in [0, 1]) and ``median_notes`` (median longest
-        stretch, notes); share and median are NaN when there are no songs.
+    reference : numpy.ndarray
+        int64 [kept held-out songs]: longest stretch of each (cut to ``n_notes``), in notes.
+    versions : int
+        Held-out songs of at least ``n_notes`` notes left out as versions of a training tune.
+
+    Raises
+    ------
+    ValueError
+        When no held-out song that is not a version has ``n_notes`` notes.
+
+    Notes
+    -----
+    Folk collections hold several versions of one tune (Essen: about one in six held-out songs of 34
+    notes or more shares at least half of its notes with a training song). Left in, they put the reference's
+    upper percentiles at the whole song length, and no copy could ever stand out.
     """
-    lengths = np.array([copy.notes for copy in copies], dtype=float)
-    if not len(lengths):
-        return {"songs": 0, "share": float("nan"), "median_notes": float("nan")}
-    return {"songs": len(lengths), "share": float(np.mean(lengths >= min_notes)), "median_notes": float(np.median(lengths))}
+    songs = [pitches for pitches in _pitch_lists(heldout) if len(pitches) >= n_notes]
+    versions = [index.longest_copy(pitches, mode).notes >= version_share * len(pitches) for pitches in songs]
+    kept = [pitches[:n_notes] for pitches, version in zip(songs, versions) if not version]
+    if not kept:
+        raise ValueError(f"no held-out song of {n_notes} notes or more that is not a version of a training tune, "
+                         "so there is no reference for songs of that length")
+    return np.array([copy.notes for copy in index.longest_copies(kept, mode)], dtype=np.int64), int(sum(versions))
 
 
-def memorisation_table(
+def copy_threshold(reference: Sequence[int], percentile: float = REFERENCE_PERCENTILE) -> int:
+    r"""The ``percentile`` of the held-out songs' longest copied stretches, in notes.
+
+    .. math::
+
+        t = \min\{L : \hat F(L) \ge q / 100\}
+
+    with :math:`\hat F` the empirical distribution function of the reference lengths (the inverted
+    CDF, so :math:`t` is a length some held-out song reached, and at most :math:`1 - q/100` of the
+    held-out songs exceed it).
+
+    Parameters
+    ----------
+    reference : sequence of int
+        :func:`reference_stretches`.
+    percentile : float
+        :math:`q`, in (0, 100).
+
+    Returns
+    -------
+    int
+        A song copies more than folk idiom explains when its longest stretch exceeds :math:`t`.
+    """
+    if not 0 < percentile < 100:
+        raise ValueError(f"percentile must be between 0 and 100, got {percentile!r}")
+    return int(np.quantile(np.asarray(reference), percentile / 100, method="inverted_cdf"))
+
+
+def exceedance_p_value(notes: int, reference: Sequence[int]) -> float:
+    r"""How unusual one song's longest copied stretch is among held-out songs: the empirical p-value
+
+    .. math::
+
+        p = \frac{1 + \#\{j : L_j \ge L\}}{1 + m}
+
+    over the :math:`m` reference lengths :math:`L_j` (:func:`reference_stretches`), in
+    :math:`(0, 1]`; small when the song shares a stretch longer than nearly every held-out song does.
+    """
+    reference = np.asarray(reference)
+    return float((1 + np.sum(reference >= notes)) / (1 + len(reference)))
+
+
+@dataclass(frozen=True)
+class CopyingCheck:
+    """The result of :func:`copying_check`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per model, then one for the held-out songs: ``model``, ``songs``, ``median_notes``
+        and ``longest_notes`` (of the songs' longest copied stretches, notes), ``above`` (songs whose
+        stretch exceeds ``threshold``), ``share_above``, ``nominal_share`` (the share a model that
+        copies no more than held-out songs would reach: 1 - percentile / 100) and ``p_value``
+        (one-sided binomial test of ``above`` against ``nominal_share``); the held-out row has no
+        nominal share or p-value.
+    flagged : pandas.DataFrame
+        One row per generated song above the threshold: ``model``, ``song`` (its index),
+        ``notes``, ``p_value`` (:func:`exceedance_p_value`) and ``where`` (:meth:`Copy.describe`).
+    threshold : int
+        The held-out songs' ``percentile`` of the longest stretch (notes).
+    percentile : float
+    n_notes : int
+        The length the held-out songs were cut to (the median length of the generated songs).
+    n_reference : int
+        Held-out songs used.
+    n_versions : int
+        Held-out songs left out as versions of a training tune (:func:`reference_stretches`).
+    mode : str
+        ``"transposed"`` or ``"exact"``.
+    """
+
+    table: pd.DataFrame
+    flagged: pd.DataFrame
+    threshold: int
+    percentile: float
+    n_notes: int
+    n_reference: int
+    n_versions: int
+    mode: str
+
+
+def copying_check(
     songs: Mapping[object, Sequence[Sequence[int]]],
     training: TrainingIndex | Iterable,
     heldout: Iterable,
     *,
-    min_notes: int = MIN_COPY_NOTES,
+    percentile: float = REFERENCE_PERCENTILE,
+    mode: str = "transposed",
+    version_share: float = VERSION_SHARE,
     heldout_label: str = "held-out corpus songs",
-) -> pd.DataFrame:
-    """Per model, the share of its songs with a copied stretch of >= ``min_notes`` notes, and the
-    same share for held-out corpus songs (the natural rate of formulas shared between folk songs).
+) -> CopyingCheck:
+    r"""Which generated songs copy a stretch of a training song longer than folk idiom explains, and
+    which models do so more often than chance.
+
+    For every song, its longest stretch :math:`L` shared with a training song
+    (:meth:`TrainingIndex.longest_copy`); the same for held-out corpus songs cut to the generated
+    songs' length, versions of a training tune left out (:func:`reference_stretches`), gives the
+    reference distribution of :math:`L` for songs that copy nothing. A song
+    is flagged when :math:`L > t`, the held-out ``percentile`` (:func:`copy_threshold`). If a
+    model's songs copied no more than held-out songs share, each would be flagged with probability
+    at most :math:`\pi_0 = 1 - q/100`, so the number flagged among its :math:`n` songs, :math:`k`, is
+    tested against the binomial law,
+
+    .. math::
+
+        p = P(K \ge k), \qquad K \sim \mathrm{Binomial}(n, \pi_0).
 
     Parameters
     ----------
@@ -305,83 +438,64 @@ def memorisation_table(
     training : TrainingIndex or iterable of Melody
         The training songs (an index is built when melodies are given).
     heldout : iterable of Melody or of pitch sequences
-        Songs the models never saw (e.g. ``splits.test``). Each is cut to the median length of the
-        generated songs, so that both sides have the same chance of a long shared stretch.
-    min_notes : int
-        The stretch (notes) from which a song counts as copying (default 8).
+        Songs no model has seen (e.g. ``splits.test``); see :func:`reference_stretches`.
+    percentile : float
+        :math:`q` (default :data:`REFERENCE_PERCENTILE`, 95).
+    mode : {"transposed", "exact"}
+        Compared on intervals (default: a transposed copy counts) or on pitches.
+    version_share : float
+        Held-out songs sharing this share of their notes with a training song are versions of it
+        and left out of the reference (:func:`reference_stretches`).
     heldout_label : str
         The ``model`` name of the held-out row.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per model and a last row for the held-out songs; columns ``model``, ``songs``,
-        ``share transposed`` and ``share exact`` (fractions of songs with >= ``min_notes`` copied
-        notes), ``median transposed`` and ``median exact`` (median longest stretch, notes), and
-        ``p more than held-out`` (:func:`copying_p_values` of the transposed shares; NaN for the
-        held-out row).
+    CopyingCheck
 
     Notes
     -----
-    Generated songs include their seed, as in the paper; a stretch may start in it.
+    Generated songs include their seed, as in the paper; a stretch may start in it. The threshold
+    is estimated from the held-out songs, so with few of them (a few hundred in Essen) a share a
+    little above :math:`\pi_0` is within the threshold's own uncertainty; the test is meant for
+    models that copy often, the flagged list for single copies.
     """
-    index = training if isinstance(training, TrainingIndex) else TrainingIndex(training)
-    heldout_pitches = [list(song.pitches) if hasattr(song, "pitches") else list(song) for song in heldout]
-    all_generated = [len(song) for model_songs in songs.values() for song in model_songs]
-    cut = int(np.median(all_generated)) if all_generated else None
-    groups = {**{model: list(model_songs) for model, model_songs in songs.items()},
-              heldout_label: [song[:cut] for song in heldout_pitches]}
-    rows = []
-    for model, model_songs in groups.items():
-        row = {"model": model if isinstance(model, str) else " ".join(map(str, model))}
-        for mode in MODES:
-            shares = copy_shares(index.longest_copies(model_songs, mode), min_notes)
-            row["songs"] = shares["songs"]
-            row[f"share {mode}"] = shares["share"]
-            row[f"median {mode}"] = shares["median_notes"]
-        rows.append(row)
-    columns = ["model", "songs", *(f"share {mode}" for mode in MODES), *(f"median {mode}" for mode in MODES)]
-    table = pd.DataFrame(rows)[columns]
-    table[P_VALUE_COLUMN] = [*copying_p_values(table), np.nan]
-    return table
+    index = training if isinstance(training, TrainingIndex) else TrainingIndex(training, modes=[mode])
+    generated = {model: _pitch_lists(model_songs) for model, model_songs in songs.items()}
+    lengths = [len(song) for model_songs in generated.values() for song in model_songs]
+    if not lengths:
+        raise ValueError("no generated songs to check")
+    n_notes = int(np.median(lengths))
+    reference, versions = reference_stretches(index, heldout, n_notes, mode, version_share=version_share)
+    threshold = copy_threshold(reference, percentile)
+    nominal = 1 - percentile / 100
+    rows, flagged = [], []
+    for model, model_songs in generated.items():
+        name = model if isinstance(model, str) else " ".join(map(str, model))
+        copies = index.longest_copies(model_songs, mode)
+        notes = np.array([copy.notes for copy in copies])
+        above = int(np.sum(notes > threshold))
+        rows.append({**_stretch_summary(name, notes, threshold), "nominal_share": nominal,
+                     "p_value": scipy_stats.binomtest(above, len(notes), nominal, alternative="greater").pvalue})
+        flagged += [
+            {"model": name, "song": song, "notes": copy.notes, "p_value": exceedance_p_value(copy.notes, reference),
+             "where": copy.describe()}
+            for song, copy in enumerate(copies) if copy.notes > threshold
+        ]
+    rows.append({**_stretch_summary(heldout_label, reference, threshold), "nominal_share": np.nan, "p_value": np.nan})
+    return CopyingCheck(
+        table=pd.DataFrame(rows),
+        flagged=pd.DataFrame(flagged, columns=["model", "song", "notes", "p_value", "where"]),
+        threshold=threshold,
+        percentile=float(percentile),
+        n_notes=n_notes,
+        n_reference=len(reference),
+        n_versions=versions,
+        mode=mode,
+    )
 
 
-P_VALUE_COLUMN = "p more than held-out"
-"""The :func:`memorisation_table` column of :func:`copying_p_values`."""
-
-
-def copying_p_values(table: pd.DataFrame, mode: str = "transposed") -> np.ndarray:
-    """Holm-adjusted p-values that each model's songs copy more often than held-out songs do.
-
-    For each model, a one-sided Fisher exact test on the 2 x 2 table of songs with and without a
-    copied stretch (model vs held-out songs), alternative: the model's share is higher. Each song
-    counts once, so the test needs no assumption beyond independent songs. The p-values are then
-    Holm-adjusted over the models (:func:`musiclib.measures.stats.holm`).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Columns ``songs`` and ``share <mode>``; the model rows first, the held-out songs last (the
-        layout of :func:`memorisation_table`).
-    mode : {"transposed", "exact"}
-
-    Returns
-    -------
-    numpy.ndarray
-        One adjusted p-value per model row (the held-out row excluded).
-
-    References
-    ----------
-    Fisher, R. A. (1922). On the interpretation of chi-squared from contingency tables, and the
-    calculation of P. *Journal of the Royal Statistical Society* 85(1), 87-94.
-    """
-    counts = np.rint(table["songs"].to_numpy() * table[f"share {mode}"].to_numpy()).astype(int)
-    totals = table["songs"].to_numpy().astype(int)
-    heldout_copies, heldout_songs = counts[-1], totals[-1]
-    raw = [
-        scipy_stats.fisher_exact(
-            [[copies, songs - copies], [heldout_copies, heldout_songs - heldout_copies]], alternative="greater"
-        ).pvalue
-        for copies, songs in zip(counts[:-1], totals[:-1])
-    ]
-    return holm(raw) if raw else np.array([])
+def _stretch_summary(model: str, notes: np.ndarray, threshold: int) -> dict:
+    above = int(np.sum(notes > threshold))
+    return {"model": model, "songs": len(notes), "median_notes": float(np.median(notes)),
+            "longest_notes": int(notes.max()), "above": above, "share_above": above / len(notes)}

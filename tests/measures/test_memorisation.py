@@ -1,20 +1,21 @@
-"""The memorisation check: hand-made copies and agreement with a brute-force search."""
+"""The memorisation check: hand-made copies, agreement with a brute-force search, and the copying
+check against held-out songs (a copied song flagged, shared folk formulas not)."""
+
+from math import comb
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from musiclib.chapters.generation.findings import memorisation_finding
 from musiclib.data.sequences import Melody
 from musiclib.measures.memorisation import (
-    P_VALUE_COLUMN,
     Copy,
     TrainingIndex,
-    copy_shares,
-    copying_p_values,
-    memorisation_table,
+    copy_threshold,
+    copying_check,
+    exceedance_p_value,
+    reference_stretches,
 )
 
 TRAINING = [
@@ -78,7 +79,6 @@ def test_melody_shorter_than_the_stretch(index):
     melody = [64, 65, 67]
     copy = index.longest_copy(melody, "exact")
     assert copy.notes == 3 and copy.song_id == "a"
-    assert copy_shares([copy], min_notes=8)["share"] == 0.0
     assert index.longest_copy([], "exact").notes == 0
     assert index.longest_copy([61], "transposed").notes == 1
 
@@ -121,33 +121,82 @@ def test_agrees_with_brute_force(training, melody):
                 assert list(np.diff(stretch)) == list(np.diff(found))
 
 
-def test_memorisation_table_sets_models_beside_heldout_songs():
-    training = [Melody(f"t{i}", tuple(range(50 + i, 62 + i)), (4,) * 12) for i in range(3)]
-    copying = [list(range(70, 80))] * 3  # a transposed 10-note scale run: a copy
-    inventing = [[60, 67, 61, 66, 62, 65, 60, 72, 55, 70]] * 2
-    heldout = [Melody("h", (60, 62, 60, 62, 60, 62, 60, 62, 60, 62, 60, 62), (4,) * 12)]
-    table = memorisation_table({("control", "lstm"): copying, "invents": inventing}, training, heldout)
-    assert list(table["model"]) == ["control lstm", "invents", "held-out corpus songs"]
-    assert list(table["share transposed"]) == [1.0, 0.0, 0.0]
-    assert list(table["share exact"]) == [0.0, 0.0, 0.0]
-    assert table.loc[0, "median transposed"] == 10
-    assert list(table["songs"]) == [3, 2, 1]
-    # 3 of 3 songs against 0 of 1: Fisher's one-sided p = C(3,3) C(1,0) / C(4,3) = 1/4; Holm over 2 models
-    assert table[P_VALUE_COLUMN].iloc[:2].tolist() == pytest.approx([0.5, 1.0])
-    assert np.isnan(table[P_VALUE_COLUMN].iloc[2])
-    finding = memorisation_finding(table)
-    assert finding.startswith("0% of held-out songs share a stretch of 8 or more notes")
-    assert "no model's songs do so significantly more often" in finding  # 3 songs prove nothing
-
-    many = memorisation_table({("control", "lstm"): copying * 10, "invents": inventing}, training, heldout * 10)
-    assert "significantly more of the songs of control lstm (100%) do" in memorisation_finding(many)
+FORMULA = [67, 65, 64, 62, 60, 62, 64, 60]  # an 8-note cadence every corpus song shares
 
 
-def test_copying_p_values_by_hand():
-    # model 8 of 10 songs copy, held-out 2 of 10: P(k >= 8) under the hypergeometric law (20 songs,
-    # 10 copies, 10 drawn) = (C(10,8) C(10,2) + C(10,9) C(10,1) + C(10,10)) / C(20,10) = 2126 / 184756
-    table = pd.DataFrame({"songs": [10, 10, 10], "share transposed": [0.8, 0.2, 0.2]})
-    # the second model, 2 of 10 like the held-out songs: 1 - (C(10,0) C(10,4) + C(10,1) C(10,3)) / C(20,4)
-    same_share = 1 - (210 + 1200) / 4845
-    assert copying_p_values(table) == pytest.approx([2 * 2126 / 184756, same_share])  # Holm: the smaller x 2
-    assert copying_p_values(table.iloc[1:]) == pytest.approx([same_share])
+def _folk_song(rng, n_notes):
+    """A random walk (steps -5..5 semitones) around C4 with the shared formula in its middle."""
+    steps = rng.integers(-5, 6, size=n_notes - len(FORMULA) - 1)
+    walk = list(60 + np.cumsum(np.concatenate([[0], steps])))
+    middle = len(walk) // 2
+    return walk[:middle] + [pitch - 60 + walk[middle] for pitch in FORMULA] + walk[middle:]
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """150 training and 100 held-out folk-like songs of 40 notes, 20 more held-out songs of 20 notes,
+    10 held-out versions of training songs (transposed, one note changed), and 20 generated songs of
+    34 notes that share only the formula."""
+    rng = np.random.default_rng(11)
+    training = [(f"t{i}", _folk_song(rng, 40)) for i in range(150)]
+    versions = [[pitch + 2 for pitch in song[:36]] + [song[36] + 9] + [pitch + 2 for pitch in song[37:]]
+                for _, song in training[:10]]
+    heldout = [_folk_song(rng, 40) for _ in range(100)] + [_folk_song(rng, 20) for _ in range(20)] + versions
+    idiom = [_folk_song(rng, 34) for _ in range(20)]
+    return training, heldout, idiom
+
+
+def _copy_of(training_song, transpose=3):
+    """34 notes: 4 random, a 26-note stretch of ``training_song`` moved up ``transpose``, 4 random."""
+    copied = [pitch + transpose for pitch in training_song[5:31]]
+    return [72, 70, 69, 71] + copied + [copied[-1] + 7, copied[-1] + 1, copied[-1] + 8, copied[-1] - 4]
+
+
+def test_copying_check_flags_a_copied_song_and_not_shared_formulas(corpus):
+    training, heldout, idiom = corpus
+    one_copy = idiom[:19] + [_copy_of(training[7][1])]
+    many_copies = idiom[:15] + [_copy_of(training[i][1]) for i in range(5)]
+    check = copying_check({"idiom": idiom, ("control", "lstm"): one_copy, "copies": many_copies}, training, heldout)
+    table = check.table.set_index("model")
+    # Every held-out song shares the 8-note formula, so no song is flagged for it: the threshold lies above 8.
+    # The 10 versions of training songs share 36 of their 40 notes and are left out of the reference.
+    assert (check.n_reference, check.n_versions, check.n_notes) == (100, 10, 34)
+    assert table.loc["held-out corpus songs", "median_notes"] >= 8 and 8 < check.threshold < 26
+    assert table.loc["held-out corpus songs", "share_above"] <= 0.05
+    assert table.loc["idiom", "above"] == 0 and table.loc["idiom", "p_value"] == 1.0
+    # The copied song is flagged, with its training song and where the stretch sits.
+    flagged = check.flagged.set_index(["model", "song"])
+    assert flagged.loc[("control lstm", 19), "notes"] >= 26
+    assert "training song t7" in flagged.loc[("control lstm", 19), "where"]
+    assert flagged.loc[("control lstm", 19), "p_value"] == pytest.approx(1 / 101)  # no held-out song reaches it
+    assert set(check.flagged["model"]) == {"control lstm", "copies"}
+    # 1 of 20 songs flagged: P(K >= 1) for K ~ Binomial(20, 0.05), not significant; 5 of 20: P(K >= 5).
+    assert table.loc["control lstm", "p_value"] == pytest.approx(1 - 0.95**20)
+    below_five = sum(comb(20, k) * 0.05**k * 0.95 ** (20 - k) for k in range(5))
+    assert table.loc["copies", "p_value"] == pytest.approx(1 - below_five) and table.loc["copies", "p_value"] < 0.02
+    assert table.loc["copies", "share_above"] == 0.25 and table.loc["copies", "nominal_share"] == pytest.approx(0.05)
+    # With the versions in the reference (whole 34-note cuts copied), its 99th percentile is a whole song:
+    # nothing could be flagged.
+    with_versions = copying_check({"copies": many_copies}, training, heldout, percentile=99, version_share=1.0)
+    assert (with_versions.n_versions, with_versions.n_reference) == (0, 110)
+    assert with_versions.threshold == 34 and with_versions.flagged.empty
+
+
+def test_reference_uses_only_songs_as_long_as_the_generated_ones(corpus):
+    training, heldout, _ = corpus
+    index = TrainingIndex(training, modes=["transposed"])
+    reference, versions = reference_stretches(index, heldout, 34)
+    assert len(reference) == 100 and reference.min() >= 8 and versions == 10  # the 20-note songs are left out
+    assert reference_stretches(index, heldout, 34, version_share=0.95)[1] == 0  # 36 of 40 notes: not 95 %
+    with pytest.raises(ValueError, match="no held-out song of 50 notes or more"):
+        reference_stretches(index, heldout, 50)
+
+
+def test_threshold_and_exceedance_by_hand():
+    assert copy_threshold(list(range(1, 101)), 99) == 99
+    assert copy_threshold([5, 5, 5, 9], 99) == 9 and copy_threshold([5, 5, 5, 9], 50) == 5
+    with pytest.raises(ValueError, match="percentile"):
+        copy_threshold([5], 100)
+    # (1 + #{L_j >= 9}) / (1 + 4) and (1 + 4) / 5
+    assert exceedance_p_value(9, [5, 5, 5, 9]) == pytest.approx(2 / 5)
+    assert exceedance_p_value(3, [5, 5, 5, 9]) == 1.0

@@ -1,9 +1,11 @@
-"""Chapter 3's analysis: songs from the selected models, their tonality metrics and the comparison
-with the dataset.
+"""Chapter 3's analysis: songs from the selected models, their tonality metrics, their rank
+agreement with the paper's TABLE III, each model's deviation from its own training songs, the copying
+check, and Holm's correction over all of the chapter's tests.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -149,19 +151,65 @@ def most_representative_songs(
     return pd.DataFrame(rows)
 
 
-def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
-    r"""Bootstrap comparison of every model's songs with the training melodies.
+def own_corpus_baselines(training_melodies, variants) -> dict[str, pd.DataFrame]:
+    """The metrics of each variant's own training songs, decoded to pitches: each model's baseline.
 
-    For each model and metric, the difference of means :math:`\bar x - \bar y` with a 95 %
-    bootstrap confidence interval, songs and melodies resampled independently
+    A model learns its variant's sequences, not the melodies themselves: control the pitches,
+    interval the steps (decoded here from C4, as the interval songs are generated), DB12 every
+    melody in 12 transpositions (:func:`musiclib.data.sequences.variant_sequences`). Each
+    decoded sequence is scored, and the versions of one melody (DB12's 12) are averaged, so that a
+    baseline has one row per training melody and its bootstrap resamples melodies, not copies.
+
+    Parameters
+    ----------
+    training_melodies : sequence of musiclib.data.sequences.Melody
+        The training split (``data.splits.train``).
+    variants : iterable of str
+        The variants of the selected models.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Variant -> one row per training melody, columns CMM (semitones), LM, CENTR.
+
+    Notes
+    -----
+    CMM, LM and CENTR depend only on the intervals and on which pitches repeat, so they do not
+    change under transposition: the three baselines hold the same numbers, computed from what
+    each model saw.
+    """
+    from musiclib.data.sequences import MIDDLE_C, from_intervals, variant_sequences
+    from musiclib.measures.metrics import METRICS, evaluate
+
+    baselines = {}
+    for variant in dict.fromkeys(variants):
+        versions = [variant_sequences([melody], variant) for melody in training_melodies]
+        decoded = [
+            from_intervals(MIDDLE_C, version) if variant == "interval" else version
+            for melody_versions in versions for version in melody_versions
+        ]
+        melody = np.repeat(np.arange(len(versions)), [len(melody_versions) for melody_versions in versions])
+        table = evaluate(decoded).reset_index(drop=True)
+        baselines[variant] = table.groupby(melody)[list(METRICS)].mean().reset_index(drop=True)
+    return baselines
+
+
+def compare_models_to_baselines(
+    per_song: pd.DataFrame, baselines: Mapping[str, pd.DataFrame], *, seed: int = 0
+) -> pd.DataFrame:
+    r"""Every model's deviation from its own corpus baseline, with intervals and p-values.
+
+    For each model and metric, the difference of means :math:`\bar x - \bar y` between its songs
+    and its variant's training songs, with a 95 % bootstrap confidence interval (songs and
+    melodies resampled independently) and Welch's two-sided p-value
     (:func:`musiclib.measures.stats.compare_to_baseline`).
 
     Parameters
     ----------
     per_song : pandas.DataFrame
         :func:`song_metrics`.
-    dataset_table : pandas.DataFrame
-        :func:`dataset_metrics`.
+    baselines : mapping of str to pandas.DataFrame
+        :func:`own_corpus_baselines`.
     seed : int
         Seed of the bootstrap.
 
@@ -169,17 +217,148 @@ def compare_models_to_dataset(per_song: pd.DataFrame, dataset_table: pd.DataFram
     -------
     pandas.DataFrame
         Columns variant, cell, metric, mean, baseline_mean, difference, ci_low, ci_high,
-        excludes_zero, n, baseline_n.
+        excludes_zero, n, baseline_n, ci_method, p_value (uncorrected; see :func:`holm_over_chapter`).
     """
     from musiclib.measures.stats import compare_to_baseline
 
     tables = []
     for (variant, cell), table in per_song.groupby(["variant", "cell"], sort=False):
-        comparison = compare_to_baseline(table, dataset_table, seed=seed).reset_index()
+        comparison = compare_to_baseline(table, baselines[variant], seed=seed).reset_index()
         comparison.insert(0, "cell", cell)
         comparison.insert(0, "variant", variant)
         tables.append(comparison)
     return pd.concat(tables, ignore_index=True)
+
+
+def rank_agreement_with_paper(summary: pd.DataFrame, *, n_permutations: int = 99_999, seed: int = 0) -> pd.DataFrame:
+    """Per metric, how well our models' means rank like the paper's TABLE III (Spearman's rho).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`metrics_summary`.
+    n_permutations, seed : int
+        The Monte-Carlo test's pairings and seed, used only when the models are too many to
+        enumerate every pairing (:func:`musiclib.measures.stats.rank_agreement`; 9 models: exact).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns metric, n (models in both tables), rho, p_value (one-sided: the orders agree;
+        uncorrected), method (``"exact"`` or ``"Monte Carlo"``), n_permutations, seed; no row for
+        a metric with fewer than 3 models in both tables.
+
+    References
+    ----------
+    :cite:t:`garciavalencia2020sequence`, TABLE III.
+    """
+    from musiclib import published
+    from musiclib.measures.stats import rank_agreement
+
+    table = published.compare("table_iii", summary, on=["metric", "variant", "cell"], columns=["mean"]).dropna()
+    rows = []
+    for metric, pairs in table.groupby("metric", sort=False):
+        if len(pairs) < 3:  # a rank correlation of two models is +1 or -1, whatever the models
+            continue
+        agreement = rank_agreement(pairs["ours_mean"], pairs["paper_mean"], n_permutations=n_permutations, seed=seed)
+        rows.append({"metric": metric, **agreement})
+    return pd.DataFrame(rows, columns=["metric", "n", "rho", "p_value", "method", "n_permutations", "seed"])
+
+
+def holm_over_chapter(
+    deviations: pd.DataFrame, agreement: pd.DataFrame, copying: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Holm's correction over every test the chapter makes, as one family.
+
+    The family: each model's deviation from its own baseline on each metric (``deviations``: 9
+    models x 3 metrics = 27 tests), the rank agreement with TABLE III per metric (``agreement``:
+    3) and the copying test per model (``copying``: 9), 39 tests in all in the paper's design. The
+    seed-replicate cell contrasts are intervals, not tests, and are not in it.
+
+    Parameters
+    ----------
+    deviations : pandas.DataFrame
+        :func:`compare_models_to_baselines` (``p_value``).
+    agreement : pandas.DataFrame
+        :func:`rank_agreement_with_paper` (``p_value``).
+    copying : pandas.DataFrame
+        ``CopyingCheck.table`` (:func:`musiclib.measures.memorisation.copying_check`); its held-out
+        row (no p-value) is not a test.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The three tables with a ``p_holm`` column (NaN in the held-out row).
+
+    References
+    ----------
+    :cite:`holm1979simple`
+    """
+    from musiclib.measures.stats import holm
+
+    tables = [deviations.copy(), agreement.copy(), copying.copy()]
+    tested = [table["p_value"].notna() for table in tables]
+    adjusted = holm(np.concatenate([table.loc[rows, "p_value"].to_numpy() for table, rows in zip(tables, tested)]))
+    start = 0
+    for table, rows in zip(tables, tested):
+        table["p_holm"] = np.nan
+        table.loc[rows, "p_holm"] = adjusted[start : start + rows.sum()]
+        start += rows.sum()
+    return tuple(tables)
+
+
+@dataclass(frozen=True)
+class ChapterTests:
+    """Every test of chapter 3, Holm-adjusted as one family (:func:`chapter_tests`).
+
+    Attributes
+    ----------
+    deviations : pandas.DataFrame
+        :func:`compare_models_to_baselines` with ``p_holm``.
+    agreement : pandas.DataFrame
+        :func:`rank_agreement_with_paper` with ``p_holm``.
+    copying : pandas.DataFrame
+        ``copying_check.table`` with ``p_holm`` (NaN in the held-out row).
+    check : musiclib.measures.memorisation.CopyingCheck
+        The copying check itself (threshold, flagged songs).
+    """
+
+    deviations: pd.DataFrame
+    agreement: pd.DataFrame
+    copying: pd.DataFrame
+    check: Any
+
+
+def chapter_tests(
+    songs: Mapping[tuple[str, str], list[list[int]]], per_song: pd.DataFrame, splits: Any, *, seed: int = 0
+) -> ChapterTests:
+    """Run chapter 3's tests and adjust them together (:func:`holm_over_chapter`).
+
+    Parameters
+    ----------
+    songs : mapping of (str, str) to list of list of int
+        :func:`generate_for_selected`.
+    per_song : pandas.DataFrame
+        :func:`song_metrics` of ``songs``.
+    splits : musiclib.data.sequences.Splits
+        Training songs (the baselines, the copying index) and test songs (the copying reference).
+    seed : int
+        Seed of the bootstrap intervals and of a Monte-Carlo permutation test.
+
+    Returns
+    -------
+    ChapterTests
+    """
+    from musiclib.measures.memorisation import copying_check
+
+    check = copying_check(songs, splits.train, splits.test)
+    baselines = own_corpus_baselines(splits.train, per_song["variant"])
+    deviations, agreement, copying = holm_over_chapter(
+        compare_models_to_baselines(per_song, baselines, seed=seed),
+        rank_agreement_with_paper(metrics_summary(per_song), seed=seed),
+        check.table,
+    )
+    return ChapterTests(deviations, agreement, copying, check)
 
 
 def closest_to_data(summary: pd.DataFrame, dataset_table: pd.DataFrame) -> tuple[str, str]:

@@ -1,5 +1,6 @@
-"""Chapter 3's tables: our metrics next to the paper's TABLE III and IV, differences from the
-dataset, seed intervals and cell contrasts.
+"""Chapter 3's tables: our metrics next to the paper's TABLE III and IV, the rank agreement with
+TABLE III, each model's deviation from its own training songs, the copying check, seed intervals and
+cell contrasts.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from musiclib import published
+from musiclib.outputs.prose import SIGNIFICANCE
 from musiclib.outputs.tables import interval_text, mean_std_text, yes_no
 
 
@@ -56,27 +58,105 @@ def table_iv_table(representative: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def dataset_difference_table(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Chapter 3: per model and metric, songs' mean against the data's, with the 95 % CI.
+def baseline_deviation_table(deviations: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: per model and metric, its songs' mean against its own training songs', with the
+    95 % CI, Welch's p and the p after Holm's correction over the chapter's family.
 
     Parameters
     ----------
-    comparison : pandas.DataFrame
-        :func:`musiclib.chapters.generation.analysis.compare_models_to_dataset`.
+    deviations : pandas.DataFrame
+        :func:`musiclib.chapters.generation.analysis.holm_over_chapter`'s first table (columns of
+        :func:`musiclib.chapters.generation.analysis.compare_models_to_baselines` and ``p_holm``).
 
     Returns
     -------
     pandas.DataFrame
     """
     return pd.DataFrame({
-        "dataset": comparison["variant"],
-        "cell": comparison["cell"],
-        "metric": comparison["metric"],
-        "songs (mean)": comparison["mean"],
-        "training melodies (mean)": comparison["baseline_mean"],
-        "difference": comparison["difference"],
-        "95% CI": interval_text(comparison["ci_low"], comparison["ci_high"]),
-        "differs": yes_no(comparison["excludes_zero"]),
+        "dataset": deviations["variant"],
+        "cell": deviations["cell"],
+        "metric": deviations["metric"],
+        "songs (mean)": deviations["mean"],
+        "own training songs (mean)": deviations["baseline_mean"],
+        "difference": deviations["difference"],
+        "95% CI": interval_text(deviations["ci_low"], deviations["ci_high"]),
+        "p (Welch)": deviations["p_value"],
+        "p (Holm)": deviations["p_holm"],
+        "differs (Holm, 5%)": yes_no(deviations["p_holm"] < SIGNIFICANCE),
+    })
+
+
+def rank_agreement_table(agreement: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: Spearman's rho between our models' means and TABLE III's, per metric.
+
+    Parameters
+    ----------
+    agreement : pandas.DataFrame
+        :func:`musiclib.chapters.generation.analysis.holm_over_chapter`'s second table (columns of
+        :func:`musiclib.chapters.generation.analysis.rank_agreement_with_paper` and ``p_holm``).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "metric": agreement["metric"],
+        "models": agreement["n"],
+        "Spearman's rho": agreement["rho"],
+        "p (one-sided)": agreement["p_value"],
+        "p (Holm)": agreement["p_holm"],
+        "permutation test": [
+            f"exact, all {count:,} pairings" if method == "exact" else f"Monte Carlo, {count:,} pairings, seed {int(seed)}"
+            for method, count, seed in zip(agreement["method"], agreement["n_permutations"], agreement["seed"])
+        ],
+    })
+
+
+def copying_table(copying: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: per model, its songs' longest copied stretches and how many exceed the held-out
+    songs' percentile, with the binomial test.
+
+    Parameters
+    ----------
+    copying : pandas.DataFrame
+        :func:`musiclib.chapters.generation.analysis.holm_over_chapter`'s third table
+        (``CopyingCheck.table`` of :func:`musiclib.measures.memorisation.copying_check` and ``p_holm``).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "model": copying["model"],
+        "songs": copying["songs"],
+        "longest stretch, median (notes)": copying["median_notes"],
+        "longest stretch, max (notes)": copying["longest_notes"],
+        "songs above the threshold": copying["above"],
+        "share above": copying["share_above"],
+        "expected without copying": copying["nominal_share"],
+        "p (binomial)": copying["p_value"],
+        "p (Holm)": copying["p_holm"],
+    })
+
+
+def flagged_songs_table(flagged: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 3: every generated song whose longest copied stretch exceeds the held-out threshold.
+
+    Parameters
+    ----------
+    flagged : pandas.DataFrame
+        ``CopyingCheck.flagged`` (:func:`musiclib.measures.memorisation.copying_check`).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return pd.DataFrame({
+        "model": flagged["model"],
+        "song": flagged["song"],
+        "longest copied stretch (notes)": flagged["notes"],
+        "share of held-out songs reaching it (p)": flagged["p_value"],
+        "where": flagged["where"],
     })
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from musiclib.chapters.generation.analysis import generate_for_selected
 from musiclib.chapters.generation.replicates import (
     CONTRAST_COLUMNS,
     cell_contrasts,
@@ -18,7 +19,7 @@ from musiclib.chapters.generation.replicates import (
 )
 from musiclib.experiments import grid, profiles
 from musiclib.experiments.profiles import ProfileError, ReplicateSettings, load_profile
-from musiclib.experiments.selection import select_layers
+from musiclib.experiments.selection import select_layers, selected_runs
 from musiclib.measures.stats import hierarchical_interval
 
 
@@ -90,7 +91,9 @@ def test_replicates_section_is_checked(tmp_path):
     path.write_text(text)
     with pytest.raises(ProfileError, match="replicates.cells"):
         load_profile(path)
-    assert load_profile("study").replicates == ReplicateSettings((1, 2), ("control",), ("lstm", "nas", "ugrnn"))
+    # the study replicates all nine selected models; smoke only two control models, to stay fast
+    assert load_profile("study").replicates == ReplicateSettings((1, 2), ("control", "interval", "db12"), ("lstm", "nas", "ugrnn"))
+    assert load_profile("smoke").replicates == ReplicateSettings((1,), ("control",), ("lstm", "nas"))
 
 
 @pytest.mark.slow
@@ -116,3 +119,27 @@ def test_replicates_train_through_the_grid(tiny):
     assert study.summary["metric"].tolist() == ["CMM", "LM", "CENTR"]
     without = replace(profile, replicates=ReplicateSettings())
     assert replicate_study(without, runs_dir, selection, data=data) is None
+
+
+@pytest.mark.slow
+def test_interval_and_db12_replicates_decode_their_songs(tmp_path):
+    """Replicates of an interval and a DB12 model: every seed's songs are MIDI pitches that start with
+    the paper's seed (the interval model's "60 2 2 -2" decoded to C4 D4 E4 D4)."""
+    from conftest import TINY_PROFILE, write_profile
+
+    text = (TINY_PROFILE.replace('variants = ["control"]', 'variants = ["interval", "db12"]')
+            .replace('cells = ["lstm", "ugrnn"]', 'cells = ["lstm"]').replace("layers = [1, 2]", "layers = [1]")
+            .replace("num_epochs = { control = 1 }", "num_epochs = { interval = 1, db12 = 1 }")
+            + '[replicates]\nseeds = [1]\nvariants = ["interval", "db12"]\ncells = ["lstm"]\n')
+    profile = load_profile(write_profile(tmp_path, text, "tiny_variants"))
+    data = grid.load_data(profile)
+    selection = select_layers(grid.run_grid(profile, tmp_path / "runs", data=data))
+    replicates = train_replicates(profile, tmp_path / "runs", selection, data=data)
+    for result in replicates.values():
+        for (variant, _), songs in generate_for_selected(profile, selected_runs(result, selection)).items():
+            assert all(song[:4] == [60, 62, 64, 62] and len(song) == 4 + 10 for song in songs), variant
+            assert all(0 <= pitch <= 127 for song in songs for pitch in song)
+    study = replicate_study(profile, tmp_path / "runs", selection, data=data)
+    assert study.per_song.groupby(["variant", "training_seed"]).size().to_dict() == {
+        (variant, seed): profile.generation.n_songs for variant in ("db12", "interval") for seed in (0, 1)}
+    assert study.intervals["n_seeds"].tolist() == [2] * 6 and study.intervals["between_seed_sd"].notna().all()
