@@ -96,25 +96,59 @@ def nearest_neighbours(
 
 
 def tsne_perplexity(n_points: int, perplexity: float) -> float:
-    """The perplexity t-SNE actually uses for ``n_points``: ``perplexity`` capped at (n - 1) / 3
-    (t-SNE needs perplexity < n; the cap keeps small vocabularies working)."""
+    """The perplexity t-SNE actually uses for ``n_points``: ``perplexity`` capped at (n - 1) / 3.
+
+    t-SNE calibrates each point's Gaussian to ``perplexity`` effective neighbours, which needs
+    perplexity < n; the cap (n - 1) / 3 keeps the 3 x perplexity neighbours that t-SNE's
+    sparse (Barnes-Hut) form looks at within the other n - 1 points, and keeps small
+    vocabularies working. Every perplexity above the cap gives the same layout as the cap.
+    """
     return min(float(perplexity), (n_points - 1) / 3)
 
 
-def tsne_2d(vectors: np.ndarray, *, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
-    """t-SNE projection ``[n, 2]`` of the rows of ``vectors`` (scikit-learn, cosine metric, PCA start).
+TSNE_INITS = ("pca", "random")
 
-    The perplexity is capped by :func:`tsne_perplexity`; ``seed`` makes the layout reproducible.
+
+def tsne_2d(vectors: np.ndarray, *, perplexity: float = 30.0, seed: int = 0, init: str = "pca") -> np.ndarray:
+    """t-SNE projection ``[n, 2]`` of the rows of ``vectors`` (scikit-learn, cosine metric).
+
+    Parameters
+    ----------
+    vectors : numpy.ndarray
+        ``[n, units]``, at least 4 rows.
+    perplexity : float
+        Effective number of neighbours, capped by :func:`tsne_perplexity`.
+    seed : int
+        Seed of the random start (``init="random"``); with ``init="pca"`` the start is the
+        first two principal components and the layout does not depend on the seed.
+    init : {"pca", "random"}
+        The start: PCA keeps the global arrangement reproducible (the maps shown); a random
+        start, one per seed, shows how much the layout depends on where t-SNE began.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[n, 2]`` coordinates (arbitrary units).
+
+    Notes
+    -----
     The gradient is exact, not Barnes-Hut: a vocabulary has tens to hundreds of tokens, where
-    the exact method is both faster and more accurate.
+    the exact method is both faster and more accurate :cite:`vandermaaten2008tsne`.
     """
     from sklearn.manifold import TSNE
 
     vectors = np.asarray(vectors, dtype=np.float64)
     if len(vectors) < 4:
         raise ValueError(f"t-SNE needs at least 4 vectors, got {len(vectors)}")
+    if init not in TSNE_INITS:
+        raise ValueError(f"init must be one of {TSNE_INITS}, got {init!r}")
     projection = TSNE(
-        n_components=2, perplexity=tsne_perplexity(len(vectors), perplexity), metric="cosine", init="pca", method="exact", random_state=seed
+        n_components=2,
+        perplexity=tsne_perplexity(len(vectors), perplexity),
+        metric="cosine",
+        init=init,
+        method="exact",
+        random_state=seed,
     )
     return projection.fit_transform(vectors)
 

@@ -8,16 +8,22 @@ from musiclib.measures.embedding_tests import (
     combine_strata,
     compare_variants,
     default_nulls,
+    distinct_layouts,
     frequency_strata,
+    paper_neighbour_statements,
     pca_overview,
+    procrustes_disparities,
     quantile_strata,
     register_strata,
+    relation_share_difference,
     relation_tests,
     robustness,
     token_counts,
+    tsne_perplexities,
     tsne_stability,
 )
-from musiclib.measures.embeddings import relation_clustering, stratified_permutations
+from musiclib.measures.embeddings import relation_clustering, stratified_permutations, tsne_2d
+from musiclib.measures.stats import holm
 
 PITCHES = np.arange(48, 84)  # C3..B5: three octaves
 WHITE = np.isin(PITCHES % 12, (0, 2, 4, 5, 7, 9, 11))
@@ -59,8 +65,13 @@ def test_planted_octave_clusters_are_found_by_every_null():
     assert octave["significant"].all() and (octave["observed_rate"] == 1.0).all()
     assert not family[family["embedding"] == "untrained"]["significant"].any()
     assert (family["p_holm"] >= family["p_value"]).all()
-    with pytest.raises(ValueError, match="n_permutations=500 cannot give a Holm p-value at or below alpha=0.05 in a family of 36 tests"):
-        relation_tests({"trained": vectors, "untrained": untrained}, PITCHES, nulls, ks=(2,), n_permutations=500)
+    # each embedding is its own Holm family: the trained tests are corrected over their 18 alone
+    trained = family[family["embedding"] == "trained"]
+    assert trained["p_holm"].tolist() == pytest.approx(holm(trained["p_value"]).tolist())
+    alone = relation_tests({"trained": vectors}, PITCHES, nulls, ks=(2,), n_permutations=2000)
+    assert alone["p_holm"].tolist() == pytest.approx(trained["p_holm"].tolist())
+    with pytest.raises(ValueError, match="n_permutations=300 cannot give a Holm p-value at or below alpha=0.05 in a family of 18 tests"):
+        relation_tests({"trained": vectors, "untrained": untrained}, PITCHES, nulls, ks=(2,), n_permutations=300)
 
 
 def test_frequency_only_structure_is_not_found_by_the_matched_null():
@@ -79,15 +90,47 @@ def test_frequency_only_structure_is_not_found_by_the_matched_null():
     assert matched["chance_rate"] > free["chance_rate"]
 
 
-def test_tsne_stability_and_pca_overview():
+def test_perplexities_above_the_cap_are_clipped_once():
+    # 38 tokens: the cap is (38 - 1) / 3 = 12.33; 15 and 30 would both be 12.33, one layout twice
+    assert tsne_perplexities(38, [30, 4, 15, 8]) == pytest.approx((4.0, 8.0, 37 / 3))
+    assert tsne_perplexities(50, [4, 8, 12]) == (4.0, 8.0, 12.0)
+    assert max(tsne_perplexities(10, [5, 15, 30])) <= (10 - 1) / 3
+
+
+def test_procrustes_sees_through_rotation_reflection_and_scale():
+    rng = np.random.default_rng(5)
+    layout = rng.standard_normal((20, 2))
+    turn = np.array([[np.cos(1.0), -np.sin(1.0)], [np.sin(1.0), np.cos(1.0)]])
+    moved = 3.0 * layout @ turn * np.array([1.0, -1.0]) + 7.0  # rotated, mirrored, scaled, shifted
+    other = rng.standard_normal((20, 2))
+    disparities = procrustes_disparities([layout, moved, other])
+    assert disparities[0, 1] == pytest.approx(0.0, abs=1e-12) and disparities[1, 0] == disparities[0, 1]
+    assert disparities[0, 2] > 0.5 and np.diag(disparities).tolist() == [0.0, 0.0, 0.0]
+    assert distinct_layouts(disparities) == 2
+    assert distinct_layouts(np.zeros((3, 3))) == 1 and distinct_layouts(np.ones((3, 3)) - np.eye(3)) == 3
+
+
+def test_tsne_stability_checks_distinct_layouts():
     rng = np.random.default_rng(2)
     vectors = np.eye(12)[PITCHES % 12] + 0.05 * rng.standard_normal((len(PITCHES), 12))
-    table = tsne_stability(vectors, PITCHES, [(60, "octave"), (60, "step")], seeds=(0, 1), perplexities=(5.0,), k=2)
+    # the old check: a PCA start ignores the seed, so seeds 0 and 1 drew one picture
+    pca_start = [tsne_2d(vectors, perplexity=5, seed=seed) for seed in (0, 1)]
+    assert distinct_layouts(procrustes_disparities(pca_start)) == 1
+    table = tsne_stability(vectors, PITCHES, [(60, "octave"), (60, "step")], seeds=(0, 1, 2), perplexities=(5.0, 30.0), k=2)
     octave, step = table.iloc[0], table.iloc[1]
-    assert octave["in_embedding"] and octave["share_of_layouts"] == 1.0 and octave["n_layouts"] == 2
+    assert octave["perplexities"] == pytest.approx((5.0, 35 / 3)) and octave["clipped"] == (30.0,)
+    assert octave["perplexity_cap"] == pytest.approx(35 / 3) and max(octave["perplexities"]) <= octave["perplexity_cap"]
+    assert octave["n_layouts"] == 6 and octave["distinct_layouts"] == 6 and octave["median_disparity"] > 1e-3
+    assert octave["in_embedding"] and octave["share_of_layouts"] == 1.0
     assert not step["in_embedding"] and step["share_of_layouts"] == 0.0
     with pytest.raises(ValueError, match="query token 20 is not in the vocabulary"):
         tsne_stability(vectors, PITCHES, [(20, "octave")])
+    with pytest.raises(ValueError, match=r"seeds must be distinct, got \[1, 1\]"):
+        tsne_stability(vectors, PITCHES, [(60, "octave")], seeds=(1, 1))
+
+
+def test_pca_overview():
+    rng = np.random.default_rng(2)
     # two planted directions: the PCA plane holds almost all the variance
     line = np.outer(np.arange(10.0), [1, 0, 0]) + np.outer(np.arange(10.0) % 2, [0, 3, 0]) + 1e-3 * rng.standard_normal((10, 3))
     points, explained = pca_overview(line, sphereize=False)
@@ -146,3 +189,42 @@ def test_robustness_counts_significant_settings():
     robust = robustness(family).set_index("null")
     assert robust["significant"].tolist() == [1, 1] and robust["settings"].tolist() == [2, 2]
     assert robust.loc["free", "min_p_holm"] == 0.01 and robust.loc["frequency", "median_ratio"] == 2.0
+
+
+def test_relation_share_difference_finds_a_planted_change_and_no_change():
+    rng = np.random.default_rng(6)
+    octaves = np.eye(12)[PITCHES % 12] + 0.05 * rng.standard_normal((len(PITCHES), 12))
+    unrelated = rng.standard_normal((len(PITCHES), 12))
+    test = relation_share_difference((unrelated, PITCHES), (octaves, PITCHES), n_permutations=2000)
+    octave = test.loc["octave"]
+    assert octave["shared_tokens"] == 36 and octave["other_share"] == pytest.approx(0.4)  # 2 octaves among 5 neighbours
+    assert octave["chance_share"] == pytest.approx(2 / 35)  # each pitch has 2 octaves among the 35 others
+    assert octave["difference"] == pytest.approx(0.4 - octave["baseline_share"])
+    assert octave["ci_low"] > 0 and octave["p_holm"] <= 0.05
+    assert test.index.tolist() == ["octave", "fifth"] and test["p_holm"].tolist() == pytest.approx(holm(test["p_value"]).tolist())
+    same = relation_share_difference((octaves, PITCHES), (octaves, PITCHES), n_permutations=500)
+    assert (same["difference"] == 0).all() and (same["p_value"] == 1.0).all()
+    # a vocabulary a semitone higher: only the 35 shared pitches count, rows matched by token
+    shifted = relation_share_difference((octaves, PITCHES), (octaves[1:], PITCHES[1:]), n_permutations=500)
+    assert shifted.loc["octave", "shared_tokens"] == 35 and shifted.loc["octave", "difference"] == 0
+    with pytest.raises(ValueError, match="share 3 tokens; the test needs more than k = 5"):
+        relation_share_difference((octaves[:3], PITCHES[:3]), (octaves, PITCHES))
+
+
+def test_paper_statements_by_hand():
+    # cosine distance from C4 (60) grows with the angle: G3 (55) nearest, then C3, C5, F3, G4
+    tokens = np.array([48, 53, 55, 60, 67, 72])
+    angles = {55: 0.1, 48: 0.2, 72: 0.3, 53: 0.4, 67: 0.5, 60: 0.0}
+    vectors = np.array([[np.cos(angles[t]), np.sin(angles[t])] for t in tokens])
+    paper = [96, 48, 72, 53, 55, 67]  # paper 2's DB12 order; C7 (96) is not in our vocabulary
+    table = paper_neighbour_statements(vectors, tokens, 60, paper, k=3).set_index("statement")
+    assert table.loc["nearest", ["paper_token", "paper_rank", "paper_holds"]].tolist() == [48, 2, True]
+    assert table.loc["nearest", ["our_token", "our_rank", "ours_holds"]].tolist() == [48, 2, False]
+    assert table.loc["nearest_is_octave", ["paper_holds", "our_token", "ours_holds"]].tolist() == [True, 55, False]
+    assert table.loc["octave_among_k", ["paper_rank", "paper_holds", "our_rank", "ours_holds"]].tolist() == [2, True, 2, True]
+    assert table.loc["fifth_among_k", ["paper_token", "paper_rank", "paper_holds"]].tolist() == [53, 4, False]
+    assert table.loc["fifth_among_k", ["our_token", "our_rank", "ours_holds"]].tolist() == [55, 1, True]
+    with pytest.raises(ValueError, match="none of the paper's neighbours of 60"):
+        paper_neighbour_statements(vectors, tokens, 60, [96, 108])
+    with pytest.raises(ValueError, match="query token 61 is not in the vocabulary"):
+        paper_neighbour_statements(vectors, tokens, 61, paper)

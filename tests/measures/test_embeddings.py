@@ -119,6 +119,19 @@ def test_tsne_keeps_separated_groups_apart_and_handles_tiny_vocabularies():
     assert ((nearest < 6) == (np.arange(12) < 6)).all()
     with pytest.raises(ValueError, match="at least 4"):
         tsne_2d(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="init must be one of"):
+        tsne_2d(centres, init="spectral")
+
+
+def test_tsne_seed_matters_only_for_a_random_start():
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((20, 6))
+    assert np.array_equal(tsne_2d(vectors, perplexity=5, seed=0), tsne_2d(vectors, perplexity=5, seed=1))
+    first, second = (tsne_2d(vectors, perplexity=5, seed=seed, init="random") for seed in (0, 1))
+    assert not np.allclose(first, second)
+    assert np.array_equal(first, tsne_2d(vectors, perplexity=5, seed=0, init="random"))  # reproducible
+    # above the cap (20 - 1) / 3 every perplexity draws the same layout
+    assert np.array_equal(tsne_2d(vectors, perplexity=15, seed=0), tsne_2d(vectors, perplexity=30, seed=0))
 
 
 def test_embedding_matrix_of_a_model():

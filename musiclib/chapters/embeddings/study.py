@@ -2,10 +2,12 @@
 
 Which runs are studied (:func:`embedding_models`) and their embeddings, trained (best weights)
 and untrained (step 0), with the training counts of their tokens (:func:`load_embeddings`);
-paper 2's queries and neighbour lists beside ours (:func:`neighbour_tables`); the PCA and t-SNE
-maps (:func:`token_maps`); the family of Holm-corrected relation tests of every variant
-(:func:`variant_tests`) and the t-SNE stability check (:func:`stability`); where the TensorBoard
-projector files are (:func:`projector_folders`). The statistics are in
+paper 2's queries and neighbour lists beside ours (:func:`neighbour_tables`) and which of the
+paper's neighbour statements hold in ours (:func:`paper_statements`); the PCA and t-SNE maps
+(:func:`token_maps`); the family of Holm-corrected relation tests of every variant
+(:func:`variant_tests`), the test of whether transposition changes them
+(:func:`transposition_test`) and the t-SNE stability check (:func:`stability`); where the
+TensorBoard projector files are (:func:`projector_folders`). The statistics are in
 :mod:`musiclib.measures.embedding_tests` and :mod:`musiclib.measures.embeddings`.
 
 Notebook: 04_embeddings
@@ -30,7 +32,9 @@ from musiclib.measures.embedding_tests import (
     compare_variants,
     default_nulls,
     initial_embedding,
+    paper_neighbour_statements,
     pca_overview,
+    relation_share_difference,
     relation_tests,
     token_counts,
     tsne_stability,
@@ -135,6 +139,55 @@ def neighbour_query(variant: str) -> int:
     return int(paper.loc[paper["variant"] == variant, "query_token"].iloc[0])
 
 
+_STATEMENT_TEXT = {
+    "nearest": "{token} is {query}'s nearest neighbour",
+    "nearest_is_octave": "{query}'s nearest neighbour is an octave of it",
+    "octave_among_k": "an octave of {query} is among its {k} nearest",
+    "fifth_among_k": "a fourth or fifth of {query} is among its {k} nearest",
+}
+
+
+def paper_statements(embeddings: Mapping[str, VariantEmbedding], *, k: int = 12) -> pd.DataFrame:
+    """Which of paper 2's neighbour statements hold in our trained embeddings (cosine distance).
+
+    The paper's neighbour list of each variant (:func:`musiclib.published.table`
+    ``("paper2_neighbours")``) is read without the tokens our vocabulary lacks (the paper's
+    corpus reached notes ours never has, such as C7, its DB12 model's nearest neighbour of C4),
+    and each statement of :func:`musiclib.measures.embedding_tests.paper_neighbour_statements`
+    is checked in the paper's list and in ours. Paper 2's DB12 example, C3 as C4's nearest
+    neighbour, is the DB12 row ``nearest``.
+
+    Parameters
+    ----------
+    embeddings : mapping of str to VariantEmbedding
+    k : int
+        Neighbours looked at (the paper listed 12, 13 for DB12).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variant``, ``text`` (the statement in words), then those of
+        :func:`musiclib.measures.embedding_tests.paper_neighbour_statements`; variants whose
+        vocabulary lacks the paper's query are left out.
+    """
+    paper = published.table("paper2_neighbours").sort_values("rank")
+    tables = []
+    for variant, embedding in embeddings.items():
+        query = neighbour_query(variant)
+        if query not in embedding.tokens:
+            continue
+        neighbours = paper.loc[paper["variant"] == variant, "neighbour_token"].astype(int).tolist()
+        table = paper_neighbour_statements(embedding.trained, embedding.tokens, query, neighbours, k=k)
+        nearest = token_label(int(table["paper_token"].iloc[0]), variant)  # the row "nearest" always names a token
+        text = [
+            _STATEMENT_TEXT[statement].format(token=nearest, query=token_label(query, variant), k=k)
+            for statement, k in zip(table["statement"], table["k"])
+        ]
+        tables.append(table.assign(variant=variant, text=text))
+    together = pd.concat(tables, ignore_index=True)
+    return together[["variant", "text", *(column for column in together if column not in ("variant", "text"))]]
+
+
 def projector_folders(runs: Mapping[str, Any]) -> dict[str, Path | None]:
     """The TensorBoard projector folder of every run (None when training wrote none).
 
@@ -227,8 +280,10 @@ def variant_tests(embeddings: Mapping[str, VariantEmbedding], *, n_permutations:
     """The family of relation tests of every variant: trained and untrained embedding, every null,
     k in (3, 5, 10), both distances (:func:`musiclib.measures.embedding_tests.relation_tests`).
 
-    Holm's correction runs over each variant's family (108 tests for a pitch variant, with the
-    free, frequency-matched and frequency-and-register-matched nulls; 72 for intervals).
+    Holm's correction runs over each variant's trained-embedding tests (54 for a pitch variant,
+    with the free, frequency-matched and frequency-and-register-matched nulls; 36 for
+    intervals); the untrained embedding's tests, a reference, are corrected as a family of
+    their own.
 
     Parameters
     ----------
@@ -259,11 +314,43 @@ def variant_tests(embeddings: Mapping[str, VariantEmbedding], *, n_permutations:
     return pd.concat(families, names=["variant"]).reset_index(level=0).reset_index(drop=True)
 
 
+def transposition_test(
+    embeddings: Mapping[str, VariantEmbedding], *, n_permutations: int, seed: int = 0
+) -> pd.DataFrame:
+    """Does transposition change the octave and fifth relations? DB12 against control, token by token.
+
+    :func:`musiclib.measures.embedding_tests.relation_share_difference` of the trained
+    embeddings (control the baseline, DB12 the other), over the pitches both vocabularies hold,
+    at the reference setting (5 nearest neighbours, cosine).
+
+    Parameters
+    ----------
+    embeddings : mapping of str to VariantEmbedding
+    n_permutations : int
+        Sign flips and bootstrap resamples (the profile's ``[embeddings] n_permutations``).
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index relation (octave, fifth), the columns of ``relation_share_difference``; no rows
+        when the grid lacks control or DB12.
+    """
+    if not {"control", "db12"} <= set(embeddings):
+        columns = ["shared_tokens", "k", "baseline_share", "other_share", "chance_share", "difference", "ci_low", "ci_high", "p_value", "p_holm"]
+        return pd.DataFrame(columns=columns).rename_axis("relation")
+    control, db12 = embeddings["control"], embeddings["db12"]
+    return relation_share_difference(
+        (control.trained, control.tokens), (db12.trained, db12.tokens), n_permutations=n_permutations, seed=seed
+    )
+
+
 def stability(
     embeddings: Mapping[str, VariantEmbedding], *, seeds: Sequence[int], perplexities: Sequence[float], k: int = REFERENCE_K
 ) -> pd.DataFrame:
     """Paper 2's neighbour statements (an octave, a fifth, a step among the query's ``k`` nearest)
-    checked in the full embedding and in every t-SNE layout (:func:`musiclib.measures.embedding_tests.tsne_stability`).
+    checked in the full embedding and in every t-SNE layout (:func:`musiclib.measures.embedding_tests.tsne_stability`:
+    random starts, one per seed, and the perplexities the vocabulary allows).
 
     Returns
     -------
@@ -425,6 +512,8 @@ def stability_table(stability: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
+        One row per statement: dataset, statement, in the embedding (yes / no), share of
+        t-SNE layouts where it holds.
     """
     return pd.DataFrame({
         "dataset": stability["variant"],
@@ -435,5 +524,91 @@ def stability_table(stability: pd.DataFrame) -> pd.DataFrame:
         ],
         "in the embedding": np.where(stability["in_embedding"], "yes", "no"),
         "share of t-SNE layouts": stability["share_of_layouts"],
-        "layouts": stability["settings"],
+    })
+
+
+def _numbers(values: Sequence[float]) -> str:
+    """``"4, 8, 12.3"``: numbers to 3 significant digits; ``"none"`` for none."""
+    return ", ".join(f"{value:.3g}" for value in values) or "none"
+
+
+def layout_table(stability: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 4: the t-SNE layouts behind the stability check, one row per dataset.
+
+    Parameters
+    ----------
+    stability : pandas.DataFrame
+        :func:`stability`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Seeds (random starts), perplexities used, the cap (tokens - 1) / 3 and the perplexities
+        clipped to it, layouts, distinct layouts after Procrustes alignment and their median
+        disparity (0 = the same picture).
+    """
+    first = stability.groupby("variant", sort=False).first()
+    return pd.DataFrame({
+        "dataset": first.index,
+        "seeds (random start)": [_numbers(seeds) for seeds in first["seeds"]],
+        "perplexities used": [_numbers(used) for used in first["perplexities"]],
+        "cap (tokens - 1) / 3": first["perplexity_cap"].to_numpy(),
+        "clipped to the cap": [_numbers(clipped) for clipped in first["clipped"]],
+        "layouts": first["n_layouts"].to_numpy(),
+        "distinct layouts": first["distinct_layouts"].to_numpy(),
+        "median Procrustes disparity": first["median_disparity"].to_numpy(),
+    })
+
+
+def transposition_table(test: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 4: the share of each relation among the 5 nearest neighbours, control vs DB12, and its difference.
+
+    Parameters
+    ----------
+    test : pandas.DataFrame
+        :func:`transposition_test`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per relation: shared pitches, control and DB12 shares, chance, DB12 - control
+        with its 95 % interval, p and p Holm.
+    """
+    return pd.DataFrame({
+        "relation": test.index,
+        "pitches": test["shared_tokens"].to_numpy(),
+        "control": test["baseline_share"].to_numpy(),
+        "DB12": test["other_share"].to_numpy(),
+        "chance": test["chance_share"].to_numpy(),
+        "DB12 - control": test["difference"].to_numpy(),
+        "95% interval": [f"{low:+.3f} to {high:+.3f}" for low, high in zip(test["ci_low"], test["ci_high"])],
+        "p": test["p_value"].to_numpy(),
+        "p Holm": test["p_holm"].to_numpy(),
+    })
+
+
+def statement_evidence(holds: bool, token: Any, rank: Any, variant: str) -> str:
+    """``"yes: C3, rank 2"``: whether a statement holds, and the token and rank that decide it (``"no: none"``)."""
+    found = f"{token_label(int(token), variant)}, rank {int(rank)}" if pd.notna(token) else "none"
+    return f"{'yes' if holds else 'no'}: {found}"
+
+
+def paper_statement_table(statements: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 4: paper 2's neighbour statements, in its list and in our embedding.
+
+    Parameters
+    ----------
+    statements : pandas.DataFrame
+        :func:`paper_statements`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset and statement: ``paper`` and ``ours`` (:func:`statement_evidence`).
+    """
+    return pd.DataFrame({
+        "dataset": statements["variant"],
+        "statement": statements["text"],
+        "paper": [statement_evidence(r.paper_holds, r.paper_token, r.paper_rank, r.variant) for r in statements.itertuples()],
+        "ours": [statement_evidence(r.ours_holds, r.our_token, r.our_rank, r.variant) for r in statements.itertuples()],
     })
