@@ -10,15 +10,18 @@ first (the paper's X/Y pairs, Y being the song shifted by one). The unigram igno
 previous token; the bigram conditions on it. These two are the weak references; the strong one
 is interpolated Kneser-Ney (:class:`KneserNeyModel`, order up to 5 chosen on validation by
 :func:`select_kneser_ney`). All of them are scored on test songs through ``musiclib.measures.scoring``,
-on exactly the tokens the networks are scored on.
+on exactly the tokens the networks are scored on. :func:`sample_kneser_ney` draws songs from a
+Kneser-Ney model, the same objective as the networks' with a memory of ``order - 1`` notes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
+
+from musiclib.common.checks import positive_int
 
 ORDERS = {"unigram": 1, "bigram": 2}
 
@@ -303,6 +306,26 @@ class KneserNeyModel:
             probabilities = np.where(seen, interpolated, probabilities)
         return probabilities
 
+    def next_token_probabilities(self, histories: np.ndarray) -> np.ndarray:
+        """The whole next-token distribution :math:`P_{KN}(\\cdot \\mid h)` after each history.
+
+        Parameters
+        ----------
+        histories : numpy.ndarray
+            int, shape ``[m, order - 1]``: vocabulary ids of each history, oldest first (the
+            begin symbol ``V`` allowed).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, shape ``[m, V]``: row ``i`` is :meth:`probabilities` of every vocabulary id
+            after history ``i`` (each row sums to 1).
+        """
+        vocab_size, rows = len(self.vocab), len(histories)
+        histories = np.asarray(histories, dtype=np.int64).reshape(rows, self.order - 1)
+        every_id = np.tile(np.arange(vocab_size), rows)
+        return self.probabilities(np.repeat(histories, vocab_size, axis=0), every_id).reshape(rows, vocab_size)
+
     def token_log_probabilities(self, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
         """Natural-log probability of every predicted token (as :meth:`NgramModel.token_log_probabilities`).
 
@@ -420,6 +443,66 @@ def select_kneser_ney(train: Sequence[Sequence[int]], validation: Sequence[Seque
     losses = {order: score_ngram(model, validation).cross_entropy for order, model in models.items()}
     best = min(losses, key=losses.get)
     return models[best], losses
+
+
+def sample_kneser_ney(
+    model: KneserNeyModel,
+    seed_tokens: Sequence[int],
+    n_tokens: int,
+    n_songs: int,
+    rng: np.random.Generator | int | None = None,
+) -> list[list[int]]:
+    r"""Songs sampled from a Kneser-Ney model, each continuing ``seed_tokens`` by ``n_tokens`` tokens.
+
+    Every song starts as in training, after ``order - 1`` begin-of-song symbols, then the seed;
+    each next token is drawn from :math:`P_{KN}(\cdot \mid h)`, :math:`h` the song's last
+    ``order - 1`` tokens (begin symbols included while the song is shorter), by the roulette wheel
+    of :func:`musiclib.models.generate.generate` (the first id whose cumulative probability reaches
+    a uniform point in :math:`(0, 1]`). All songs advance together.
+
+    Parameters
+    ----------
+    model : KneserNeyModel
+        A fitted model (:func:`fit_kneser_ney`, :func:`select_kneser_ney`).
+    seed_tokens : sequence of int
+        Tokens every song starts with (MIDI pitches, or intervals in semitones for the interval
+        variant); may be empty.
+    n_tokens : int
+        Tokens sampled per song after the seed (at least 1).
+    n_songs : int
+        Songs (at least 1).
+    rng : numpy.random.Generator or int or None, optional
+        A generator or an int seed (same seed, same songs).
+
+    Returns
+    -------
+    list of list of int
+        ``n_songs`` token lists, each the seed followed by ``n_tokens`` sampled tokens.
+
+    Raises
+    ------
+    ValueError
+        ``n_tokens`` or ``n_songs`` below 1.
+    musiclib.data.sequences.UnknownTokenError
+        A seed token outside the model's vocabulary.
+
+    References
+    ----------
+    :cite:`chen1999smoothing`
+    """
+    positive_int(n_tokens, "n_tokens")
+    positive_int(n_songs, "n_songs")
+    rng = np.random.default_rng(rng)
+    start = _padded_ids(seed_tokens, model.vocab, model.order)
+    ids = np.tile(start, (n_songs, 1))
+    for _ in range(n_tokens):
+        distributions = model.next_token_probabilities(ids[:, ids.shape[1] - (model.order - 1) :])
+        cumulative = np.cumsum(distributions, axis=1)
+        points = (1.0 - rng.random(n_songs)) * cumulative[:, -1]
+        chosen = np.minimum((cumulative < points[:, None]).sum(axis=1), distributions.shape[1] - 1)
+        ids = np.column_stack([ids, chosen])
+    tokens = np.asarray(model.vocab.tokens)
+    return [[int(token) for token in seed_tokens] + tokens[row[len(start) :]].tolist() for row in ids]
 
 
 def _estimated_discount(counts: np.ndarray) -> float:

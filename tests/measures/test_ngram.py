@@ -13,6 +13,7 @@ from musiclib.measures.ngram import (
     baseline_losses,
     fit_kneser_ney,
     fit_ngram,
+    sample_kneser_ney,
     select_kneser_ney,
 )
 
@@ -138,3 +139,40 @@ def test_kneser_ney_bad_input_is_named():
         fit_kneser_ney([[1]], VOCAB, order=2)
     with pytest.raises(UnknownTokenError, match="7"):
         fit_kneser_ney([[1, 7]], VOCAB, order=2)
+
+
+def test_kneser_ney_next_token_probabilities_by_hand():
+    """The by-hand model of test_kneser_ney_by_hand: after 1, P(w | 1) = 1/2 [w = 2] + 1/2 P1(w) with
+    P1 = (5, 11, 2) / 18, so P(. | 1) = (5, 29, 2) / 36."""
+    model = fit_kneser_ney(TRAIN, VOCAB, order=2, discounts=[0.5, 0.5])
+    after_one = model.next_token_probabilities(np.array([VOCAB.encode([1])]))
+    assert after_one[0] == pytest.approx([5 / 36, 29 / 36, 2 / 36])
+
+
+def test_kneser_ney_samples_follow_the_model():
+    """One sampled token after the seed 1 is distributed as P(. | 1) = (5, 29, 2) / 36 (by hand above)."""
+    model = fit_kneser_ney(TRAIN, VOCAB, order=2, discounts=[0.5, 0.5])
+    songs = sample_kneser_ney(model, [2, 1], n_tokens=1, n_songs=20000, rng=0)
+    assert all(song[:2] == [2, 1] and len(song) == 3 for song in songs)
+    shares = np.bincount([VOCAB.encode([song[2]])[0] for song in songs], minlength=3) / len(songs)
+    assert shares == pytest.approx([5 / 36, 29 / 36, 2 / 36], abs=0.01)
+    assert sample_kneser_ney(model, [2, 1], 5, 4, rng=3) == sample_kneser_ney(model, [2, 1], 5, 4, rng=3)
+
+
+def test_kneser_ney_samples_continue_real_melodies(essen_variants):
+    """A 3-gram of real melodies continues the paper's seed with pitches of the vocabulary, mostly
+    by small steps (as Essen tunes do); a unigram starts songs from the begin symbol alone."""
+    variant_data = essen_variants["control"]
+    model = fit_kneser_ney(variant_data.train, variant_data.vocab, order=3)
+    songs = sample_kneser_ney(model, [60, 62, 64, 62], n_tokens=30, n_songs=50, rng=1)
+    assert all(len(song) == 34 and song[:4] == [60, 62, 64, 62] for song in songs)
+    assert {pitch for song in songs for pitch in song} <= set(variant_data.vocab.tokens)
+    steps = np.abs(np.diff(np.asarray(songs), axis=1))
+    assert np.median(steps) <= 2
+    uniform = fit_kneser_ney(variant_data.train, variant_data.vocab, order=1)
+    start_of_song = sample_kneser_ney(uniform, [], n_tokens=3, n_songs=2, rng=0)
+    assert [len(song) for song in start_of_song] == [3, 3]
+    with pytest.raises(ValueError, match="n_tokens"):
+        sample_kneser_ney(model, [60], n_tokens=0, n_songs=1)
+    with pytest.raises(UnknownTokenError, match="7"):
+        sample_kneser_ney(model, [7], n_tokens=1, n_songs=1)

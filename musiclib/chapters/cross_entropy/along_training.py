@@ -17,17 +17,20 @@ but struggles with long-term consistency". Here the claim is measured:
 5. :func:`trend_per_run` and :func:`trend_across_runs`: the trend of each measure with the loss,
    estimated per independent training run (seed); the conclusion rests on the spread across
    runs, not on checkpoint-level p-values (neighbouring checkpoints of one run are not
-   independent).
-6. :mod:`musiclib.chapters.cross_entropy.claim`: the verdict on the paper's claim.
-7. :func:`melody_evolution_checkpoints`: our checkpoints closest in normalised loss to the
-   paper's five "melody evolution" panels.
+   independent). :func:`late_trends`: the same over the last checkpoints only, against the
+   training length: is a measure still moving when training ends?
+6. :mod:`musiclib.chapters.cross_entropy.claim`: the verdict on the paper's claim;
+   :mod:`musiclib.chapters.cross_entropy.ngram_reference`: songs of a Kneser-Ney n-gram, the same
+   objective without long memory.
+7. :func:`melody_evolution_checkpoints`: our checkpoints matched to the paper's five "melody
+   evolution" panels.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,10 +41,21 @@ from musiclib.measures.structure import LONG_TERM, SHORT_TERM, structure_measure
 MEASURE_SCALES = {**{measure: "short" for measure in SHORT_TERM}, **{measure: "long" for measure in LONG_TERM}}
 """Short- or long-term, per measure of the study (long-term ones are read as their excess over the shuffle null)."""
 
+MEASURE_LABELS = {
+    "pitch_entropy_bits": "pitch entropy",
+    "CMM": "CMM (mean step)",
+    "step_share": "step share",
+    "recurring_patterns_excess": "recurring patterns",
+    "self_similarity_excess": "self-similarity",
+}
+"""What the chapter's tables, figures and sentences call each measure column of :func:`study_measures`
+(the long-term ones are their excess over shuffled songs, as the chapter explains once)."""
+
 
 def paper_panel_steps() -> tuple[int, ...]:
     """Checkpoint steps of paper 3's figure panels (a)-(d), from the published-tables file; the
-    last panel, (e), is the end of the paper's training, whose counterpart is our last step."""
+    last panel, (e), is the end of the paper's training, whose counterpart is the end of ours
+    (:func:`melody_evolution_checkpoints`)."""
     from musiclib.published import table
 
     return tuple(int(step) for step in table("paper3_checkpoints")["step"].iloc[:-1])
@@ -294,6 +308,11 @@ def _scale(measure: str) -> str:
     return MEASURE_SCALES[measure.removesuffix("_excess")]
 
 
+def measure_label(measure: str) -> str:
+    """A measure column's name for people (:data:`MEASURE_LABELS`; an unknown column keeps its name)."""
+    return MEASURE_LABELS.get(measure, measure)
+
+
 def checkpoint_summary(
     per_song: pd.DataFrame,
     measures: Sequence[str] | None = None,
@@ -394,6 +413,77 @@ def trend_per_run(summary: pd.DataFrame, *, against: str = "normalised_loss") ->
     return pd.DataFrame(rows)
 
 
+def late_trends(summary: pd.DataFrame, checkpoints: int, *, confidence: float = 0.95) -> pd.DataFrame:
+    r"""Is each measure still moving when training ends? Its trend over the last checkpoints of each run.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`checkpoint_summary` of at least 2 runs.
+    checkpoints : int
+        The last checkpoints of each run used (at least 3; none of them step 0).
+    confidence : float
+        Coverage of the interval across runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`trend_across_runs` of the slopes against :math:`\log_{10}` of the step: one row per
+        measure, ``slope_mean`` the change of the checkpoint mean per tenfold more training
+        steps over those checkpoints, with its t interval across runs.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 checkpoints asked for, a run with fewer, or the step-0 checkpoint among them.
+
+    Notes
+    -----
+    The checkpoints are log-spaced (:func:`checkpoint_schedule`), so the last ones cover the
+    last part of training in about equal steps of :math:`\log_{10}` step, and a straight line in
+    :math:`\log_{10}` step is how learning curves flatten. A slope whose interval excludes 0 says
+    the measure still changed across those checkpoints in every seed alike: training had not
+    settled it.
+    """
+    if checkpoints < 3:
+        raise ValueError(f"checkpoints must be at least 3 for a trend, got {checkpoints}")
+    last = summary.sort_values("step").groupby(["run", "measure"], sort=False).tail(checkpoints)
+    if (last["step"] == 0).any() or (last.groupby(["run", "measure"]).size() < checkpoints).any():
+        raise ValueError(f"every run needs {checkpoints} checkpoints after step 0 for the late trend")
+    per_run = trend_per_run(last.assign(log10_step=np.log10(last["step"])), against="log10_step")
+    return trend_across_runs(per_run, confidence=confidence)
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    r"""The mean of per-run values with its t interval across runs.
+
+    Parameters
+    ----------
+    values : array-like of float
+        One value per independent run (at least 2).
+    confidence : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, low, high)``: :math:`\bar x \pm t_{R-1,\,(1+c)/2}\, s / \sqrt{R}` over the
+        :math:`R` values (:math:`s` their standard deviation with :math:`R - 1` degrees of freedom).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 values.
+    """
+    from scipy.stats import t
+
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        raise ValueError(f"an interval across runs needs at least 2 runs, got {len(values)}")
+    half = t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+
+
 def trend_across_runs(per_run: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
     r"""The conclusion across independent runs: mean per-run trend with a t interval over runs.
 
@@ -429,24 +519,21 @@ def trend_across_runs(per_run: pd.DataFrame, *, confidence: float = 0.95) -> pd.
     With few runs it is wide, honestly so; checkpoint-level p-values would treat strongly
     correlated neighbouring checkpoints as independent and be far too small.
     """
-    from scipy.stats import t
-
     rows = []
     for measure, group in per_run.groupby("measure", sort=False):
         runs = len(group)
         if runs < 2:
             raise ValueError(f"measure {measure!r} has {runs} run; the across-run interval needs at least 2 seeds")
         slopes = group["slope"].to_numpy()
-        half = t.ppf((1 + confidence) / 2, runs - 1) * slopes.std(ddof=1) / math.sqrt(runs)
-        mean = slopes.mean()
+        mean, low, high = t_interval(slopes, confidence)
         rows.append(
             {
                 "measure": measure,
                 "scale": group["scale"].iloc[0],
                 "n_runs": runs,
-                "slope_mean": float(mean),
-                "slope_ci_low": float(mean - half),
-                "slope_ci_high": float(mean + half),
+                "slope_mean": mean,
+                "slope_ci_low": low,
+                "slope_ci_high": high,
                 "rho_mean": float(group["spearman_rho"].mean()),
                 "rho_min": float(group["spearman_rho"].min()),
                 "rho_max": float(group["spearman_rho"].max()),
@@ -457,12 +544,12 @@ def trend_across_runs(per_run: pd.DataFrame, *, confidence: float = 0.95) -> pd.
 
 
 def melody_evolution_checkpoints(losses: pd.DataFrame, *, column: str = "normalised_loss") -> pd.DataFrame:
-    r"""Our checkpoints whose normalised loss is closest to each of paper 3's five panels.
+    r"""Our checkpoints matched to paper 3's five "melody evolution" panels, one distinct checkpoint each.
 
     Parameters
     ----------
     losses : pandas.DataFrame
-        :func:`loss_along_training` of one run.
+        :func:`loss_along_training` of one run (at least 5 checkpoints).
     column : str
         Our loss column compared: ``normalised_loss`` (held-out, default) or
         ``normalised_batch_loss`` (the training batch, the kind of loss the paper printed).
@@ -472,7 +559,23 @@ def melody_evolution_checkpoints(losses: pd.DataFrame, *, column: str = "normali
     pandas.DataFrame
         One row per panel: ``panel``, ``paper_step``, ``paper_loss`` (nats per note),
         ``paper_normalised`` (:math:`\ell / \ln 111`, the paper's control vocabulary),
-        ``step`` and ``normalised`` of our closest checkpoint, ``difference`` (ours - paper's).
+        ``step`` and ``normalised`` of our checkpoint, ``difference`` (ours - paper's). The steps
+        increase from panel to panel.
+
+    Raises
+    ------
+    ValueError
+        No such column, several runs, or fewer checkpoints than panels.
+
+    Notes
+    -----
+    The first panel, (a), is the paper's untrained model; its counterpart is ours, the first
+    checkpoint (step 0). The last panel, (e), is the end of the paper's training; its counterpart
+    is the end of ours: the first checkpoint whose loss is at or below the panel's, or else our
+    last checkpoint. Each panel in between gets the checkpoint closest to it in loss among those
+    after the previous panel's and before the next ones' (room is left for them). Matching every
+    panel by the closest loss alone gave (d) and (e) the same checkpoint whenever training ended
+    above panel (d)'s loss, since our last checkpoint was then the closest to both.
     """
     from musiclib.published import table, value
 
@@ -482,16 +585,27 @@ def melody_evolution_checkpoints(losses: pd.DataFrame, *, column: str = "normali
         raise ValueError(f"losses holds {losses['run'].nunique()} runs; pick one run's rows")
     paper = table("paper3_checkpoints")
     paper_normalised = normalised_loss(paper["train_loss"].to_numpy(), int(value("control_vocabulary_size")))
-    ours = losses.reset_index(drop=True)
-    closest = [int(np.argmin(np.abs(ours[column].to_numpy() - target))) for target in paper_normalised]
+    ours = losses.sort_values("step").reset_index(drop=True)
+    values, panels = ours[column].to_numpy(), len(paper)
+    if len(ours) < panels:
+        raise ValueError(f"losses has {len(ours)} checkpoints; matching the paper's {panels} panels needs as many")
+    reached = np.flatnonzero(values <= paper_normalised[-1])
+    end = max(int(reached[0]) if reached.size else len(ours) - 1, panels - 1)
+    picks, first_free = [0], 1
+    for panel, target in enumerate(paper_normalised[1:-1], start=1):
+        last_allowed = end - (panels - 1 - panel)
+        candidates = values[first_free : last_allowed + 1]
+        picks.append(first_free + int(np.argmin(np.abs(candidates - target))))
+        first_free = picks[-1] + 1
+    picks.append(end)
     return pd.DataFrame(
         {
             "panel": paper["panel"],
             "paper_step": paper["step"],
             "paper_loss": paper["train_loss"],
             "paper_normalised": paper_normalised,
-            "step": ours["step"].to_numpy()[closest],
-            "normalised": ours[column].to_numpy()[closest],
-            "difference": ours[column].to_numpy()[closest] - paper_normalised,
+            "step": ours["step"].to_numpy()[picks],
+            "normalised": values[picks],
+            "difference": values[picks] - paper_normalised,
         }
     )

@@ -3,8 +3,8 @@
 :func:`run_cross_entropy_seeds` trains (or reuses) one model per seed of ``[cross_entropy]``,
 checkpointed at :func:`musiclib.chapters.cross_entropy.along_training.checkpoint_schedule` of its training length;
 :func:`cross_entropy_study` turns those runs into every table of the chapter with the
-functions of :mod:`musiclib.chapters.cross_entropy.along_training`, :mod:`musiclib.measures.structure` and
-:mod:`musiclib.chapters.cross_entropy.claim`.
+functions of :mod:`musiclib.chapters.cross_entropy.along_training`, :mod:`musiclib.measures.structure`,
+:mod:`musiclib.chapters.cross_entropy.claim` and :mod:`musiclib.chapters.cross_entropy.ngram_reference`.
 
 Notebook: 05_cross_entropy
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from musiclib.chapters.cross_entropy.ngram_reference import NgramReference
 from musiclib.experiments.grid import ExperimentData, GridPoint, load_data, train_config
 from musiclib.experiments.profiles import Profile
 
@@ -40,7 +41,8 @@ def cross_entropy_config(profile: Profile, variant_data, seed: int):
     -------
     musiclib.models.train.TrainConfig
         The grid's recipe for the study's model with ``[cross_entropy]`` batch size and epochs,
-        no early stopping (the study follows training to its end), checkpoints at
+        no early stopping and no restart from another seed (the study follows each seed's
+        training to its end, as the paper's fixed-epoch recipe did), checkpoints at
         :func:`musiclib.chapters.cross_entropy.along_training.checkpoint_schedule` of the run's training steps and no
         others (``save_every`` is the whole run).
     """
@@ -52,7 +54,7 @@ def cross_entropy_config(profile: Profile, variant_data, seed: int):
     study = profile.cross_entropy
     config = replace(
         train_config(profile, GridPoint(study.variant, study.cell, study.num_layers)),
-        batch_size=study.batch_size, num_epochs=study.num_epochs, seed=seed, patience=0,
+        batch_size=study.batch_size, num_epochs=study.num_epochs, seed=seed, patience=0, plateau_budget=0,
     )
     total = training_steps(config, variant_data)
     return replace(config, save_every=total, checkpoint_steps=tuple(checkpoint_schedule(total)))
@@ -132,14 +134,25 @@ class CrossEntropyStudy:
         seed -> step -> songs (MIDI pitches, seed notes included).
     per_song : pandas.DataFrame
         :func:`musiclib.chapters.cross_entropy.along_training.measures_along_training` of every run.
-    reference : pandas.DataFrame
+    held_out : pandas.DataFrame
         :func:`musiclib.measures.structure.reference_measures` of the held-out (test) songs cut to the
         generated songs' length.
-    summary, per_run, across : pandas.DataFrame
-        :func:`~musiclib.chapters.cross_entropy.along_training.checkpoint_summary`, :func:`~musiclib.chapters.cross_entropy.along_training.trend_per_run`,
-        :func:`~musiclib.chapters.cross_entropy.along_training.trend_across_runs`.
+    summary, per_run, across, late : pandas.DataFrame
+        :func:`~musiclib.chapters.cross_entropy.along_training.checkpoint_summary`,
+        :func:`~musiclib.chapters.cross_entropy.along_training.trend_per_run`,
+        :func:`~musiclib.chapters.cross_entropy.along_training.trend_across_runs`,
+        :func:`~musiclib.chapters.cross_entropy.along_training.late_trends` (the last
+        :data:`~musiclib.chapters.cross_entropy.claim.LATE_CHECKPOINTS` checkpoints).
+    gaps : pandas.DataFrame
+        :func:`musiclib.chapters.cross_entropy.claim.gap_closed_per_run`.
+    difference : dict
+        :func:`musiclib.chapters.cross_entropy.claim.gap_difference`.
     claim : pandas.DataFrame
         :func:`musiclib.chapters.cross_entropy.claim.claim_table`.
+    ngram : musiclib.chapters.cross_entropy.ngram_reference.NgramReference
+        Songs of the Kneser-Ney model, as many as the network's songs of one checkpoint over all runs.
+    ngram_comparison : pandas.DataFrame
+        :func:`musiclib.chapters.cross_entropy.ngram_reference.ngram_comparison`.
     evolution : pandas.DataFrame
         :func:`musiclib.chapters.cross_entropy.along_training.melody_evolution_checkpoints` of the first run.
     """
@@ -147,11 +160,16 @@ class CrossEntropyStudy:
     losses: pd.DataFrame
     songs: dict
     per_song: pd.DataFrame
-    reference: pd.DataFrame
+    held_out: pd.DataFrame
     summary: pd.DataFrame
     per_run: pd.DataFrame
     across: pd.DataFrame
+    late: pd.DataFrame
+    gaps: pd.DataFrame
+    difference: dict
     claim: pd.DataFrame
+    ngram: NgramReference
+    ngram_comparison: pd.DataFrame
     evolution: pd.DataFrame
 
 
@@ -161,7 +179,8 @@ def cross_entropy_study(runs: dict, profile: Profile, data: ExperimentData, *, s
     The loss of every checkpoint on the fixed validation songs, ``songs_per_checkpoint`` songs
     of ``n_notes`` notes per checkpoint (same seed notes and random stream everywhere), their
     short- and long-term measures against held-out test songs of the same length, the trends
-    per run and across runs, the verdict table and the melody-evolution checkpoints.
+    per run, across runs and at the end of training, the shares of the gap closed and the
+    verdict table, the Kneser-Ney reference songs and the melody-evolution checkpoints.
 
     Parameters
     ----------
@@ -178,6 +197,7 @@ def cross_entropy_study(runs: dict, profile: Profile, data: ExperimentData, *, s
     """
     from musiclib.chapters.cross_entropy.along_training import (
         checkpoint_summary,
+        late_trends,
         loss_along_training,
         measures_along_training,
         melody_evolution_checkpoints,
@@ -185,14 +205,15 @@ def cross_entropy_study(runs: dict, profile: Profile, data: ExperimentData, *, s
         trend_across_runs,
         trend_per_run,
     )
-    from musiclib.chapters.cross_entropy.claim import claim_table
+    from musiclib.chapters.cross_entropy.claim import LATE_CHECKPOINTS, claim_table, gap_closed_per_run, gap_difference
+    from musiclib.chapters.cross_entropy.ngram_reference import ngram_comparison, ngram_reference
     from musiclib.measures.structure import reference_measures
 
     variant, generation = profile.cross_entropy.variant, profile.generation
-    held_out = data.variants[variant].validation
+    variant_data = data.variants[variant]
     losses, songs, per_song = [], {}, []
     for run_seed, run in runs.items():
-        run_losses = loss_along_training(run.run_dir, held_out, run=run_seed)
+        run_losses = loss_along_training(run.run_dir, variant_data.validation, run=run_seed)
         songs[run_seed] = songs_along_training(
             run.run_dir, variant, n_notes=generation.n_notes, n_songs=generation.songs_per_checkpoint, seed=seed
         )
@@ -200,15 +221,22 @@ def cross_entropy_study(runs: dict, profile: Profile, data: ExperimentData, *, s
         per_song.append(measures_along_training(songs[run_seed], run_losses, seed=seed))
     losses, per_song = pd.concat(losses, ignore_index=True), pd.concat(per_song, ignore_index=True)
     song_notes = len(next(iter(next(iter(songs.values())).values()))[0])
-    reference = reference_measures(data.splits.test, song_notes, seed=seed)
+    held_out = reference_measures(data.splits.test, song_notes, seed=seed)
     summary = checkpoint_summary(per_song, seed=seed)
     per_run = trend_per_run(summary)
-    across = trend_across_runs(per_run)
+    across, late = trend_across_runs(per_run), late_trends(summary, LATE_CHECKPOINTS)
+    gaps = gap_closed_per_run(summary, held_out)
+    claim = claim_table(gaps, across, late)
+    ngram = ngram_reference(
+        variant_data, n_notes=generation.n_notes, n_songs=generation.songs_per_checkpoint * len(runs), seed=seed
+    )
     first = losses[losses["run"] == next(iter(runs))]
     return CrossEntropyStudy(
-        losses=losses, songs=songs, per_song=per_song, reference=reference, summary=summary, per_run=per_run,
-        across=across, claim=claim_table(summary, across, reference), evolution=melody_evolution_checkpoints(first),
-    )
+        losses=losses, songs=songs, per_song=per_song, held_out=held_out, summary=summary, per_run=per_run,
+        across=across, late=late, gaps=gaps, difference=gap_difference(gaps), claim=claim, ngram=ngram,
+        ngram_comparison=ngram_comparison(per_song, claim, ngram, seed=seed),
+        evolution=melody_evolution_checkpoints(first),
+    )  # fmt: skip
 
 
 def evolution_melodies(study: CrossEntropyStudy) -> list[tuple[str, list[int]]]:
@@ -221,14 +249,16 @@ def evolution_melodies(study: CrossEntropyStudy) -> list[tuple[str, list[int]]]:
     Returns
     -------
     list of (str, list of int)
-        ``(title, MIDI pitches)`` per paper panel, e.g. ``"(a) paper step 0 (0.99 of ln V) - ours:
-        step 0 (1.00 of ln V)"``.
+        ``(title, MIDI pitches)`` per paper panel, e.g. ``"(e) paper step 40,000 (0.34 of ln V), ours:
+        step 23,400 (0.47 of ln V)"``.
     """
     first = next(iter(study.songs.values()))
     return [
         (
-            f"({row.panel}) paper step {row.paper_step} ({row.paper_normalised:.2f} of ln V), "
-            f"ours: step {row.step} ({row.normalised:.2f} of ln V)",
+            (
+                f"({row.panel}) paper step {row.paper_step:,} ({row.paper_normalised:.2f} of ln V), "
+                f"ours: step {row.step:,} ({row.normalised:.2f} of ln V)"
+            ),
             list(first[row.step][0]),
         )
         for row in study.evolution.itertuples()
