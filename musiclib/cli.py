@@ -361,9 +361,9 @@ def _add_book(commands) -> None:
         help="build the HTML book from the last reproduction, else the published edition (no training)",
         description="Copy the executed notebooks the book shows into BOOK_DIR/pages/ (those of the last "
         "`reproduce` in BOOK_DIR/executed/, else the published edition in BOOK_DIR/edition/), each page "
-        "headed by the profile, date and machine that produced it, and build the HTML book into "
-        "_build/html beside BOOK_DIR. Trains nothing and executes no notebook. Exits 2 when there is "
-        "neither a reproduction nor an edition, 1 when the build fails.",
+        "headed by the profile, date and machine that produced it (with an edition's songs.zip, linked for "
+        "download), and build the HTML book into _build/html beside BOOK_DIR. Trains nothing and executes no "
+        "notebook. Exits 2 when there is neither a reproduction nor an edition, 1 when the build fails.",
     )
     parser.add_argument("--book_dir", default="book", help="the book's folder (default book)")
     parser.set_defaults(handler=_book)
@@ -389,22 +389,32 @@ def _add_publish(commands) -> None:
         "publish",
         help="make the last finished reproduction the published edition (book/edition/, to commit)",
         description="Copy the executed notebooks, run record and departures of the last reproduction "
-        "(BOOK_DIR/executed/) into the published edition (BOOK_DIR/edition/), replacing it. Refuses a run "
-        "in which a notebook failed or is missing, and a run of another profile than --profile. Commit "
+        "(BOOK_DIR/executed/) into the published edition (BOOK_DIR/edition/), replacing it, with the selected "
+        "models of its grid (BOOK_DIR/edition/models/) and the songs chapter 3 generated from them (MIDI files in "
+        "BOOK_DIR/edition/songs/ and songs.zip). Refuses a run in which a notebook failed or is missing, a run of "
+        "another profile than --profile, a grid with unfinished runs and an edition over 30 MB. Commit "
         "BOOK_DIR/edition/ afterwards.",
     )
     parser.add_argument("--book_dir", default="book", help="the book's folder (default book)")
     parser.add_argument("--profile", default="study", help="the profile the reproduction must have used "
                         "(default study, the edition's); 'any' accepts every profile")
+    parser.add_argument("--runs_dir", help="the reproduction's runs folder (default: the one its notebooks were "
+                        "executed with)")
     parser.set_defaults(handler=_publish)
 
 
 def _publish(args) -> int:
     from musiclib.book import edition
+    from musiclib.chapters.generation.analysis import generate_for_selected
 
-    folder = edition.publish_edition(args.book_dir, profile=None if args.profile == "any" else args.profile)
+    folder = edition.publish_edition(
+        args.book_dir, profile=None if args.profile == "any" else args.profile, runs_dir=args.runs_dir,
+        generate_songs=generate_for_selected,
+    )
     profile = edition.read_run_record(folder)["environment"].get("profile")
-    print(f"published the {profile} reproduction as {folder} ({edition.folder_megabytes(folder):.1f} MB); "
+    sizes = ", ".join(f"{name} {edition.folder_megabytes(folder / name):.1f} MB"
+                      for name in (edition.MODELS_FOLDER, edition.SONGS_FOLDER))
+    print(f"published the {profile} reproduction as {folder} ({edition.folder_megabytes(folder):.1f} MB: {sizes}); "
           f"commit it: git add {folder} && git commit")
     return 0
 
@@ -425,9 +435,16 @@ def _add_generate(commands) -> None:
         "seed, then pick -n notes by roulette-wheel selection (or --selection_method argmax, sample.py's max). Songs include the "
         "seed; each is written as a MIDI file (one beat per note, tempo 120) and all of them in songs.json.",
     )
-    parser.add_argument(
-        "--run_dir", "--ckpt_dir", dest="run_dir", required=True,
-        help="a finished run directory (from `python -m musiclib train`); --ckpt_dir is sample.py's name for it",
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument(
+        "--run_dir", "--ckpt_dir", dest="run_dir",
+        help="a finished run directory (from `python -m musiclib train`, or a model of the published edition: "
+        "book/edition/models/control-lstm-1); --ckpt_dir is sample.py's name for it",
+    )
+    model.add_argument(
+        "--model", dest="edition_model", metavar="MODEL",
+        help="a selected model of the published edition, by variant and cell: control-lstm, interval-nas, ... "
+        "(book/edition/models/; no training needed)",
     )
     parser.add_argument(
         "--seed", help="seed notes, as the original sample.py (default: the paper's, '60 62 64 62'; interval runs: "
@@ -441,7 +458,8 @@ def _add_generate(commands) -> None:
         "the most likely note",
     )
     parser.add_argument("--temperature", type=float, default=1.0, help="divides the logits (default 1.0)")
-    parser.add_argument("--output_uri", help="output folder (default RUN_DIR/songs)")
+    parser.add_argument("--output_uri", help="output folder (default RUN_DIR/songs; for a model of the published "
+                        "edition runs/songs/MODEL, so the committed edition is never written into)")
     parser.add_argument("--random_seed", type=int, help="seed of the random generator, for reproducible songs (default: a fresh one)")
     parser.add_argument(
         "--ckpt_file", help="sample from this checkpoint of the run (a file name in RUN_DIR/checkpoints, e.g. "
@@ -455,13 +473,23 @@ def _add_generate(commands) -> None:
 
 
 def _generate(args) -> int:
+    from musiclib.book import edition
+    from musiclib.book.paths import resolve_path
     from musiclib.models import generate, train
 
+    if args.edition_model:
+        run_dir = edition.edition_model_dir(args.edition_model, resolve_path("book"))
+    else:
+        run_dir = Path(args.run_dir)
+    published = (run_dir / edition.MANIFEST_FILE).is_file()  # the committed edition: never written into
+    if published and (args.weights == "final" or args.ckpt_file):
+        raise UsageError(f"{run_dir} is a model of the published edition: it keeps only its best weights "
+                         "(drop --weights final and --ckpt_file, or train the run: `python -m musiclib train`)")
     if args.ckpt_file:
-        model, config, vocab = _checkpoint_model_config_vocab(Path(args.run_dir), args.ckpt_file)
+        model, config, vocab = _checkpoint_model_config_vocab(run_dir, args.ckpt_file)
         source = {"vocab": vocab, "variant": config.variant}
     else:
-        run = train.load_run(args.run_dir)
+        run = train.load_run(run_dir)
         model, config, source = run, run.config, {"weights": args.weights}
     seed = args.seed or generate.PAPER_SEEDS[config.variant]
     method = args.selection_method
@@ -469,9 +497,9 @@ def _generate(args) -> int:
         model, seed, n_notes=args.n, n_songs=args.n_songs, method=method, temperature=args.temperature,
         rng=args.random_seed, **source,
     )
-    output_dir = Path(args.output_uri or Path(args.run_dir, "songs"))
+    output_dir = Path(args.output_uri or (Path("runs", "songs", run_dir.name) if published else run_dir / "songs"))
     details = {
-        "run_dir": str(args.run_dir), "ckpt_file": args.ckpt_file, "weights": None if args.ckpt_file else args.weights,
+        "run_dir": str(run_dir), "ckpt_file": args.ckpt_file, "weights": None if args.ckpt_file else args.weights,
         "variant": config.variant, "model": config.model,
         "num_layers": config.num_layers, "seed": seed, "n_notes": args.n, "selection_method": method,
         "temperature": args.temperature, "random_seed": args.random_seed,

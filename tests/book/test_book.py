@@ -33,6 +33,7 @@ from bs4 import BeautifulSoup
 
 from musiclib.book import edition, reproduce
 from musiclib.book.run_record import RUN_RECORD_MARKDOWN
+from musiclib.chapters.generation.analysis import generate_for_selected
 from musiclib.experiments.grid import grid_points
 from musiclib.experiments.profiles import load_profile
 from musiclib.outputs import sound
@@ -131,7 +132,7 @@ def test_the_book_command_renders_the_edition_without_training(built_book, tmp_p
     root.mkdir()
     _copy_book_sources(root)
     shutil.copytree(reproduction / "book" / edition.EXECUTED_FOLDER, root / "book" / edition.EXECUTED_FOLDER)
-    edition.publish_edition(root / "book", profile="smoke")
+    edition.publish_edition(root / "book", profile="smoke", generate_songs=generate_for_selected)
     shutil.rmtree(root / "book" / edition.EXECUTED_FOLDER)
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "a published edition")
@@ -143,6 +144,10 @@ def test_the_book_command_renders_the_edition_without_training(built_book, tmp_p
     assert not (root / "runs").exists() and not (root / "book" / edition.EXECUTED_FOLDER).exists()
     page = (root / "_build" / "html" / "book" / "pages" / "02_layers.html").read_text()
     assert "<strong>smoke</strong> profile" in page
+    (songs,) = (root / "_build" / "html" / "_downloads").rglob(edition.SONGS_ZIP)  # the download link works
+    assert songs.read_bytes() == (root / "book" / edition.EDITION_FOLDER / edition.SONGS_ZIP).read_bytes()
+    reproducibility = (root / "_build" / "html" / "book" / "reproducibility.html").read_text()
+    assert f"_downloads/{songs.parent.name}/{edition.SONGS_ZIP}" in reproducibility
     assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
 
 
@@ -266,8 +271,6 @@ def test_the_generation_page_shows_its_tables_computed_from_its_runs(built_book)
     from musiclib.chapters.generation import analysis, replicates, tables
     from musiclib.experiments import selection
     from musiclib.experiments.grid import load_data, run_grid
-    from musiclib.measures import baseline
-    from musiclib.measures.memorisation import memorisation_table
     from musiclib.measures.metrics import METRICS
 
     root, _ = built_book
@@ -278,24 +281,25 @@ def test_the_generation_page_shows_its_tables_computed_from_its_runs(built_book)
     songs = analysis.generate_for_selected(settings, selection.selected_runs(result, chosen_depths), seed=seed)
     per_song = analysis.song_metrics(songs)
     representative = analysis.most_representative_songs(per_song, songs)
-    comparison = analysis.compare_models_to_dataset(per_song, baseline.dataset_metrics(data), seed=seed)
+    tested = analysis.chapter_tests(songs, per_song, data.splits, seed=seed)
     study = replicates.replicate_study(settings, root / "runs", chosen_depths, data=data, seed=seed)
     expected = [
         tables.table_iii_table(analysis.metrics_summary(per_song)),
+        tables.rank_agreement_table(tested.agreement),
         tables.table_iv_table(representative),
-        tables.dataset_difference_table(comparison),
+        tables.baseline_deviation_table(tested.deviations),
         tables.seed_interval_table(study.intervals),
         tables.cell_contrast_table(study.contrasts),
         study.summary,
-        memorisation_table(songs, data.splits.train, data.splits.test),
-    ]
+        tables.copying_table(tested.copying),
+    ] + ([tables.flagged_songs_table(tested.check.flagged)] if len(tested.check.flagged) else [])
 
     shown = _page_tables(root, "03_generation")
     assert [table.columns for table in shown] == [[str(column) for column in table.columns] for table in expected]
     for table, frame in zip(shown, expected):
         _assert_shows(table, frame)
 
-    table_iii, table_iv = shown[0], shown[1]
+    table_iii, table_iv = shown[0], shown[2]
     assert table_iii.caption == published.citation("table_iii")
     assert published.citation("table_iv") in table_iv.caption
     paper_iii = {(row.metric, row.variant, row.cell): _mean_std(row.mean, row.std)
@@ -332,7 +336,7 @@ def test_the_layers_page_shows_its_tables_computed_from_its_runs(built_book):
     """The tables of 02_layers equal musiclib's computation from the reproduction's runs, and the
     published learning curve shows the paper's losses of published_tables.json."""
     from musiclib import published
-    from musiclib.chapters.layers import tables, yardsticks
+    from musiclib.chapters.layers import depths, tables, yardsticks
     from musiclib.experiments import selection
     from musiclib.experiments.grid import load_data, run_grid
 
@@ -341,10 +345,14 @@ def test_the_layers_page_shows_its_tables_computed_from_its_runs(built_book):
     data = load_data(settings)
     result = run_grid(settings, root / "runs", data=data)  # every run finished: loaded, not trained
     losses = selection.final_losses(result)
+    summary = selection.depth_summary(losses)
     chosen_depths = selection.select_layers(result)
     held_out = yardsticks.held_out_table(data, chosen_depths, selection.selected_runs(result, chosen_depths), seed=0)
-    expected = [tables.final_loss_table(losses), tables.selection_rules_table(yardsticks.selection_rules(result)),
-                tables.published_curve_table(losses), tables.held_out_display(held_out)]
+    expected = [tables.depth_table(summary, chosen_depths), tables.depth_choice_table(selection.choose_depths(summary)),
+                tables.depth_contrast_table(depths.depth_contrasts(losses, chosen_depths)),
+                tables.selection_rules_table(depths.selection_rules(result)),
+                tables.published_curve_table(depths.training_loss_at_common_epoch(result), summary),
+                tables.held_out_display(held_out)]  # fmt: skip
     shown = _page_tables(root, "02_layers")
     settings_table = tables.training_settings_table(settings)
     assert [table.columns for table in shown] == [[str(column) for column in table.columns]
@@ -353,7 +361,7 @@ def test_the_layers_page_shows_its_tables_computed_from_its_runs(built_book):
     for table, frame in zip(shown[1:], expected):
         _assert_shows(table, frame, precision=3)
     paper = published.table("control_lstm_learning_curve")
-    curve = {int(row[0]): row[1] for row in shown[3].rows}
+    curve = {int(row[0]): row[1] for row in shown[5].rows}
     assert {layers: float(curve[layers]) for layers in paper["num_layers"]} == dict(zip(paper["num_layers"], paper["train_loss"]))
 
 

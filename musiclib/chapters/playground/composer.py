@@ -1,6 +1,10 @@
 """The composing playground behind ``notebooks/06_playground.ipynb``: pick a trained run, type a seed,
 compose, and see, hear and judge the result.
 
+Which models it offers (:func:`available_runs`): the finished runs of the runs folder; when there
+are none (a fresh clone), the selected models of the published edition (``book/edition/models/``);
+when the edition has none either, :func:`ensure_run` first trains a small model of its own.
+
 Everything here works without a browser (and is tested so); :func:`musiclib.chapters.playground.ui.playground_ui`
 only wires these functions to ipywidgets controls.
 
@@ -13,6 +17,7 @@ Notebook: 06_playground.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 from dataclasses import dataclass, replace
@@ -43,6 +48,10 @@ PLAYGROUND_RUN = Path("playground") / "control" / "lstm-1"
 PLAYGROUND_TRAINING = {"rnn_size": 64, "num_epochs": 30}
 """The small model: the smoke profile's one-layer LSTM, wider and trained longer (well under 2 minutes)."""
 
+EDITION_MANIFEST = "manifest.json"
+"""The file that marks a model of the published edition and names its profile (written by
+``musiclib.book.edition.write_edition_models``, whose ``MANIFEST_FILE`` it is)."""
+
 DEFAULT_SEEDS = {"control": "C4 D4 E4 D4", "db12": "C4 D4 E4 D4", "interval": "C4 +2 +2 -2"}
 """The paper's seed per variant, written as the playground's seed text."""
 
@@ -70,6 +79,8 @@ class RunInfo:
         Stacked recurrent layers.
     finished : float
         When it finished (seconds since the epoch, the completion marker's modification time).
+    published : bool
+        A model of the published edition (``book/edition/models/``), not a run of the runs folder.
     """
 
     run_dir: Path
@@ -78,12 +89,16 @@ class RunInfo:
     cell: str
     num_layers: int
     finished: float
+    published: bool = False
 
     @property
     def label(self) -> str:
         """E.g. ``"quick: control lstm, 2 layers"``; a run outside its variant's folder (such as the
-        cross-entropy study's) names its folder: ``"quick: control lstm, 2 layers (cross_entropy)"``."""
+        cross-entropy study's) names its folder: ``"quick: control lstm, 2 layers (cross_entropy)"``; a
+        model of the published edition says so: ``"study edition: control lstm, 1 layer"``."""
         layers = f"{self.num_layers} layer{'s' if self.num_layers != 1 else ''}"
+        if self.published:
+            return f"{self.profile} edition: {self.variant} {self.cell}, {layers}"
         folder = self.run_dir.parent.name
         study = f" ({folder})" if folder not in (self.variant, self.profile) else ""
         return f"{self.profile}: {self.variant} {self.cell}, {layers}{study}"
@@ -100,7 +115,8 @@ def list_runs(runs_dir: str | Path) -> list[RunInfo]:
     Returns
     -------
     list of RunInfo
-        Newest first; runs whose settings file cannot be read are left out.
+        Newest first; runs whose settings file cannot be read are left out. A run whose folder holds
+        an :data:`EDITION_MANIFEST` is a model of the published edition, of the manifest's profile.
     """
     from musiclib.models.train import COMPLETE_FILE, CONFIG_FILE
 
@@ -108,15 +124,38 @@ def list_runs(runs_dir: str | Path) -> list[RunInfo]:
     found = []
     for marker in runs_dir.rglob(COMPLETE_FILE) if runs_dir.is_dir() else ():
         run_dir = marker.parent
+        parts = run_dir.relative_to(runs_dir).parts
+        profile = parts[0] if len(parts) > 2 else runs_dir.name
         try:
             config = json.loads((run_dir / CONFIG_FILE).read_text())
             variant, cell, num_layers = config["variant"], config["model"], int(config["num_layers"])
+            published = (run_dir / EDITION_MANIFEST).is_file()
+            if published:
+                profile = json.loads((run_dir / EDITION_MANIFEST).read_text())["profile"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        parts = run_dir.relative_to(runs_dir).parts
-        profile = parts[0] if len(parts) > 2 else runs_dir.name
-        found.append(RunInfo(run_dir, profile, variant, cell, num_layers, marker.stat().st_mtime))
+        found.append(RunInfo(run_dir, profile, variant, cell, num_layers, marker.stat().st_mtime, published))
     return sorted(found, key=lambda run: (-run.finished, str(run.run_dir)))
+
+
+def available_runs(runs_dir: str | Path, models_dir: str | Path | None = None) -> list[RunInfo]:
+    """The models the playground offers: the finished runs under ``runs_dir``, else those of the
+    published edition in ``models_dir``.
+
+    Parameters
+    ----------
+    runs_dir : path-like
+        The runs folder.
+    models_dir : path-like, optional
+        The published edition's models (``book/edition/models``; missing before the first edition
+        that ships them).
+
+    Returns
+    -------
+    list of RunInfo
+        Newest first (see :func:`list_runs`); empty when neither folder holds a model.
+    """
+    return list_runs(runs_dir) or (list_runs(models_dir) if models_dir is not None else [])
 
 
 def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
@@ -133,14 +172,45 @@ def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
     return next((run for run in of_profile if run.variant == "control"), of_profile[0])
 
 
-def ensure_run(runs_dir: str | Path, *, progress: bool = True) -> list[RunInfo]:
-    """The finished runs under ``runs_dir``; when there are none, first train the playground's small
-    model with a progress bar.
+def models_line(runs: list[RunInfo], chosen: RunInfo, runs_dir: str | Path) -> str:
+    """The sentence under the playground's title: which models it offers and which the gallery uses.
+
+    Parameters
+    ----------
+    runs : list of RunInfo
+        The models offered (:func:`ensure_run`).
+    chosen : RunInfo
+        The gallery's model (:func:`pick_run`).
+    runs_dir : path-like
+        The runs folder.
+
+    Returns
+    -------
+    str
+        Markdown, e.g. ``"3 finished run(s) in `runs/`; the gallery uses **quick: control lstm, 1 layer**."``
+        or, with the published edition's models, ``"No finished run in `runs/`: the 9 selected models of
+        the published study edition; the gallery uses ..."``.
+    """
+    if runs and all(run.published for run in runs):
+        offered = (
+            f"No finished run in `{Path(runs_dir).name}/`: the {len(runs)} selected models of the published "
+            f"{runs[0].profile} edition"
+        )
+    else:
+        offered = f"{len(runs)} finished run(s) in `{Path(runs_dir).name}/`"
+    return f"{offered}; the gallery uses **{chosen.label}**."
+
+
+def ensure_run(runs_dir: str | Path, *, models_dir: str | Path | None = None, progress: bool = True) -> list[RunInfo]:
+    """The models the playground offers (:func:`available_runs`); when there are none, first train
+    the playground's small model with a progress bar.
 
     Parameters
     ----------
     runs_dir : path-like
         The runs folder; the small model goes to ``runs_dir /`` :data:`PLAYGROUND_RUN`.
+    models_dir : path-like, optional
+        The published edition's models, offered when ``runs_dir`` holds no finished run.
     progress : bool
         Show the training progress bar.
 
@@ -155,7 +225,7 @@ def ensure_run(runs_dir: str | Path, *, progress: bool = True) -> list[RunInfo]:
     :data:`PLAYGROUND_TRAINING`; on its 120 songs it trains in about 10 seconds on 2 cores (the
     first load of the corpus parses its files once, 10 to 30 seconds more).
     """
-    runs = list_runs(runs_dir)
+    runs = available_runs(runs_dir, models_dir)
     if runs:
         return runs
     from musiclib.data.sequences import prepare_variant
@@ -259,7 +329,7 @@ def parse_seed(text: str, variant: str, vocab) -> list[int]:
         if variant != "interval":
             _check_vocabulary(pitches, vocab, [note_name(pitch) for pitch in pitches], "note")
             return pitches
-        steps = [later - earlier for earlier, later in zip(pitches, pitches[1:])]
+        steps = [later - earlier for earlier, later in itertools.pairwise(pitches)]
     else:
         if len(tokens) < 2:
             raise SeedError(
@@ -307,7 +377,7 @@ class Reference:
     index: TrainingIndex
 
     @classmethod
-    def from_melodies(cls, melodies: list[Melody], name: str) -> "Reference":
+    def from_melodies(cls, melodies: list[Melody], name: str) -> Reference:
         """Score ``melodies`` (CMM, LM, CENTR) and index them."""
         return cls(name, evaluate(melodies), TrainingIndex(melodies))
 
@@ -376,27 +446,34 @@ class Composition:
 
 
 class Playground:
-    """Trained runs under ``runs_dir``, loaded on demand, and the training songs to judge them by.
+    """Trained runs under ``runs_dir`` (else the published edition's models), loaded on demand, and
+    the training songs to judge them by.
 
     Parameters
     ----------
     runs_dir : path-like
         The runs folder.
+    models_dir : path-like, optional
+        The published edition's models, offered when ``runs_dir`` holds no finished run
+        (:func:`available_runs`).
     training : list of musiclib.data.sequences.Melody, optional
         The training songs to judge every run by; by default each run's profile's training split
         (see :meth:`reference`).
     """
 
-    def __init__(self, runs_dir: str | Path, *, training: list[Melody] | None = None):
+    def __init__(
+        self, runs_dir: str | Path, *, models_dir: str | Path | None = None, training: list[Melody] | None = None
+    ):
         self.runs_dir = Path(runs_dir)
+        self.models_dir = Path(models_dir) if models_dir is not None else None
         self._runs: dict[Path, object] = {}
         self._references: dict[str, Reference] = {}
         if training is not None:
             self._references[""] = Reference.from_melodies(list(training), f"the {len(training)} given training songs")
 
     def runs(self) -> list[RunInfo]:
-        """The finished runs, newest first (see :func:`list_runs`)."""
-        return list_runs(self.runs_dir)
+        """The models offered, newest first (see :func:`available_runs`)."""
+        return available_runs(self.runs_dir, self.models_dir)
 
     def load(self, run_dir: str | Path):
         """The ``train.Run`` in ``run_dir`` (loaded once)."""
@@ -409,7 +486,10 @@ class Playground:
 
     def reference(self, info: RunInfo) -> Reference:
         """The training split of the run's profile's corpus (:data:`PLAYGROUND_PROFILE` for runs
-        of the playground or of a profile that is not a bundled one), scored and indexed once."""
+        of the playground or of a profile that is not a bundled one), scored and indexed once.
+
+        For a model of the ``study`` edition that is all of Essen: its first use parses the corpus
+        (about 5 minutes on 2 cores, then cached)."""
         from musiclib.experiments.profiles import PROFILES
 
         if "" in self._references:

@@ -7,10 +7,15 @@ import pytest
 
 from musiclib.chapters.playground.composer import (
     DEFAULT_SEEDS,
+    EDITION_MANIFEST,
     Playground,
+    RunInfo,
     SeedError,
+    available_runs,
+    ensure_run,
     gallery,
     list_runs,
+    models_line,
     parse_pitch,
     parse_seed,
     pick_run,
@@ -159,3 +164,68 @@ def test_the_seed_keyboard_edits_the_seed_text():
     assert edit_seed("C4 D4", "clear") == ""
     with pytest.raises(ValueError, match="not one of"):
         edit_seed("C4", "H4")
+
+
+@pytest.fixture(scope="module")
+def edition_models(tiny, tmp_path_factory):
+    """The tiny grid's selected models published as an edition's ``models/`` folder."""
+    from musiclib.book.edition import write_edition_models
+    from musiclib.experiments.selection import select_layers
+
+    _, _, _, result = tiny
+    models_dir = tmp_path_factory.mktemp("edition") / "models"
+    write_edition_models(models_dir, "tiny", result, select_layers(result))
+    return models_dir
+
+
+def test_the_playground_knows_the_editions_manifest_by_its_name():
+    from musiclib.book.edition import MANIFEST_FILE
+
+    assert EDITION_MANIFEST == MANIFEST_FILE
+
+
+def test_no_runs_and_no_edition_models_offer_nothing(tmp_path):
+    assert available_runs(tmp_path / "runs", tmp_path / "book" / "edition" / "models") == []
+    assert available_runs(tmp_path / "runs") == []
+
+
+def test_the_models_line_says_where_the_models_come_from(tmp_path):
+    run = RunInfo(tmp_path / "quick" / "control" / "lstm-1", "quick", "control", "lstm", 1, 0.0)
+    published = RunInfo(tmp_path / "models" / "control-nas-2", "study", "control", "nas", 2, 0.0, published=True)
+    assert models_line([run], run, tmp_path / "runs") == (
+        "1 finished run(s) in `runs/`; the gallery uses **quick: control lstm, 1 layer**.")
+    assert models_line([published], published, tmp_path / "runs") == (
+        "No finished run in `runs/`: the 1 selected models of the published study edition; the gallery uses "
+        "**study edition: control nas, 2 layers**.")
+
+
+@pytest.mark.slow
+def test_without_runs_the_playground_composes_with_the_editions_models_without_training(
+    tiny, edition_models, essen_slice, tmp_path
+):
+    from musiclib.experiments.selection import select_layers, selected_runs
+
+    _, _, _, result = tiny
+    empty_runs = tmp_path / "runs"
+    offered = ensure_run(empty_runs, models_dir=edition_models, progress=False)
+    assert not empty_runs.exists()  # nothing trained
+    assert sorted((info.profile, info.cell, info.published) for info in offered) == [
+        ("tiny", "lstm", True), ("tiny", "ugrnn", True)]
+    assert all(info.label.startswith(f"tiny edition: control {info.cell}, ") for info in offered)
+    studio = Playground(empty_runs, models_dir=edition_models, training=essen_slice.melodies[:50])
+    assert studio.runs() == offered
+    runs = selected_runs(result, select_layers(result))
+    for info in offered:
+        original = runs[(info.variant, info.cell)]
+        assert info.num_layers == original.config.num_layers
+        composed = studio.compose(info, "C4 D4 E4 D4", n_notes=12, random_seed=4).pitches
+        from_run = Playground(original.run_dir.parent, training=essen_slice.melodies[:50])
+        source = next(run for run in from_run.runs() if run.run_dir == original.run_dir)
+        assert composed == from_run.compose(source, "C4 D4 E4 D4", n_notes=12, random_seed=4).pitches
+
+
+@pytest.mark.slow
+def test_finished_runs_come_before_the_editions_models(runs, edition_models):
+    runs_dir, _ = runs
+    assert [info.profile for info in available_runs(runs_dir, edition_models)] == ["smoke", "quick"]
+    assert all(info.published for info in available_runs(runs_dir / "none", edition_models))
