@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 from musiclib.common.checks import MissingFileError, UsageError
-from musiclib.measures.baseline import baseline_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,7 +121,7 @@ def _add_evaluate(commands) -> None:
 
 
 def _evaluate(args) -> int:
-    from musiclib.measures.baseline import dataset_baseline
+    from musiclib.measures.baseline import baseline_text, dataset_baseline
 
     table, report = dataset_baseline(
         args.data_dir, min_notes=args.min_notes, max_songs=args.max_songs, cache_dir=args.cache_dir,
