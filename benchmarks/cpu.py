@@ -2,6 +2,7 @@
 on, one run and two at once, as fractions of a matrix-multiply roofline measured in the same run.
 
     python benchmarks/cpu.py [--cells lstm nas ugrnn] [--songs 1000] [--epochs 3] [--rounds 2]
+                             [--at_once 1 2] [--onednn off on]
 
 Every measurement is a fresh process (TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it loads)
 that trains a 2 x 128 model with the ``study`` recipe (batches of 50 x 50, Adam, clipping 5) on the
@@ -139,10 +140,11 @@ def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, ep
     }
 
 
-def conditions(cells: list[str]) -> list[tuple[str, str, str]]:
-    """(model, xla, oneDNN label) of every measurement: the bare LSTM, then our cells."""
+def conditions(cells: list[str], onednn: list[str]) -> list[tuple[str, str, str]]:
+    """(model, xla, oneDNN label) of every measurement: the bare LSTM (oneDNN off and on, the
+    ratios' baselines), then our cells with oneDNN ``onednn`` ("off", "on"), XLA off and on."""
     rows = [("bare", "off", label) for label in ONEDNN]
-    rows += [(cell, xla, label) for cell in cells for label in ONEDNN for xla in XLA]
+    rows += [(cell, xla, f"oneDNN {state}") for cell in cells for state in onednn for xla in XLA]
     return rows
 
 
@@ -152,6 +154,9 @@ def main() -> None:
     parser.add_argument("--songs", type=int, default=1000, help="Essen control training melodies")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement (the first is not counted)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the best of each is kept")
+    parser.add_argument("--at_once", nargs="+", type=int, default=[1, 2], choices=[1, 2], help="runs trained at once")
+    parser.add_argument("--onednn", nargs="+", default=["off", "on"], choices=["off", "on"],
+                        help="oneDNN settings of our cells (the bare LSTM is always measured with both)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPOSITORY))
     print(f"CPU: {cpu_model()} ({platform.machine()}); 2 x 128 units, {args.songs} Essen control melodies")
@@ -159,8 +164,8 @@ def main() -> None:
     print(f"matrix multiply at the step's shape: {single:.1f} GFLOP/s on all cores, {one_thread:.1f} on one")
     best: dict[tuple, dict] = {}
     for _ in range(args.rounds):
-        for runs_at_once in (1, 2):
-            for model, xla, label in conditions(args.cells):
+        for runs_at_once in args.at_once:
+            for model, xla, label in conditions(args.cells, args.onednn):
                 key = (runs_at_once, model, xla, label)
                 result = measure(model, xla, ONEDNN[label], runs_at_once, args.songs, args.epochs)
                 if key not in best or result["tokens_per_second"] > best[key]["tokens_per_second"]:
@@ -168,7 +173,7 @@ def main() -> None:
                 print(f"  {runs_at_once} at once, {model}, xla {xla}, {label}: {result['tokens_per_second']:,.0f} tokens/s",
                       file=sys.stderr, flush=True)
     vocab = next(iter(best.values()))["vocab"]
-    for runs_at_once in (1, 2):
+    for runs_at_once in args.at_once:
         gflops = single if runs_at_once == 1 else runs_at_once * one_thread
         roofline = gflops * 1e9 / training_flops_per_token(vocab)
         defaults = best[(runs_at_once, "bare", "off", "oneDNN off")]["tokens_per_second"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from musiclib import published
-from musiclib.experiments.profiles import warm_up_epochs
+from musiclib.experiments.profiles import restart_rule, warm_up_epochs
 
 DEPARTURES_FILE = "departures.md"
 COLUMNS = ["setting", "paper", "profile", "departs"]
@@ -170,7 +170,7 @@ def _rate(learning_rate: float, decay_rate: float) -> str:
 def _early_stopping(profile) -> str:
     """Our stopping rule, restarts and validation scoring in words (the paper trained fixed epochs and scored no validation)."""
     train = profile.train
-    restarts = _restarts(profile)
+    restarts = restart_rule(profile)
     if train.patience <= 0:
         return "none (fixed epochs)" + (f"; {restarts}" if restarts else "")
     warm_up = warm_up_epochs(profile)
@@ -187,18 +187,6 @@ def _early_stopping(profile) -> str:
         + "; best-validation weights kept. Validation scores every note after the first of every validation song, "
         f"each song from a zero state, as the test set is{transpositions}; the paper scored no validation, and its "
         "batches carry the recurrent state from one song into the next"
-    )
-
-
-def _restarts(profile) -> str:
-    """The restart rule in words, or ``""`` when the profile sets no plateau budget."""
-    train = profile.train
-    budgets = train.per_variant("plateau_budget", profile.grid.variants)
-    if not any(budgets.values()) or train.max_restarts == 0:
-        return ""
-    return (
-        f"a run still on the unigram plateau after {_epochs(budgets)} epochs starts over from a new seed "
-        f"(at most {train.max_restarts} time{'s' if train.max_restarts > 1 else ''})"
     )
 
 

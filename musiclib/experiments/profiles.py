@@ -409,3 +409,18 @@ def warm_up_epochs(profile: Profile) -> str:
     """``[train] min_epochs`` of the grid's variants for people, e.g. ``"10 control / 1 db12"``; ``""`` when none is set."""
     epochs = profile.train.per_variant("min_epochs", profile.grid.variants)
     return " / ".join(f"{count} {variant}" for variant, count in epochs.items() if count > 0)
+
+
+def restart_rule(profile: Profile) -> str:
+    """The restart rule for people (``[train] plateau_budget``, ``max_restarts``), e.g. ``"a run still
+    on the unigram plateau after 10 control / 1 db12 epochs starts over from a new seed (at most
+    once)"``; ``""`` when the profile sets no plateau budget or no restart."""
+    train = profile.train
+    budgets = train.per_variant("plateau_budget", profile.grid.variants)
+    if not any(budgets.values()) or train.max_restarts == 0:
+        return ""
+    times = "once" if train.max_restarts == 1 else f"{train.max_restarts} times"
+    return (
+        f"a run still on the unigram plateau after {' / '.join(f'{n} {variant}' for variant, n in budgets.items())} "
+        f"epochs starts over from a new seed (at most {times})"
+    )

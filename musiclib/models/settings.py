@@ -49,14 +49,21 @@ XLA_COMPILED_CELLS = frozenset({"nas"})
 """Cells whose training step ``xla = "auto"`` compiles with XLA on the TensorFlow backend even on a CPU,
 where Keras leaves XLA off (JAX always compiles with XLA; for PyTorch Keras's default stands).
 
-NAS's eight gates and its tree of element-wise products are many small operations per time step;
-XLA fuses them. Measured with ``benchmarks/training.py throughput`` (2 x 128, 2 idle cores,
-2026-11-25): NAS 14,700 -> 24,300 tokens/s with XLA, while LSTM (56,500 -> 37,200) and UGRNN
-(69,800 -> 59,900) are faster without it, so they keep Keras's default. Those figures are for one
-training process; two at once with one thread each, as the grid trains on 2 cores, NAS took
-9.44 s per epoch with XLA and 8.45 s without (``benchmarks/onednn.py``, 2,000 songs, best of 2
-rounds), a difference within the noise of that benchmark.
+Measured with ``benchmarks/cpu.py`` (2 x 128, oneDNN on, AMD EPYC with 2 cores, 1,000 songs;
+2026-12-06, rounds on an otherwise idle machine; tokens/s with XLA over without):
+
+- one run on both cores: LSTM 0.73, 0.75, 0.87 (XLA loses every round), NAS 0.99, 1.15, 1.16,
+  UGRNN 0.88, 1.03, 0.97. NAS's eight gates and its tree of element-wise products are many small
+  operations per time step that XLA fuses; the LSTM's few large ones run better as oneDNN's
+  multithreaded kernels. Only NAS is compiled.
+- two runs at once with one thread each, as the grid trains on 2 cores: LSTM 1.11, 1.24, 0.97,
+  1.13; NAS 0.89, 1.58, 0.90, 1.25; UGRNN 0.96, 1.21, 0.91, 1.31 (geometric means 1.11, 1.12,
+  1.09). A profile whose grid trains that way may ask for ``[train] xla = "on"`` (the ``study``
+  profile does). The choice is the profile's, not the process's, so a run gives the same losses
+  wherever it trains (XLA's fused arithmetic differs from the unfused by about 1e-5 nats after a
+  few hundred steps, more than the 1e-6 to which resumed and cluster-trained runs match).
 """
+
 
 class TrainingError(UsageError):
     """A training configuration that cannot work (the message names the parameter and the fix)."""
@@ -238,22 +245,29 @@ class TrainConfig:
         """
         return {variant: getattr(self.for_variant(variant), name) for variant in variants}
 
-    def jit_compile(self, backend: str) -> bool | str:
+    def jit_compile(self, backend: str, intra_op_threads: int | None = None) -> bool | str:
         """The ``jit_compile`` argument of ``keras.Model.compile`` that the :attr:`xla` policy asks for.
 
         Parameters
         ----------
         backend : str
             The Keras backend (``keras.backend.backend()``).
+        intra_op_threads : int, optional
+            The threads of the training process's TensorFlow intra-op pool (``TF_NUM_INTRAOP_THREADS``;
+            None: all cores).
 
         Returns
         -------
         bool or str
-            True or False for ``on`` / ``off``; for ``auto`` True for the cells of
-            :data:`XLA_COMPILED_CELLS` on TensorFlow, else ``"auto"`` (Keras decides).
+            True or False for ``on`` / ``off``; for ``auto`` on TensorFlow, True for every cell on at
+            most :data:`XLA_THREAD_LIMIT` thread and for the cells of :data:`XLA_COMPILED_CELLS` on
+            more, else ``"auto"`` (Keras decides).
         """
         if self.xla == "auto":
-            return True if self.model in XLA_COMPILED_CELLS and backend == "tensorflow" else "auto"
+            if backend != "tensorflow":
+                return "auto"
+            one_thread = intra_op_threads is not None and intra_op_threads <= XLA_THREAD_LIMIT
+            return True if one_thread or self.model in XLA_COMPILED_CELLS else "auto"
         return self.xla == "on"
 
     def to_dict(self) -> dict:

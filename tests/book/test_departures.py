@@ -39,17 +39,17 @@ def test_small_profiles_list_every_shrunk_setting(name):
 def test_values_come_from_the_profile_and_the_published_file(tmp_path):
     study = departures(load_profile("study")).set_index("setting")
     assert study.loc["Adam updates per batch", "paper"] == str(published.value("adam_updates_per_batch")) == "2"
-    assert study.loc["epochs", "profile"] == "50 control / 50 interval / 10 db12 (caps)"
+    assert study.loc["epochs", "profile"] == "40 control / 40 interval / 2 db12 (caps)"
     stopping = study.loc["early stopping", "profile"]
     assert "3 validation checks" in stopping and "0.05 nats per note below the unigram model's" in stopping
-    assert "after 10 control / 10 interval / 2 db12 epochs starts over from a new seed (at most 2 times)" in stopping
+    assert "after 10 control / 10 interval / 1 db12 epochs starts over from a new seed (at most once)" in stopping
     assert "DB12: 3 of the 12 transpositions" in stopping and "the paper scored no validation" in stopping
     assert "lstm: embedding uniform(-0.05, 0.05)" in study.loc["initializers", "profile"]
     assert "recurrent weights orthogonal" in study.loc["initializers", "profile"]
     quick = departures(load_profile("quick")).set_index("setting")
     assert quick.loc["early stopping", "profile"] == (
         "none (fixed epochs); a run still on the unigram plateau after 5 control / 5 interval / 1 db12 epochs "
-        "starts over from a new seed (at most 1 time)"
+        "starts over from a new seed (at most once)"
     )
     assert quick.loc["units (= embedding size)", "profile"] == "32"
     assert quick.loc["data", "profile"].startswith("600 songs")

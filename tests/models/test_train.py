@@ -638,8 +638,8 @@ def test_profile_settings_reach_the_train_config(tmp_path):
     assert db12.validations_per_epoch == 4
     assert grid.train_config(profiles.load_profile("quick"), grid.GridPoint("control", "lstm", 1)).patience == 0
     study_db12 = grid.train_config(profiles.load_profile("study"), grid.GridPoint("db12", "nas", 5))
-    assert (study_db12.plateau_budget, study_db12.max_restarts, study_db12.plateau_margin) == (2, 2, 0.05)
-    assert (study_db12.validation_transpositions, study_db12.num_epochs) == (3, 10)
+    assert (study_db12.plateau_budget, study_db12.max_restarts, study_db12.plateau_margin) == (1, 1, 0.05)
+    assert (study_db12.validation_transpositions, study_db12.num_epochs, study_db12.xla) == (3, 2, "on")
 
 
 @pytest.mark.slow

@@ -1,10 +1,12 @@
 r"""Run-to-run variance: selected models retrained with other seeds, and intervals that include it.
 
 One training run per model says nothing about how much a result moves when only the random seed
-(initial weights) changes. The profile's ``[replicates]`` section names extra seeds and the
-variants and cells whose selected models are retrained with them; every replicate is an ordinary
-grid run (same recipe, same data) in ``runs_dir/<profile>/replicates/seed-<seed>/...``, trained
-through ``grid.run_grid`` (so workers, executors, reuse and resume all apply). Every variant can be
+(initial weights) changes. The profile's ``[replicates]`` section names the seeds and the
+variants and cells whose selected models are studied with them. Where the grid itself trained the
+selected depth with a seed (``[grid] seeds``), that run is the replicate; only the seeds the grid
+lacks are trained, as ordinary grid runs (same recipe, same data) in
+``runs_dir/<profile>/replicates/seed-<seed>/...``, through ``grid.run_grid`` (so workers,
+executors, reuse and resume all apply). Every variant can be
 replicated: a replicate's songs come from :func:`generate_for_selected` like the grid's, so interval
 songs are decoded to MIDI pitches and DB12 songs are pitches already, and their metrics compare.
 
@@ -27,7 +29,7 @@ import pandas as pd
 
 from musiclib.chapters.generation.analysis import generate_for_selected, song_metrics
 from musiclib.common.checks import open_fraction
-from musiclib.experiments.grid import GridPoint, run_grid
+from musiclib.experiments.grid import GridPoint, GridResult, run_grid, training_seeds
 from musiclib.experiments.profiles import Profile
 from musiclib.experiments.selection import selected_runs
 from musiclib.measures.stats import (
@@ -70,18 +72,32 @@ def train_replicates(
     executor: Any = None,
     progress: bool = False,
 ) -> dict[int, Any]:
-    """Train (or reuse) every replicated selected model with every seed.
+    """Load, or train where the grid lacks it, every replicated selected model with every seed.
 
-    Returns training seed -> ``grid.GridResult`` of the replicated points; the profile's
-    own seed is included (its runs are the grid's, only loaded). Empty when the profile has no
-    replicate seeds.
+    Returns training seed -> ``grid.GridResult`` of the replicated points with that seed; the
+    profile's own seed is included. A (point, seed) that the grid trained (:func:`training_seeds`)
+    is the grid's run, only loaded; the others are trained in ``<profile>/replicates/seed-<seed>``.
+    Empty when the profile has no replicate seeds.
     """
     points = replicate_points(profile, selection)
     seeds = list(dict.fromkeys([profile.train.seed, *profile.replicates.seeds])) if profile.replicates.seeds else []
-    return {
-        seed: run_grid(replicate_profile(profile, seed), runs_dir, data=data, points=points, executor=executor, progress=progress)
-        for seed in seeds
-    }
+    results = {}
+    for seed in seeds:
+        in_grid = [point for point in points if seed in training_seeds(profile, point.variant, point.num_layers)]
+        retrained = [point for point in points if point not in in_grid]
+        result = GridResult()
+        if in_grid:
+            grid_points = [replace(point, seed=None if seed == profile.train.seed else seed) for point in in_grid]
+            loaded = run_grid(profile, runs_dir, data=data, points=grid_points, executor=executor, progress=progress)
+            result.runs.update(loaded.runs)
+            result.failed.update(loaded.failed)
+        if retrained:
+            trained = run_grid(replicate_profile(profile, seed), runs_dir, data=data, points=retrained,
+                               executor=executor, progress=progress)
+            result.runs.update(trained.runs)
+            result.failed.update(trained.failed)
+        results[seed] = result
+    return results
 
 
 def replicate_song_metrics(profile: Profile, replicates: dict[int, Any], selection: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:

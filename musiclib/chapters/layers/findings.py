@@ -11,7 +11,7 @@ import pandas as pd
 
 from musiclib import published
 from musiclib.common.console import format_duration
-from musiclib.experiments.profiles import warm_up_epochs
+from musiclib.experiments.profiles import restart_rule, warm_up_epochs
 from musiclib.experiments.selection import LOWEST_LOSS, NONE_TRAINED, ONE_STANDARD_ERROR, row_label
 from musiclib.outputs.prose import bullets, plural
 
@@ -43,7 +43,8 @@ def stopping_rule(profile: Any) -> str:
     Parameters
     ----------
     profile : musiclib.experiments.profiles.Profile
-        ``[train] patience``, ``min_delta``, ``min_epochs`` and ``num_epochs``.
+        ``[train] patience``, ``min_delta``, ``min_epochs``, ``plateau_margin``, ``plateau_budget``,
+        ``max_restarts`` and ``num_epochs``.
 
     Returns
     -------
@@ -66,9 +67,13 @@ def stopping_rule(profile: Any) -> str:
 
 
 def _warm_up(profile: Any) -> str:
-    """``", but not before 10 control / 1 db12 epochs"`` for ``[train] min_epochs``, or ``""``."""
-    warm_up = warm_up_epochs(profile)
-    return f", but not before {warm_up} epochs" if warm_up else ""
+    """When patience starts counting: ``", counted once the validation loss is 0.05 nats per note below
+    the unigram model's (a run still on ...)"`` for a plateau budget, ``", but not before 10 control
+    / 1 db12 epochs"`` for ``[train] min_epochs``; ``""`` for neither."""
+    warm_up, restarts = warm_up_epochs(profile), restart_rule(profile)
+    text = (f", counted once the validation loss is {profile.train.plateau_margin:g} nats per note below the unigram "
+            f"model's ({restarts})") if restarts else ""
+    return text + (f", but not before {warm_up} epochs" if warm_up else "")
 
 
 def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
@@ -104,47 +109,48 @@ def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
     return text
 
 
-PLATEAU_MARGIN = 0.05
-"""Nats per note: a run whose best validation loss is not at least this far below the unigram
-model's has learned no more than how often each note occurs (:func:`untrained_runs`)."""
-
-
-def untrained_runs(losses: pd.DataFrame, baselines: dict, *, margin: float = PLATEAU_MARGIN) -> str:
+def untrained_runs(losses: pd.DataFrame, baselines: dict, *, margin: float) -> str:
     """Chapter 2: the runs that never left the unigram plateau, where every note is predicted from
     the note frequencies alone (deep stacks often start there and some never leave it).
 
-    A run counts when its best validation loss :math:`v` satisfies :math:`v > u - m`, with
-    :math:`u` the validation cross-entropy of the add-one unigram model of its variant and
-    :math:`m` = ``margin``.
+    The verdict is the training loop's own (``left_plateau`` in each run's ``complete.json``,
+    :class:`musiclib.models.training_loop.EarlyStopping`): a run left the plateau when one of its
+    validation checks :math:`v` satisfied :math:`v \\le u - m`, with :math:`u` the validation
+    cross-entropy of the unigram model of its variant and :math:`m` = ``[train] plateau_margin``;
+    a run still on it after its plateau budget restarted from a new seed (``restarts``).
 
     Parameters
     ----------
     losses : pandas.DataFrame
         :func:`musiclib.experiments.selection.final_losses` (variant, cell, num_layers, best_val_loss,
-        stopped_epoch; seed, when given, is named).
+        stopped_epoch, left_plateau, restarts; seed, when given, is named).
     baselines : dict
-        Variant -> ``{"unigram": loss, ...}`` (:func:`musiclib.measures.ngram.baseline_losses`), nats per note.
+        Variant -> ``{"unigram": loss, ...}`` (:func:`musiclib.measures.ngram.baseline_losses`), nats per
+        note: the unigram loss printed beside each stuck run.
     margin : float
-        Nats per note.
+        ``[train] plateau_margin``, nats per note (for the sentence).
 
     Returns
     -------
     str
         One sentence.
     """
-    unigram = losses["variant"].map(lambda variant: baselines[variant]["unigram"])
-    stuck = losses[losses["best_val_loss"] > unigram - margin]
+    stuck = losses[~losses["left_plateau"].astype(bool)]
     if stuck.empty:
-        return f"Every run learned more than note frequencies (its best validation loss is at least {margin:g} nats per note below the unigram model's)."
+        return (
+            "Every run left the plateau of the unigram model (a validation loss at least "
+            f"{margin:g} nats per note below the unigram model's)."
+        )
     listed = "; ".join(
-        f"{row_label(row)} ({row['best_val_loss']:.3f} after {int(row['stopped_epoch'])} epochs, unigram "
-        f"{baselines[row['variant']]['unigram']:.3f})"
+        f"{row_label(row)} ({row['best_val_loss']:.3f} after {int(row['stopped_epoch'])} epochs"
+        + (f" and {plural(int(row['restarts']), 'restart')}" if row.get("restarts", 0) else "")
+        + f", unigram {baselines[row['variant']]['unigram']:.3f})"
         for _, row in stuck.iterrows()
     )
     return (
-        f"{plural(len(stuck), 'run')} never left the plateau of the unigram model (best validation loss less than "
+        f"{plural(len(stuck), 'run')} never left the plateau of the unigram model (no validation loss "
         f"{margin:g} nats per note below it): {listed}. Such a model has learned only how often each note occurs: "
-        "it failed to train."
+        "it failed to train. It is marked in the tables and never selected."
     )
 
 

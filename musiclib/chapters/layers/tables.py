@@ -63,7 +63,8 @@ def seeds_text(profile: Profile) -> str:
     text = (str(next(iter(counts.values()))) if len(set(counts.values())) == 1
             else " / ".join(f"{count} {variant}" for variant, count in counts.items()))  # fmt: skip
     limited = [
-        f"{variant}: {', '.join(map(str, layers))} layers" for variant, layers in grid.layers_with_seeds.items()
+        f"{variant}: {', '.join(map(str, layers))} layer{'s' if len(layers) > 1 or layers[0] != 1 else ''}"
+        for variant, layers in grid.layers_with_seeds.items()
         if counts[variant] > 1 and set(grid.layers) - set(layers)
     ]
     return text + (f" ({'; '.join(limited)}; 1 at the others)" if limited else "")

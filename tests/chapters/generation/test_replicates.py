@@ -143,3 +143,29 @@ def test_interval_and_db12_replicates_decode_their_songs(tmp_path):
     assert study.per_song.groupby(["variant", "training_seed"]).size().to_dict() == {
         (variant, seed): profile.generation.n_songs for variant in ("db12", "interval") for seed in (0, 1)}
     assert study.intervals["n_seeds"].tolist() == [2] * 6 and study.intervals["between_seed_sd"].notna().all()
+
+
+@pytest.mark.slow
+def test_a_seed_the_grid_trained_is_reused_not_retrained(tmp_path):
+    """With ``[grid] seeds = 2`` the grid already trained seed 1 of every point: the replicate of
+    seed 1 is that run (its folder ``<cell>-<layers>-seed-1``), and nothing is trained under
+    ``replicates/``; seed 2, which the grid lacks, is trained there."""
+    from conftest import TINY_PROFILE, write_profile
+
+    text = (TINY_PROFILE.replace('cells = ["lstm", "ugrnn"]', 'cells = ["lstm"]').replace("layers = [1, 2]", "layers = [1]")
+            .replace("workers = 2", "workers = 1\nseeds = 2")
+            + '[replicates]\nseeds = [1, 2]\nvariants = ["control"]\ncells = ["lstm"]\n')
+    profile = load_profile(write_profile(tmp_path, text, "tiny_seeds"))
+    runs_dir = tmp_path / "runs"
+    data = grid.load_data(profile)
+    result = grid.run_grid(profile, runs_dir, data=data)
+    assert len(result.runs) == 2
+    selection = select_layers(result)
+    replicates = train_replicates(profile, runs_dir, selection, data=data)
+    assert sorted(replicates) == [0, 1, 2]
+    (seed_one,) = replicates[1].runs.values()
+    assert seed_one.run_dir == grid.run_dir(runs_dir, profile, grid.GridPoint("control", "lstm", 1, 1))
+    assert str(seed_one.run_dir).endswith("lstm-1-seed-1")
+    replicate_root = runs_dir / profile.name / "replicates"
+    assert not (replicate_root / "seed-1").exists()
+    assert (replicate_root / "seed-2" / "control" / "lstm-1" / "complete.json").is_file()
