@@ -9,15 +9,18 @@ model or training anything, so it can be called beside a running reproduction:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from musiclib.common.console import format_duration
+from musiclib.experiments.cluster import read_attempts
 from musiclib.experiments.grid import GridPoint, grid_points, run_dir, train_config
 from musiclib.experiments.profiles import Profile
 from musiclib.models.runfiles import COMPLETE_FILE, CONFIG_FILE, HISTORY_FILE
+from musiclib.outputs.prose import plural
 
 FINISHED, STARTED, WAITING = "finished", "started", "not started"
 """A run's state: ``complete.json`` written; a run folder without it (training now, or interrupted
@@ -44,6 +47,9 @@ class RunProgress:
     training_seconds : float
         Wall time of its finished epochs (s), validation included; an epoch cut by an interruption
         is not counted.
+    hosts : tuple of str
+        The machines (host names) of its attempts, oldest first, each once
+        (:func:`musiclib.experiments.cluster.read_attempts`); empty for a run not started.
     """
 
     point: GridPoint
@@ -53,6 +59,7 @@ class RunProgress:
     epoch_cap: int
     best_val_loss: float | None
     training_seconds: float
+    hosts: tuple[str, ...] = ()
 
 
 def run_progress(profile: Profile, runs_dir: str | Path, point: GridPoint) -> RunProgress:
@@ -86,6 +93,7 @@ def run_progress(profile: Profile, runs_dir: str | Path, point: GridPoint) -> Ru
         epoch_cap=config.num_epochs,
         best_val_loss=min(losses) if losses else None,
         training_seconds=float(sum(row["seconds"] for row in epochs)),
+        hosts=tuple(dict.fromkeys(attempt["host"] for attempt in read_attempts(directory))),
     )
 
 
@@ -114,19 +122,25 @@ def progress_table(progress: list[RunProgress]) -> pd.DataFrame:
 
 
 def progress_summary(progress: list[RunProgress]) -> str:
-    """One sentence: how many runs are finished, started and waiting, and the training time so far.
+    """One sentence: how many runs are finished, started and waiting, the training time so far and
+    the machines that trained them.
 
     The time is the sum of every run's finished epochs (:attr:`RunProgress.training_seconds`):
     runs that trained side by side count once each, so with several workers it exceeds the wall
-    time that passed.
+    time that passed. The machines are the host names of the runs' attempts, each with the number
+    of runs it trained (a run resumed elsewhere counts for both).
     """
     counts = {state: sum(row.state == state for row in progress) for state in (FINISHED, STARTED, WAITING)}
     started = [row for row in progress if row.state == STARTED]
     where = "; ".join(f"{row.point.label}: {row.epochs_done} of at most {row.epoch_cap} epochs done" for row in started)
     seconds = sum(row.training_seconds for row in progress)
+    machines = Counter(host for row in progress for host in row.hosts)
+    trained_on = ", ".join(f"{host} ({plural(count, 'run')})" for host, count in machines.most_common())
     return (
         f"{counts[FINISHED]} of {len(progress)} runs finished, {counts[STARTED]} started"
         + (f" ({where})" if where else "")
         + f", {counts[WAITING]} not started; {format_duration(seconds)} of training so far "
-        "(the runs' epochs summed)."
+        "(the runs' epochs summed)"
+        + (f"; trained on {trained_on}" if trained_on else "")
+        + "."
     )

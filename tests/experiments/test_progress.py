@@ -1,6 +1,7 @@
 """Where a grid stands, read from real run folders: finished, started (interrupted) and waiting runs."""
 
 import shutil
+import socket
 
 import pytest
 
@@ -56,6 +57,9 @@ def test_progress_reads_each_runs_state_epochs_loss_and_time(partial_grid):
     assert summary.startswith(
         "2 of 4 runs finished, 1 started (control lstm, 2 layers: 1 of at most 1 epochs done), 1 not started; "
     )
+    host = socket.gethostname()
+    assert [row.hosts for row in progress] == [(host,), (host,), (host,), ()]
+    assert summary.endswith(f"(the runs' epochs summed); trained on {host} (3 runs).")
 
 
 @pytest.mark.slow
