@@ -365,6 +365,56 @@ def test_the_layers_page_shows_its_tables_computed_from_its_runs(built_book):
     assert {layers: float(curve[layers]) for layers in paper["num_layers"]} == dict(zip(paper["num_layers"], paper["train_loss"]))
 
 
+def _assert_page_shows(root: Path, name: str, expected: list[tuple[pd.DataFrame, int]]) -> None:
+    """The built page ``name`` shows exactly the tables of ``expected`` ((frame, precision) each), in order."""
+    shown = _page_tables(root, name)
+    assert [table.columns for table in shown] == [[str(column) for column in frame.columns] for frame, _ in expected]
+    for table, (frame, precision) in zip(shown, expected):
+        _assert_shows(table, frame, precision=precision)
+
+
+def test_the_embeddings_page_shows_its_tables_computed_from_its_runs(built_book):
+    """Every table of 04_embeddings equals musiclib's computation from the reproduction's runs (the
+    calls the notebook makes: the permutation tests and the t-SNE layouts with the same seeds)."""
+    from musiclib.chapters.embeddings import study
+    from musiclib.experiments import selection
+    from musiclib.experiments.grid import load_data, run_grid
+    from musiclib.measures import embedding_tests
+
+    root, _ = built_book
+    settings, seed = load_profile("smoke"), 0
+    data = load_data(settings)
+    result = run_grid(settings, root / "runs", data=data)  # every run finished: loaded, not trained
+    chosen = study.embedding_models(result, selection.select_layers(result))
+    embeddings = study.load_embeddings(chosen, data)
+    statements = study.paper_statements(embeddings)
+    family = study.variant_tests(embeddings, n_permutations=settings.embeddings.n_permutations, seed=seed)
+    transposition = study.transposition_test(embeddings, n_permutations=settings.embeddings.n_permutations, seed=seed)
+    stability = study.stability(embeddings, seeds=settings.embeddings.tsne_seeds, perplexities=settings.embeddings.perplexities)
+    _assert_page_shows(root, "04_embeddings", [
+        (study.embedding_models_table(chosen), 2), (study.neighbour_tables(embeddings), 3),
+        (study.paper_statement_table(statements), 2), (study.relation_test_table(family), 3),
+        (study.robustness_table(embedding_tests.robustness(family)), 2), (study.variant_comparison_table(family), 3),
+        (study.transposition_table(transposition), 3), (study.layout_table(stability), 3),
+        (study.stability_table(stability), 2),
+    ])  # fmt: skip
+
+
+def test_the_cross_entropy_page_shows_its_tables_computed_from_its_runs(built_book):
+    """Every table of 05_cross_entropy equals musiclib's computation from the reproduction's runs."""
+    from musiclib.chapters.cross_entropy import runs, tables
+    from musiclib.experiments.grid import load_data
+
+    root, _ = built_book
+    settings, seed = load_profile("smoke"), 0
+    data = load_data(settings)
+    study = runs.cross_entropy_study(runs.run_cross_entropy_seeds(settings, root / "runs", data=data), settings, data, seed=seed)
+    _assert_page_shows(root, "05_cross_entropy", [
+        (tables.claim_comparison(study.claim), 3), (tables.ngram_table(study.ngram_comparison, study.ngram.order), 3),
+        (tables.evolution_table(study.evolution), 3),
+    ])  # fmt: skip
+
+
 def test_the_reproducibility_page_lists_the_profiles_departures_from_the_paper(built_book):
     """The departures table names every setting of musiclib's comparison, bold where smoke departs."""
     from musiclib.book.departures import departures
