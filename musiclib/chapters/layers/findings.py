@@ -77,16 +77,20 @@ def _warm_up(profile: Any) -> str:
 
 
 def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
-    """Chapter 2: how many runs stopped early, and which ran to their epoch cap still improving.
+    """Chapter 2: how many runs stopped early, how many of those still improved (by less than
+    ``min_delta``) at their last check, and which ran to their epoch cap still improving.
 
-    A run that reaches its cap with its best validation check in its last epoch had not
+    A run that stops on patience with its best check the last one had a validation loss that still
+    fell, only more slowly than ``[train] min_delta`` per check; the rule stops slow learners further
+    from their own minimum. A run that reaches its cap with its best validation check in its last epoch had not
     converged: its model is less trained than those that stopped on their own, and comparisons
     with them (DB12 against control, say) should allow for that.
 
     Parameters
     ----------
     losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses` (variant, stopped_early, hit_cap_improving).
+        :func:`musiclib.experiments.selection.final_losses` (variant, num_layers, best_epoch, stopped_epoch,
+        stopped_early, hit_cap_improving).
     profile : musiclib.experiments.profiles.Profile
         ``[train] patience`` (without it no run stops early and nothing is said).
 
@@ -97,7 +101,17 @@ def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:
     """
     if profile.train.patience == 0 or losses.empty:
         return ""
-    text = f"{int(losses['stopped_early'].astype(bool).sum())} of {len(losses)} runs stopped early."
+    stopped = losses["stopped_early"].astype(bool)
+    text = f"{int(stopped.sum())} of {len(losses)} runs stopped early."
+    falling = losses[stopped & (losses["best_epoch"] >= losses["stopped_epoch"])]
+    if len(falling):
+        by_depth = ", ".join(f"{count} with {_layers(int(layers))}"
+                             for layers, count in falling["num_layers"].value_counts().sort_index().items())
+        text += (
+            f" Of those, {plural(len(falling), 'run')} ({by_depth}) had {'its' if len(falling) == 1 else 'their'} lowest "
+            f"validation loss at the last check: still falling, by less than {profile.train.min_delta:g} nats per note "
+            "per check, when patience ran out."
+        )
     improving = losses[losses["hit_cap_improving"].astype(bool)]
     if len(improving):
         by_variant = ", ".join(f"{count} {variant}" for variant, count in improving["variant"].value_counts(sort=False).items())

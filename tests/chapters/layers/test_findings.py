@@ -60,17 +60,22 @@ def test_stopping_rule_reads_the_profile():
 
 def test_stopping_outcome_names_the_runs_that_reached_their_cap_still_improving():
     losses = pd.DataFrame({
-        "variant": ["control", "control", "db12", "db12", "db12"],
+        "variant": ["control", "control", "db12", "db12", "db12"], "num_layers": [1, 4, 2, 3, 4],
+        "best_epoch": [12, 21, 2, 1.5, 1.0], "stopped_epoch": [15, 21, 2, 2, 1.5],
         "stopped_early": [True, True, False, False, True],
         "hit_cap_improving": [False, False, True, False, False],
     })  # fmt: skip
     text = stopping_outcome(losses, load_profile("study"))
-    assert text.startswith("3 of 5 runs stopped early. 1 run (1 db12) reached its epoch cap with the best")
+    assert text.startswith("3 of 5 runs stopped early. Of those, 1 run (1 with 4 layers) had its lowest validation loss "
+                           "at the last check: still falling, by less than 0.002 nats per note per check, when patience ran out. "
+                           "1 run (1 db12) reached its epoch cap with the best")
     assert "still improving" in text
     both = losses.assign(hit_cap_improving=[False, False, True, True, False])
     assert "2 runs (2 db12) reached their epoch cap" in stopping_outcome(both, load_profile("study"))
-    settled = losses.assign(stopped_early=True, hit_cap_improving=False)
+    settled = losses.assign(stopped_early=True, hit_cap_improving=False, best_epoch=1)
     assert stopping_outcome(settled, load_profile("study")) == "5 of 5 runs stopped early."
+    assert "2 runs (1 with 1 layer, 1 with 4 layers)" in stopping_outcome(losses.assign(best_epoch=[15, 21, 2, 1.5, 1.0]),
+                                                                          load_profile("study"))
     assert stopping_outcome(losses, load_profile("smoke")) == ""  # no patience: every run runs its epochs
 
 
