@@ -50,7 +50,8 @@ XLA_COMPILED_CELLS = frozenset({"nas"})
 where Keras leaves XLA off (JAX always compiles with XLA; for PyTorch Keras's default stands).
 
 Measured with ``benchmarks/cpu.py`` (2 x 128, oneDNN on, AMD EPYC with 2 cores, 1,000 songs;
-2026-12-06, rounds on an otherwise idle machine; tokens/s with XLA over without):
+2026-12-06, rounds on an otherwise idle machine; tokens/s of each run's fastest epoch, with XLA
+over without; the benchmark now reports sustained rates instead, see its docstring):
 
 - one run on both cores: LSTM 0.73, 0.75, 0.87 (XLA loses every round), NAS 0.99, 1.15, 1.16,
   UGRNN 0.88, 1.03, 0.97. NAS's eight gates and its tree of element-wise products are many small
