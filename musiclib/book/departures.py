@@ -182,7 +182,7 @@ def _early_stopping(profile) -> str:
     return (
         f"after {train.patience} validation checks without an improvement of {train.min_delta:g} nats per note, "
         f"counted once the validation loss is {train.plateau_margin:g} nats per note below the unigram model's"
-        + (f", not before {warm_up} epochs" if warm_up else "")
+        + (f", not before {warm_up} epochs after the run left it" if warm_up else "")
         + (f"; {restarts}" if restarts else "")
         + "; best-validation weights kept. Validation scores every note after the first of every validation song, "
         f"each song from a zero state, as the test set is{transpositions}; the paper scored no validation, and its "

@@ -16,7 +16,7 @@ The layout (written by :func:`musiclib.models.train.train`)::
     tensorboard/      event file (scalars) + embedding projector files (vectors.tsv, metadata.tsv,
                       projector_config.pbtxt): ``tensorboard --logdir RUN_DIR/tensorboard``
     complete.json     written last: the run finished (steps, epochs, best_epoch, stopped_epoch, ...,
-                      selection_loss, left_plateau, restarts, final_seed, hit_cap_improving) and
+                      selection_loss, left_plateau, plateau_epochs, restarts, final_seed, hit_cap_improving) and
                       what was in effect in its last process: ``xla`` (the training step compiled with
                       XLA) and ``onednn`` (TensorFlow's oneDNN kernels on; null on other backends)
 

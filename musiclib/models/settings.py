@@ -115,9 +115,10 @@ class TrainConfig:
     min_delta : float
         The smallest decrease of the validation loss (nats per note) that resets the patience count.
     min_epochs : int
-        Epochs before which patience never stops a run. The plateau rule (``plateau_margin``,
-        ``plateau_budget``) is what keeps a run that has not started to learn from being stopped;
-        this only sets a floor on the epochs of one that has.
+        Epochs of learning before which patience never stops a run, counted from the epoch in which
+        it left the start-up plateau (the epochs before do not count). Deep models leave the plateau
+        later and learn more slowly: without the floor, a few noisy checks stop a 5-layer model a few
+        epochs after it started to learn, while a 1-layer model has learned for twenty.
     plateau_margin : float
         Nats per note below the unigram model's validation loss that a check must reach for the run
         to have left the start-up plateau; patience counts only after that. Deep models often sit

@@ -189,7 +189,8 @@ class Run:
         stopped_early (before the epoch cap), ..., and for selection: ``selection_loss`` (nats per
         note: the best weights on every note after the first of every validation song, each from a
         zero state; DB12: all 12 transpositions), ``left_plateau`` (a check was ``plateau_margin``
-        below the unigram model's loss), ``restarts`` (starts over from a new seed),
+        below the unigram model's loss), ``plateau_epochs`` (whole epochs before the one in which it
+        left the plateau; null when it never did), ``restarts`` (starts over from a new seed),
         ``final_seed`` (the seed of the weights kept) and ``hit_cap_improving`` (stopped at the
         epoch cap with the best check in the last epoch).
     """
@@ -434,6 +435,7 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: Trainin
         "best_val_loss": early.best_val_loss,
         "selection_loss": selection_loss,
         "left_plateau": early.left_plateau,
+        "plateau_epochs": early.plateau_epochs if early.left_plateau else None,
         "restarts": loop.position.restarts,
         "final_seed": loop.seed,
         "hit_cap_improving": not loop.stopped_early and early.best_epoch == last["epoch"],

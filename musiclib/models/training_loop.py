@@ -76,6 +76,9 @@ class EarlyStopping:
         The validation loss of the last improvement of at least ``min_delta``.
     checks_since_improvement : int
         Checks since then (after the run left the plateau).
+    plateau_epochs : int
+        Whole epochs trained before the epoch in which the run left the plateau (0 for a run that
+        left it in its first epoch): ``min_epochs`` counts from there.
 
     Notes
     -----
@@ -99,6 +102,7 @@ class EarlyStopping:
     best_epoch: int = 0
     reference_loss: float = math.inf
     checks_since_improvement: int = 0
+    plateau_epochs: int = 0
 
     def update(self, val_loss: float, step: int, epoch: int) -> bool:
         """Record one validation check.
@@ -117,7 +121,8 @@ class EarlyStopping:
         bool
             True when it is the lowest validation loss so far (the best weights change).
         """
-        self.left_plateau = self.left_plateau or val_loss <= self.plateau - self.plateau_margin
+        if not self.left_plateau and val_loss <= self.plateau - self.plateau_margin:
+            self.left_plateau, self.plateau_epochs = True, epoch - 1
         if self.left_plateau:
             if val_loss < self.reference_loss - self.min_delta:
                 self.reference_loss, self.checks_since_improvement = val_loss, 0
@@ -534,9 +539,9 @@ class TrainingLoop(keras.callbacks.Callback):
     @property
     def stopped_early(self) -> bool:
         """Training stops before its epoch cap: patience has run out and at least
-        ``config.min_epochs`` epochs are done, or the last allowed seed is still on the plateau
-        past its budget."""
-        patience_out = self.early.should_stop and self.epochs_done >= self.config.min_epochs
+        ``config.min_epochs`` epochs are done after the plateau (:attr:`EarlyStopping.plateau_epochs`
+        do not count), or the last allowed seed is still on the plateau past its budget."""
+        patience_out = self.early.should_stop and self.epochs_done >= self.early.plateau_epochs + self.config.min_epochs
         return patience_out or (self.plateau_budget_spent and not self.restart_due)
 
     @property

@@ -523,6 +523,7 @@ def test_min_epochs_keeps_a_run_going_that_patience_would_stop(early_stopped_run
         _step_losses(early_stopped_run.history), abs=1e-6
     )
     assert warmed.summary["best_epoch"] == early_stopped_run.summary["best_epoch"]  # still overfitting after it
+    assert warmed.summary["plateau_epochs"] == 0  # it learned from its first epoch: min_epochs counts from the start
     # a minimum below the epoch patience stops at changes nothing
     unchanged = train(TrainConfig(**OVERFIT, min_epochs=stopped), overfit_data, tmp_path / "same", progress=False)
     assert unchanged.summary["stopped_epoch"] == stopped
@@ -576,7 +577,7 @@ def test_patience_ignores_the_checks_on_the_plateau(control_data, tmp_path):
     config = TrainConfig(**{**STUCK, "plateau_budget": 0, "patience": 1, "min_delta": 0.01})
     run = train(config, control_data, tmp_path, progress=False)
     assert (run.summary["stopped_early"], run.summary["epochs"], run.summary["restarts"]) == (False, 3, 0)
-    assert not run.summary["left_plateau"]
+    assert not run.summary["left_plateau"] and run.summary["plateau_epochs"] is None
     val_losses = [epoch["val_loss"] for epoch in run.history["epochs"]]
     assert max(val_losses) - min(val_losses) < 0.01  # no check improved by min_delta: patience would have stopped it
 

@@ -107,8 +107,10 @@ def test_patience_counts_only_after_the_run_has_left_the_plateau():
         early.update(val_loss, step=0, epoch=1)
     assert (early.left_plateau, early.checks_since_improvement, early.should_stop) == (False, 0, False)
     assert early.best_val_loss == 1.95
+    assert early.plateau_epochs == 0
     early.update(1.9, step=5, epoch=5)  # 2.0 - 0.1 reached: left, and the first reference
     assert (early.left_plateau, early.checks_since_improvement, early.reference_loss) == (True, 0, 1.9)
+    assert early.plateau_epochs == 4  # epochs 1 to 4 on the plateau: min_epochs counts from epoch 5
     early.update(1.895, step=6, epoch=6)  # better, but by less than min_delta: counts
     assert (early.checks_since_improvement, early.best_val_loss, early.best_epoch) == (1, 1.895, 6)
     early.update(1.95, step=7, epoch=7)  # back above the plateau's margin: still counts (leaving is for good)
@@ -116,4 +118,4 @@ def test_patience_counts_only_after_the_run_has_left_the_plateau():
     unbounded = EarlyStopping(patience=1, min_delta=0.0)  # no plateau: every check counts, as before
     unbounded.update(5.0, step=1, epoch=1)
     unbounded.update(5.0, step=2, epoch=2)
-    assert unbounded.should_stop
+    assert unbounded.should_stop and unbounded.plateau_epochs == 0

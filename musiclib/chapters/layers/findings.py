@@ -73,7 +73,7 @@ def _warm_up(profile: Any) -> str:
     warm_up, restarts = warm_up_epochs(profile), restart_rule(profile)
     text = (f", counted once the validation loss is {profile.train.plateau_margin:g} nats per note below the unigram "
             f"model's ({restarts})") if restarts else ""
-    return text + (f", but not before {warm_up} epochs" if warm_up else "")
+    return text + (f", but not before {warm_up} epochs of learning after the plateau" if warm_up else "")
 
 
 def stopping_outcome(losses: pd.DataFrame, profile: Any) -> str:

@@ -52,8 +52,8 @@ def test_stopping_rule_reads_the_profile():
     assert study.startswith("Each run stops early, after 3 validation checks without an improvement of 0.002 nats per note")
     assert "40 control / 40 interval / 2 db12" in study and "best weights" in study
     assert (", counted once the validation loss is 0.05 nats per note below the unigram model's (a run still on the "
-            "unigram plateau after 10 control / 10 interval / 1 db12 epochs starts over from a new seed (at most once)) "
-            "(its epochs") in study
+            "unigram plateau after 10 control / 10 interval / 1 db12 epochs starts over from a new seed (at most once)), "
+            "but not before 15 control / 15 interval / 1 db12 epochs of learning after the plateau (its epochs") in study
     smoke = stopping_rule(load_profile("smoke"))
     assert smoke.startswith("Each run trains for all its epochs (1 control / 1 interval / 1 db12; this profile sets no")
 
