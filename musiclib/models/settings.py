@@ -58,11 +58,13 @@ over without; the benchmark now reports sustained rates instead, see its docstri
   operations per time step that XLA fuses; the LSTM's few large ones run better as oneDNN's
   multithreaded kernels. Only NAS is compiled.
 - two runs at once with one thread each, as the grid trains on 2 cores: LSTM 1.11, 1.24, 0.97,
-  1.13; NAS 0.89, 1.58, 0.90, 1.25; UGRNN 0.96, 1.21, 0.91, 1.31 (geometric means 1.11, 1.12,
-  1.09). A profile whose grid trains that way may ask for ``[train] xla = "on"`` (the ``study``
-  profile does). The choice is the profile's, not the process's, so a run gives the same losses
-  wherever it trains (XLA's fused arithmetic differs from the unfused by about 1e-5 nats after a
-  few hundred steps, more than the 1e-6 to which resumed and cluster-trained runs match).
+  1.13; NAS 0.89, 1.58, 0.90, 1.25; UGRNN 0.96, 1.21, 0.91, 1.31. Those rounds took each run's
+  fastest epoch, which overstates two runs at once; sustained over 4 epochs (two rounds): LSTM
+  0.79 and 1.13, NAS 1.00 and 1.19, UGRNN 1.11 and 1.07. No gain beyond NAS's holds across
+  rounds, so the grid too keeps ``auto``. Any profile may ask for ``[train] xla = "on"``; the
+  choice is the profile's, not the process's, so that a run gives the same losses wherever it
+  trains (XLA's fused arithmetic moves the losses by about 1e-5 nats after a few hundred steps,
+  more than the 1e-6 to which resumed and cluster-trained runs match).
 """
 
 

@@ -640,7 +640,7 @@ def test_profile_settings_reach_the_train_config(tmp_path):
     assert grid.train_config(profiles.load_profile("quick"), grid.GridPoint("control", "lstm", 1)).patience == 0
     study_db12 = grid.train_config(profiles.load_profile("study"), grid.GridPoint("db12", "nas", 5))
     assert (study_db12.plateau_budget, study_db12.max_restarts, study_db12.plateau_margin) == (1, 1, 0.05)
-    assert (study_db12.validation_transpositions, study_db12.num_epochs, study_db12.xla) == (3, 2, "on")
+    assert (study_db12.validation_transpositions, study_db12.num_epochs, study_db12.xla) == (3, 2, "auto")
 
 
 @pytest.mark.slow

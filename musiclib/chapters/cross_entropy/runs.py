@@ -42,9 +42,7 @@ def cross_entropy_config(profile: Profile, variant_data, seed: int):
     musiclib.models.train.TrainConfig
         The grid's recipe for the study's model with ``[cross_entropy]`` batch size and epochs,
         no early stopping and no restart from another seed (the study follows each seed's
-        training to its end, as the paper's fixed-epoch recipe did), XLA by the per-cell default
-        (``xla = "auto"``: the runs train one at a time on all cores, where compiling a lone LSTM
-        loses, :data:`musiclib.models.settings.XLA_COMPILED_CELLS`), checkpoints at
+        training to its end, as the paper's fixed-epoch recipe did), checkpoints at
         :func:`musiclib.chapters.cross_entropy.along_training.checkpoint_schedule` of the run's training steps and no
         others (``save_every`` is the whole run).
     """
@@ -56,7 +54,7 @@ def cross_entropy_config(profile: Profile, variant_data, seed: int):
     study = profile.cross_entropy
     config = replace(
         train_config(profile, GridPoint(study.variant, study.cell, study.num_layers)),
-        batch_size=study.batch_size, num_epochs=study.num_epochs, seed=seed, patience=0, plateau_budget=0, xla="auto",
+        batch_size=study.batch_size, num_epochs=study.num_epochs, seed=seed, patience=0, plateau_budget=0,
     )
     total = training_steps(config, variant_data)
     return replace(config, save_every=total, checkpoint_steps=tuple(checkpoint_schedule(total)))
