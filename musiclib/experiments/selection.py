@@ -238,7 +238,7 @@ def depth_summary(losses: pd.DataFrame) -> pd.DataFrame:
 
 
 ONE_STANDARD_ERROR, LOWEST_LOSS, NONE_TRAINED = "one standard error", "lowest loss", "lowest loss, none trained"
-"""The rules :func:`choose_depths` applies: over seeds; the lowest loss (one seed at the best depth);
+"""The rules :func:`choose_depths` applies: over seeds; the lowest loss (one seed at every depth);
 the lowest loss of runs that never left the start-up plateau (no run of the pair did)."""
 
 CHOICE_COLUMNS = [
@@ -250,34 +250,41 @@ CHOICE_COLUMNS = [
 def choose_depths(summary: pd.DataFrame) -> pd.DataFrame:
     r"""The depth of every (variant, cell) by the one-standard-error rule over training seeds.
 
-    With :math:`b = \arg\min_d \bar L_d` the depth of the lowest mean selection loss and
-    :math:`\mathrm{SE}_b = s_b / \sqrt{n_b}` the standard error of that mean
-    (:func:`depth_summary`), the chosen depth is the smallest one within one standard error of it:
+    With :math:`b = \arg\min_d \bar L_d` the depth of the lowest mean selection loss, the chosen
+    depth is the smallest one within one standard error of it:
 
     .. math::
 
-        d^\star = \min \left\{ d : \bar L_d \le \bar L_b + \mathrm{SE}_b \right\}.
+        d^\star = \min \left\{ d : \bar L_d \le \bar L_b + \frac{s_p}{\sqrt{n_b}} \right\},
+        \qquad
+        s_p = \sqrt{\frac{\sum_d (n_d - 1)\, s_d^2}{\sum_d (n_d - 1)}},
 
-    The smallest such depth is the most parsimonious model that the seeds cannot tell from the
-    best. Depths that never trained (no seed left the plateau) are not candidates. When the best
-    depth has one seed there is no standard error: the rule needs seeds, and the lowest loss
-    :math:`b` is chosen. When no run of the pair trained at all, every depth is a candidate and
-    the lowest mean loss is chosen, so the later chapters still get a model (``rule`` says which).
+    where :math:`s_p` is the seed-to-seed standard deviation pooled over the pair's depths that
+    have several trained seeds (:math:`n_d \ge 2`; :func:`depth_summary` gives :math:`n_d` and
+    :math:`s_d`). Pooling assumes that depth changes the mean loss more than its spread over seeds:
+    three seeds give each :math:`s_d` only 2 degrees of freedom, the pooled one 2 per repeated
+    depth, and a depth trained with one seed (a grid that repeats only the competing depths,
+    ``[grid] layers_with_seeds``) gets a standard error too, so a single lucky seed cannot win
+    alone. The smallest such depth is the most parsimonious model that the seeds cannot tell from
+    the best. Depths that never trained (no seed left the plateau) are not candidates. When no
+    depth has several trained seeds there is no spread to measure: the lowest loss :math:`b` is
+    chosen. When no run of the pair trained at all, every depth is a candidate and the lowest mean
+    loss is chosen, so the later chapters still get a model (``rule`` says which).
 
     Parameters
     ----------
     summary : pandas.DataFrame
-        :func:`depth_summary`.
+        :func:`depth_summary` (variant, cell, num_layers, n_seeds, mean_loss, sd_loss).
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`CHOICE_COLUMNS`, one row per (variant, cell) in the order of ``summary``:
         num_layers (:math:`d^\star`), rule (:data:`ONE_STANDARD_ERROR`, :data:`LOWEST_LOSS` or
-        :data:`NONE_TRAINED`), best_num_layers (:math:`b`), best_mean_loss, best_se_loss, threshold
-        (:math:`\bar L_b + \mathrm{SE}_b`, nats per note; NaN under the lowest-loss rules),
-        tied_layers (the depths within the threshold, ascending; :math:`b` alone under the
-        lowest-loss rules) and worse_layers (the other candidate depths).
+        :data:`NONE_TRAINED`), best_num_layers (:math:`b`), best_mean_loss, best_se_loss
+        (:math:`s_p / \sqrt{n_b}`), threshold (:math:`\bar L_b + s_p / \sqrt{n_b}`, nats per note;
+        NaN under the lowest-loss rules), tied_layers (the depths within the threshold, ascending;
+        :math:`b` alone under the lowest-loss rules) and worse_layers (the other candidate depths).
 
     References
     ----------
@@ -288,17 +295,45 @@ def choose_depths(summary: pd.DataFrame) -> pd.DataFrame:
         trained = depths[depths["n_seeds"] > 0]
         candidates = depths if trained.empty else trained
         best = candidates.loc[candidates["mean_loss"].idxmin()]
-        rule = NONE_TRAINED if trained.empty else ONE_STANDARD_ERROR if best["n_seeds"] > 1 else LOWEST_LOSS
-        threshold = best["mean_loss"] + best["se_loss"] if rule == ONE_STANDARD_ERROR else math.nan
+        spread = pooled_seed_sd(trained)
+        rule = NONE_TRAINED if trained.empty else LOWEST_LOSS if math.isnan(spread) else ONE_STANDARD_ERROR
+        best_se = spread / math.sqrt(best["n_seeds"]) if rule == ONE_STANDARD_ERROR else math.nan
+        threshold = best["mean_loss"] + best_se
         within = candidates["mean_loss"] <= threshold if rule == ONE_STANDARD_ERROR else candidates.index == best.name
         tied = tuple(sorted(int(layers) for layers in candidates.loc[within, "num_layers"]))
         rows.append({
             "variant": variant, "cell": cell, "num_layers": tied[0], "rule": rule,
             "best_num_layers": int(best["num_layers"]), "best_mean_loss": best["mean_loss"],
-            "best_se_loss": best["se_loss"], "threshold": threshold, "tied_layers": tied,
+            "best_se_loss": best_se, "threshold": threshold, "tied_layers": tied,
             "worse_layers": tuple(sorted(int(layers) for layers in candidates.loc[~within, "num_layers"])),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
+
+
+def pooled_seed_sd(depths: pd.DataFrame) -> float:
+    r"""The seed-to-seed standard deviation of one (variant, cell), pooled over its depths.
+
+    .. math::
+
+        s_p = \sqrt{\frac{\sum_d (n_d - 1)\, s_d^2}{\sum_d (n_d - 1)}}
+
+    over the depths :math:`d` with :math:`n_d \ge 2` trained seeds.
+
+    Parameters
+    ----------
+    depths : pandas.DataFrame
+        Rows of :func:`depth_summary` (n_seeds, sd_loss) of one (variant, cell).
+
+    Returns
+    -------
+    float
+        :math:`s_p` in nats per note; NaN when no depth has two trained seeds.
+    """
+    repeated = depths[depths["n_seeds"] > 1]
+    freedom = float((repeated["n_seeds"] - 1).sum())
+    if freedom == 0:
+        return math.nan
+    return math.sqrt(float(((repeated["n_seeds"] - 1) * repeated["sd_loss"] ** 2).sum()) / freedom)
 
 
 def select_layers(result: GridResult) -> pd.DataFrame:

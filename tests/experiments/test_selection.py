@@ -19,6 +19,7 @@ from musiclib.experiments.selection import (
     depth_summary,
     final_losses,
     learning_curves,
+    pooled_seed_sd,
     run_outcome,
     select_layers,
     selected_runs,
@@ -84,26 +85,41 @@ def test_depth_summary_takes_the_mean_and_spread_over_the_seeds_that_trained():
 
 
 def summary_table(depths, variant="control", cell="lstm"):
-    """A :func:`depth_summary`-like table from (layers, mean, se, seeds)."""
+    """A :func:`depth_summary`-like table from (layers, mean, sd over seeds, seeds)."""
     rows = [
-        {"variant": variant, "cell": cell, "num_layers": layers, "mean_loss": mean, "se_loss": se, "n_seeds": seeds}
-        for layers, mean, se, seeds in depths
+        {"variant": variant, "cell": cell, "num_layers": layers, "mean_loss": mean, "sd_loss": sd, "n_seeds": seeds}
+        for layers, mean, sd, seeds in depths
     ]
     return pd.DataFrame(rows)
 
 
 def test_the_one_standard_error_rule_keeps_the_smallest_depth_within_one_se_of_the_best():
-    """Best: 2 layers at 1.718 +- 0.010, so every depth up to 1.728 ties; 4 and 5 are worse."""
-    summary = summary_table([(1, 1.725, 0.012, 3), (2, 1.718, 0.010, 3), (3, 1.723, 0.008, 3),
-                             (4, 1.748, 0.009, 3), (5, 1.815, 0.030, 3)])  # fmt: skip
+    """Best: 2 layers at 1.718, seeds 0.02 apart, so SE 0.02 / sqrt(3) = 0.0115: every depth up to
+    1.7295 ties; 4 and 5 are worse."""
+    summary = summary_table([(1, 1.725, 0.02, 3), (2, 1.718, 0.02, 3), (3, 1.723, 0.02, 3),
+                             (4, 1.748, 0.02, 3), (5, 1.815, 0.02, 3)])  # fmt: skip
     [row] = choose_depths(summary).to_dict("records")
     assert (row["num_layers"], row["rule"], row["best_num_layers"]) == (1, ONE_STANDARD_ERROR, 2)
-    assert row["threshold"] == pytest.approx(1.728)
+    assert row["best_se_loss"] == pytest.approx(0.02 / math.sqrt(3))
+    assert row["threshold"] == pytest.approx(1.718 + 0.02 / math.sqrt(3))
     assert (row["tied_layers"], row["worse_layers"]) == ((1, 2, 3), (4, 5))
-    # a tighter best: only itself within one standard error
-    tight = summary.assign(se_loss=[0.012, 0.004, 0.008, 0.009, 0.030])
+    # seeds that agree more closely: only the best depth within one standard error
+    tight = summary.assign(sd_loss=0.005)
     [row] = choose_depths(tight).to_dict("records")
     assert (row["num_layers"], row["tied_layers"], row["worse_layers"]) == (2, (2,), (1, 3, 4, 5))
+
+
+def test_the_spread_is_pooled_over_depths_so_a_single_lucky_seed_does_not_win_alone():
+    # 1 to 3 layers repeated (2 and 3 seeds), 4 and 5 with one seed; 4's one seed is the lowest loss
+    summary = summary_table([(1, 1.710, 0.01, 3), (2, 1.705, 0.03, 2), (3, 1.712, 0.01, 3),
+                             (4, 1.700, np.nan, 1), (5, 1.800, np.nan, 1)])  # fmt: skip
+    pooled = math.sqrt((2 * 0.01**2 + 1 * 0.03**2 + 2 * 0.01**2) / 5)
+    assert pooled_seed_sd(summary) == pytest.approx(pooled)
+    [row] = choose_depths(summary).to_dict("records")
+    assert (row["rule"], row["best_num_layers"], row["best_se_loss"]) == (ONE_STANDARD_ERROR, 4, pytest.approx(pooled))
+    assert (row["num_layers"], row["tied_layers"], row["worse_layers"]) == (1, (1, 2, 3, 4), (5,))
+    # no depth with two seeds: no spread to pool
+    assert math.isnan(pooled_seed_sd(summary.assign(n_seeds=1)))
 
 
 def test_with_one_seed_the_rule_falls_back_to_the_lowest_loss_and_never_trained_depths_compete_only_alone():

@@ -185,13 +185,14 @@ def depth_findings(choice: pd.DataFrame, contrasts: pd.DataFrame) -> str:
     str
         Markdown bullets: a count of the chosen depths, then one line per (variant, cell). A depth
         is "worse" when its mean lies more than one standard error above the best mean; the
-        paired intervals say for which of those the seeds show it beyond noise.
+        paired intervals say for which of those the seeds show it beyond noise (a depth trained
+        with one seed has none, and the line says so).
     """
     counts = choice.groupby("num_layers").size().sort_index()
     over_seeds = choice[choice["rule"] == ONE_STANDARD_ERROR]
     several = int((over_seeds["tied_layers"].map(len) > 1).sum())
     if over_seeds.empty:
-        spread = ("No pair had several trained seeds at its best depth, so every choice below is a lowest loss: the "
+        spread = ("No pair had several trained seeds at any depth, so every choice below is a lowest loss: the "
                   "one-standard-error rule needs seeds.")  # fmt: skip
     elif several:
         spread = (f"In {several} of the {len(over_seeds)} pairs chosen over seeds, several depths tie within one "
@@ -224,11 +225,15 @@ def depth_findings(choice: pd.DataFrame, contrasts: pd.DataFrame) -> str:
                 else f"{pair}: only the best depth lies within one standard error of its mean ({best})")  # fmt: skip
         if row.worse_layers:
             pair_contrasts = contrasts[(contrasts["variant"] == row.variant) & (contrasts["cell"] == row.cell)]
-            shown = pair_contrasts[pair_contrasts["num_layers"].isin(row.worse_layers) & (pair_contrasts["ci_low"] > 0)]
+            worse = pair_contrasts[pair_contrasts["num_layers"].isin(row.worse_layers)]
+            shown = worse[worse["ci_low"] > 0]
             beyond = (
                 f"the paired 95 % interval against {_layers(row.num_layers)} lies above zero for "
                 f"{_layers(tuple(shown['num_layers']))}" if len(shown) else "no paired 95 % interval lies wholly above zero"
             )
+            unpaired = tuple(worse.loc[worse["n_pairs"] < 2, "num_layers"])
+            if unpaired:
+                beyond += f"; {_layers(unpaired)} {'has' if len(unpaired) == 1 else 'have'} one seed, so no interval"
             text += f"; {_layers(row.worse_layers)} {'is' if len(row.worse_layers) == 1 else 'are'} worse ({beyond})"
         lines.append(text + f". The rule keeps {_layers(row.num_layers)}.")
     return bullets(lines)

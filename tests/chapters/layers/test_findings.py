@@ -116,10 +116,11 @@ def choice_frame():
 
 
 def contrast_frame():
-    """Paired intervals: for control lstm only 5 layers lies above zero; none for control nas."""
+    """Paired intervals: for control lstm only 5 layers lies above zero and 4 layers has one seed (no
+    interval); none for control nas."""
     return pd.DataFrame({
         "variant": ["control"] * 6, "cell": ["lstm"] * 4 + ["nas"] * 2, "num_layers": [2, 3, 4, 5, 1, 3],
-        "ci_low": [-0.01, -0.02, -0.004, 0.03, -0.01, -0.003],
+        "n_pairs": [3, 3, 1, 3, 3, 3], "ci_low": [-0.01, -0.02, float("nan"), 0.03, -0.01, -0.003],
     })  # fmt: skip
 
 
@@ -133,7 +134,7 @@ def test_depth_findings_state_which_depths_tie_and_which_are_worse():
     assert lines[1] == (
         "- **control lstm**: 1 to 3 layers tie within one standard error of the best mean (2 layers, 1.718 ± 0.010 "
         "nats per note); 4 and 5 layers are worse (the paired 95 % interval against 1 layer lies above zero for 5 "
-        "layers). The rule keeps 1 layer."
+        "layers; 4 layers has one seed, so no interval). The rule keeps 1 layer."
     )
     assert lines[2] == (
         "- **control nas**: only the best depth lies within one standard error of its mean (2 layers, 1.700 ± 0.004 "
@@ -153,7 +154,7 @@ def test_depth_findings_name_a_single_worse_depth_and_a_gap_in_the_tied_depths()
 
 def test_depth_findings_say_when_the_rule_had_no_seeds_or_found_no_tie():
     one_seed = depth_findings(choice_frame().iloc[[2]], contrast_frame())
-    assert one_seed.startswith("- Chosen depths: 2 layers for 1 pair. No pair had several trained seeds at its best depth")
+    assert one_seed.startswith("- Chosen depths: 2 layers for 1 pair. No pair had several trained seeds at any depth")
     stuck = choice_frame().iloc[[2]].assign(rule="lowest loss, none trained", best_mean_loss=3.104)
     assert depth_findings(stuck, contrast_frame()).splitlines()[1] == (
         "- **db12 ugrnn**: no run left the start-up plateau, so 2 layers is only the lowest loss (3.104 nats per note) "
