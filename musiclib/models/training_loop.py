@@ -439,15 +439,62 @@ def restart_seed(seed: int, restarts: int) -> int:
     return seed + RESTART_SEED_STRIDE * restarts
 
 
+OVERHEAD_PARTS = ("validation_seconds", "step_callback_seconds", "save_seconds")
+"""What an epoch's record counts besides its training steps, in seconds: the validation checks and
+the per-step callback (history, TensorBoard scalar, progress bar, and the checkpoints and resume
+points that ``save_every`` and ``checkpoint_steps`` ask for), both inside its ``seconds``; and the
+resume point written after each validation check, outside its ``seconds`` (the one that follows
+an epoch's end is counted in the next epoch's record)."""
+
+
+def epoch_overhead(epochs: Sequence[dict]) -> dict[str, float]:
+    r"""The share of training time that went to other work than the training steps.
+
+    With an epoch's ``seconds`` :math:`T_e` (its steps and validation checks) and its overhead
+    parts :math:`V_e` (validation), :math:`L_e` (the per-step callback) and :math:`S_e` (saving, outside
+    :math:`T_e`), each part's share over the epochs :math:`e` is
+
+    .. math::
+
+        \frac{\sum_e V_e}{\sum_e (T_e + S_e)}, \quad \frac{\sum_e L_e}{\sum_e (T_e + S_e)}, \quad
+        \frac{\sum_e S_e}{\sum_e (T_e + S_e)},
+
+    and ``total`` is their sum.
+
+    Parameters
+    ----------
+    epochs : sequence of dict
+        ``history["epochs"]`` of a run (or the epochs to count, e.g. all but the first, which pays
+        for tracing). Epochs recorded before the parts were measured count as zero overhead.
+
+    Returns
+    -------
+    dict of str to float
+        ``validation``, ``step_callback``, ``save`` and ``total``: fractions of the epochs' wall time;
+        NaN when the epochs took no time.
+    """
+    wall = sum(epoch["seconds"] + epoch.get("save_seconds", 0.0) for epoch in epochs)
+    shares = {
+        part.removesuffix("_seconds"): sum(epoch.get(part, 0.0) for epoch in epochs) / wall if wall > 0 else math.nan
+        for part in OVERHEAD_PARTS
+    }
+    return {**shares, "total": sum(shares.values())}
+
+
 @dataclass
 class _Position:
-    """Where the loop is: restarts so far, steps done, 0-based epoch in progress, batches done in it, its seconds so far."""
+    """Where the loop is: restarts so far, steps done, 0-based epoch in progress, batches done in it, its
+    seconds so far and the parts of them (and of the saves since the last epoch's record) that went to
+    other work than training steps (:data:`OVERHEAD_PARTS`)."""
 
     restarts: int = 0
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
     epoch_seconds: float = 0.0
+    validation_seconds: float = 0.0
+    step_callback_seconds: float = 0.0
+    save_seconds: float = 0.0
     history: dict = field(default_factory=lambda: {"epochs": [], "validations": [], "steps": [], "restarts": []})
 
 
@@ -586,7 +633,9 @@ class TrainingLoop(keras.callbacks.Callback):
                 stopping = self.stopped_early
                 if point == self.steps_per_epoch or stopping:
                     self.end_epoch(learning_rate)
+                saving = time.monotonic()
                 self.save_resume_point()
+                self.position.save_seconds += time.monotonic() - saving
                 if stopping:
                     break
         last = self.history["steps"][-1]
@@ -616,6 +665,7 @@ class TrainingLoop(keras.callbacks.Callback):
 
     def check(self) -> None:
         """Score the current weights on the validation songs; update early stopping and the best weights."""
+        started = time.monotonic()
         position = self.position
         weights = self.training_model.get_weights()
         val_loss = self.validation_loss(weights, self.validation.check)
@@ -623,6 +673,7 @@ class TrainingLoop(keras.callbacks.Callback):
         self.tensorboard.scalar("validation/val_loss", val_loss, position.step)
         if self.early.update(val_loss, position.step, position.epoch + 1):
             self.best_weights = weights
+        position.validation_seconds += time.monotonic() - started
 
     def selection_loss(self) -> float:
         """The best weights' mean cross-entropy on all validation songs (nats per note): the figure
@@ -677,6 +728,7 @@ class TrainingLoop(keras.callbacks.Callback):
             "val_loss": self.history["validations"][-1]["val_loss"],
             "learning_rate": learning_rate,
             "seconds": position.epoch_seconds,
+            **{part: getattr(position, part) for part in OVERHEAD_PARTS},
         }
         if position.batch_in_epoch < self.steps_per_epoch:
             record["fraction"] = position.batch_in_epoch / self.steps_per_epoch
@@ -686,12 +738,15 @@ class TrainingLoop(keras.callbacks.Callback):
         self.bar.set_postfix(epoch=record["epoch"], loss=f"{record['train_loss']:.4f}", val_loss=f"{record['val_loss']:.4f}")
         position.epoch += 1
         position.batch_in_epoch, position.epoch_seconds = 0, 0.0
+        for part in OVERHEAD_PARTS:
+            setattr(position, part, 0.0)
 
     def on_train_batch_begin(self, batch, logs=None):
         # Keras reports a running mean over the epoch; zeroing it first makes logs["loss"] this batch's loss.
         self.training_model.reset_metrics()
 
     def on_train_batch_end(self, batch, logs=None):
+        started = time.monotonic()
         loss = float(logs["loss"])
         position = self.position
         position.step += 1
@@ -712,6 +767,7 @@ class TrainingLoop(keras.callbacks.Callback):
             position.epoch_seconds += seconds
             self.segment_started += seconds
             self.save_resume_point()
+        position.step_callback_seconds += time.monotonic() - started
 
     def save_initial_weights(self) -> None:
         """Keep the untrained weights until the first batch gives them a loss (checkpoint of step 0)."""

@@ -17,6 +17,7 @@ import pytest
 
 from musiclib.data import sequences
 from musiclib.data.sequences import Vocabulary
+from musiclib.models.training_loop import epoch_overhead
 from musiclib.models.train import (
     BEST_MODEL_FILE,
     COMPLETE_FILE,
@@ -237,7 +238,24 @@ def test_history_holds_every_step_and_the_decayed_learning_rate(reference_run, c
         in_epoch = _step_losses(history)[(epoch["epoch"] - 1) * steps_per_epoch : epoch["epoch"] * steps_per_epoch]
         assert epoch["train_loss"] == pytest.approx(np.mean(in_epoch))
         assert epoch["seconds"] > 0
+        # the overhead parts: validation and the per-step callback inside the epoch's seconds, saving outside
+        assert 0 < epoch["validation_seconds"] + epoch["step_callback_seconds"] < epoch["seconds"]
+        assert epoch["save_seconds"] >= 0 and (epoch["epoch"] == 1 or epoch["save_seconds"] > 0)
+    shares = epoch_overhead(history["epochs"])
+    assert 0 < shares["validation"] < shares["total"] < 1
     assert json.loads((reference_run.run_dir / "history.json").read_text()) == history
+
+
+def test_epoch_overhead_is_each_part_over_the_epochs_wall_time():
+    epochs = [
+        {"seconds": 10.0, "validation_seconds": 1.0, "step_callback_seconds": 0.5, "save_seconds": 0.0},
+        {"seconds": 9.0, "validation_seconds": 1.0, "step_callback_seconds": 0.5, "save_seconds": 1.0},
+        {"seconds": 10.0},  # recorded before the parts were measured
+    ]
+    shares = epoch_overhead(epochs)
+    assert shares["validation"] == pytest.approx(2 / 30) and shares["save"] == pytest.approx(1 / 30)  # wall: 10 + 9 + 1 + 10
+    assert shares["total"] == pytest.approx(4 / 30)
+    assert math.isnan(epoch_overhead([{"seconds": 0.0}])["total"])
 
 
 @pytest.mark.slow
