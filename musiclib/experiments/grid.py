@@ -124,7 +124,7 @@ class GridPoint:
         return f"{self.variant} {self.cell}, {layers}" + ("" if self.seed is None else f", seed {self.seed}")
 
 
-def training_seeds(profile: Profile, variant: str, num_layers: int) -> tuple[int, ...]:
+def training_seeds(profile: Profile, variant: str, cell: str, num_layers: int) -> tuple[int, ...]:
     """The training seeds of a grid point: ``[train] seed`` and the next ones, as many as
     ``[grid] seeds`` gives it (:meth:`musiclib.experiments.profiles.GridSettings.seed_count`).
 
@@ -132,16 +132,17 @@ def training_seeds(profile: Profile, variant: str, num_layers: int) -> tuple[int
     ----------
     profile : Profile
     variant : str
+    cell : str
     num_layers : int
 
     Returns
     -------
     tuple of int
         :math:`s_0, s_0 + 1, \\dots, s_0 + k - 1` with :math:`s_0` the ``[train] seed`` of the variant
-        and :math:`k` its seed count at ``num_layers``.
+        and :math:`k` the point's seed count.
     """
     first = _profile_seed(profile, variant)
-    return tuple(range(first, first + profile.grid.seed_count(variant, num_layers)))
+    return tuple(range(first, first + profile.grid.seed_count(variant, cell, num_layers)))
 
 
 def grid_points(profile: Profile) -> list[GridPoint]:
@@ -160,7 +161,7 @@ def grid_points(profile: Profile) -> list[GridPoint]:
     """
     grid = profile.grid
     design = [(variant, cell, layers) for variant in grid.variants for cell in grid.cells for layers in grid.layers]
-    further_seeds = {point: training_seeds(profile, point[0], point[2])[1:] for point in design}
+    further_seeds = {point: training_seeds(profile, *point)[1:] for point in design}
     most = max(len(seeds) for seeds in further_seeds.values())
     return [GridPoint(*point) for point in design] + [
         GridPoint(*point, further_seeds[point][index])

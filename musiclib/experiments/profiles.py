@@ -66,11 +66,12 @@ class GridSettings:
         variant (``{ control = 3, interval = 3, db12 = 3 }``; a variant left out gets 1). The
         depth of a (variant, cell) is chosen over its seeds by the one-standard-error rule
         (:func:`musiclib.experiments.selection.select_layers`), which needs at least 2.
-    layers_with_seeds : dict of str to tuple of int
+    layers_with_seeds : dict of str to (tuple of int or dict of str to tuple of int)
         "More seeds only at these depths": per variant, the layer counts that get all of its
-        ``seeds``; its other layer counts get one seed (``{ db12 = [2, 3, 4] }``: DB12 runs
-        cost 12 times the tokens, so only the competing depths are repeated). A variant left
-        out gets its seeds at every layer count.
+        ``seeds``, for every cell (``{ db12 = [2, 3, 4] }``: DB12 runs cost 12 times the tokens,
+        so only the competing depths are repeated) or per cell (``{ control = { lstm = [1, 2, 3],
+        nas = [1, 2] } }``); the other layer counts get one seed. A variant or cell left out gets
+        its seeds at every layer count.
     """
 
     variants: tuple[str, ...]
@@ -78,14 +79,15 @@ class GridSettings:
     layers: tuple[int, ...]
     workers: int = 1
     seeds: int | dict[str, int] = 1
-    layers_with_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    layers_with_seeds: dict[str, tuple[int, ...] | dict[str, tuple[int, ...]]] = field(default_factory=dict)
 
-    def seed_count(self, variant: str, num_layers: int) -> int:
-        """How many training seeds the grid point (``variant``, any cell, ``num_layers``) gets.
+    def seed_count(self, variant: str, cell: str, num_layers: int) -> int:
+        """How many training seeds the grid point (``variant``, ``cell``, ``num_layers``) gets.
 
         Parameters
         ----------
         variant : str
+        cell : str
         num_layers : int
 
         Returns
@@ -96,6 +98,8 @@ class GridSettings:
         """
         count = self.seeds.get(variant, 1) if isinstance(self.seeds, dict) else self.seeds
         repeated = self.layers_with_seeds.get(variant)
+        if isinstance(repeated, dict):
+            repeated = repeated.get(cell)
         return count if repeated is None or num_layers in repeated else 1
 
 
@@ -320,6 +324,15 @@ def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
         converted = {key: _convert(item, tuple[int, ...]) for key, item in value.items()} if isinstance(value, dict) else {}
         ok = isinstance(value, dict) and all(item_ok for item_ok, _ in converted.values())
         return ok, {key: item for key, (_, item) in converted.items()} if ok else value
+    if expected == dict[str, tuple[int, ...] | dict[str, tuple[int, ...]]]:  # per variant, a list or one per cell
+        if not isinstance(value, dict):
+            return False, value
+        converted = {
+            key: _convert(item, dict[str, tuple[int, ...]] if isinstance(item, dict) else tuple[int, ...])
+            for key, item in value.items()
+        }
+        ok = all(item_ok for item_ok, _ in converted.values())
+        return ok, {key: item for key, (_, item) in converted.items()} if ok else value
     raise TypeError(f"no profile conversion for {expected}")
 
 
@@ -349,8 +362,12 @@ def _check_values(path: Path, profile: Profile) -> None:
         (
             "grid.layers_with_seeds",
             set(grid.layers_with_seeds) <= set(grid.variants)
-            and all(set(layers) <= set(grid.layers) for layers in grid.layers_with_seeds.values()),
-            f"layer counts of {grid.layers} per variant of {grid.variants}",
+            and all(
+                set(by_cell) <= set(grid.cells) and all(set(layers) <= set(grid.layers) for layers in by_cell.values())
+                if isinstance(by_cell, dict) else set(by_cell) <= set(grid.layers)
+                for by_cell in grid.layers_with_seeds.values()
+            ),
+            f"layer counts of {grid.layers} per variant of {grid.variants}, or per cell of {grid.cells} in a variant",
         ),
         ("replicates.variants", set(profile.replicates.variants) <= set(grid.variants), f"each one of {grid.variants}"),
         ("replicates.cells", set(profile.replicates.cells) <= set(grid.cells), f"each one of {grid.cells}"),

@@ -32,9 +32,17 @@ def test_the_study_grid_has_three_seeds_at_the_competing_control_and_interval_de
                            for n in (1, 2, 3, 4, 5)]  # fmt: skip
     assert points[45] == GridPoint("control", "lstm", 1, 1)  # then the second seeds, then the third
     assert points[-1] == GridPoint("interval", "ugrnn", 3, 2)
-    assert training_seeds(profile, "db12", 3) == (0,) and training_seeds(profile, "interval", 3) == (0, 1, 2)
-    assert training_seeds(profile, "interval", 4) == (0,)
-    assert training_seeds(load_profile("smoke"), "control", 1) == (0,)
+    assert training_seeds(profile, "db12", "nas", 3) == (0,) and training_seeds(profile, "interval", "nas", 3) == (0, 1, 2)
+    assert training_seeds(profile, "interval", "lstm", 4) == (0,)
+    assert training_seeds(load_profile("smoke"), "control", "lstm", 1) == (0,)
+
+
+def test_further_seeds_may_be_limited_per_cell(tmp_path):
+    grid = 'workers = 2\nseeds = { control = 3 }\nlayers_with_seeds = { control = { lstm = [2] } }'
+    profile = load_profile(write_profile(tmp_path, TINY_PROFILE.replace("workers = 2", grid)))
+    assert training_seeds(profile, "control", "lstm", 1) == (0,) and training_seeds(profile, "control", "lstm", 2) == (0, 1, 2)
+    assert training_seeds(profile, "control", "ugrnn", 1) == (0, 1, 2)  # a cell left out: seeds at every depth
+    assert grid_points(profile)[4:6] == [GridPoint("control", "lstm", 2, 1), GridPoint("control", "ugrnn", 1, 1)]
 
 
 def test_each_seed_has_its_own_folder_and_training_seed(tmp_path):
@@ -57,6 +65,8 @@ def test_each_seed_has_its_own_folder_and_training_seed(tmp_path):
         ('seeds = "3"', "seeds = '3' is not a valid"),
         ("seeds = { control = 2 }\nlayers_with_seeds = { control = [3] }", "grid.layers_with_seeds must be layer counts of"),
         ("seeds = { control = 2 }\nlayers_with_seeds = { control = 1 }", "layers_with_seeds = {'control': 1} is not a valid"),
+        ("seeds = { control = 2 }\nlayers_with_seeds = { control = { gru = [1] } }", "or per cell of"),
+        ("seeds = { control = 2 }\nlayers_with_seeds = { control = { lstm = 1 } }", "is not a valid"),
     ],
 )
 def test_bad_seed_settings_are_named(tmp_path, setting, message):

@@ -83,7 +83,7 @@ def train_replicates(
     seeds = list(dict.fromkeys([profile.train.seed, *profile.replicates.seeds])) if profile.replicates.seeds else []
     results = {}
     for seed in seeds:
-        in_grid = [point for point in points if seed in training_seeds(profile, point.variant, point.num_layers)]
+        in_grid = [point for point in points if seed in training_seeds(profile, point.variant, point.cell, point.num_layers)]
         retrained = [point for point in points if point not in in_grid]
         result = GridResult()
         if in_grid:

@@ -46,8 +46,8 @@ def training_settings_table(profile: Profile) -> pd.DataFrame:
 
 
 def seeds_text(profile: Profile) -> str:
-    """The grid's training seeds per point for people: ``"3"``, or ``"3 control / 3 interval / 3 db12
-    (db12: 2, 3, 4 layers; 1 at the others)"``.
+    """The grid's training seeds per point for people: ``"3"``, or ``"3 control / 3 interval / 1 db12
+    (control: 1, 2, 3 layers; interval: lstm 1, 2, 3 layers, nas 1, 2 layers; 1 at the others)"``.
 
     Parameters
     ----------
@@ -59,14 +59,23 @@ def seeds_text(profile: Profile) -> str:
     str
     """
     grid = profile.grid
-    counts = {variant: max(grid.seed_count(variant, layers) for layers in grid.layers) for variant in grid.variants}
+    counts = {
+        variant: max(grid.seed_count(variant, cell, layers) for cell in grid.cells for layers in grid.layers)
+        for variant in grid.variants
+    }
     text = (str(next(iter(counts.values()))) if len(set(counts.values())) == 1
             else " / ".join(f"{count} {variant}" for variant, count in counts.items()))  # fmt: skip
-    limited = [
-        f"{variant}: {', '.join(map(str, layers))} layer{'s' if len(layers) > 1 or layers[0] != 1 else ''}"
-        for variant, layers in grid.layers_with_seeds.items()
-        if counts[variant] > 1 and set(grid.layers) - set(layers)
-    ]
+
+    def depths(layers: tuple[int, ...]) -> str:
+        return f"{', '.join(map(str, layers))} layer{'s' if len(layers) > 1 or layers[0] != 1 else ''}"
+
+    limited = []
+    for variant, repeated in grid.layers_with_seeds.items():
+        by_cell = repeated if isinstance(repeated, dict) else {None: repeated}
+        parts = [f"{'' if cell is None else cell + ' '}{depths(layers)}" for cell, layers in by_cell.items()
+                 if set(grid.layers) - set(layers)]  # fmt: skip
+        if counts[variant] > 1 and parts:
+            limited.append(f"{variant}: {', '.join(parts)}")
     return text + (f" ({'; '.join(limited)}; 1 at the others)" if limited else "")
 
 

@@ -89,6 +89,8 @@ def test_seeds_text_and_the_settings_row(tmp_path):
     )
     limited = TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { control = [1] }")
     assert seeds_text(load_profile(write_profile(tmp_path, limited, "limited"))) == "2 (control: 1 layer; 1 at the others)"
+    by_cell = TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { control = { lstm = [2] } }")
+    assert seeds_text(load_profile(write_profile(tmp_path, by_cell, "by_cell"))) == "2 (control: lstm 2 layers; 1 at the others)"
     per_variant = write_profile(tmp_path, TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = { control = 4 }"), "seeded")
     assert seeds_text(load_profile(per_variant)) == "4"
     settings = training_settings_table(load_profile("study")).set_index("setting")
