@@ -271,14 +271,44 @@ def run_grid(
     -------
     GridResult
     """
-    from musiclib.models.train import COMPLETE_FILE, train
-
     data = data or load_data(profile, progress=progress)
     points = list(points) if points is not None else grid_points(profile)
     tasks = [
         (point, train_config(profile, point), data.variants[point.variant], run_dir(runs_dir, profile, point))
         for point in points
     ]
+    return train_runs(tasks, profile, runs_dir, executor=executor, cluster=cluster)
+
+
+def train_runs(
+    tasks: Sequence[tuple[GridPoint, Any, Any, Path]],
+    profile: Profile,
+    runs_dir: str | Path,
+    *,
+    executor: Any = None,
+    cluster: ClusterSettings | None = None,
+) -> GridResult:
+    """Train runs given with their settings, as :func:`run_grid` trains the grid's (on its workers or
+    cluster), and load the finished runs.
+
+    Parameters
+    ----------
+    tasks : sequence of (GridPoint, TrainConfig, VariantData, pathlib.Path)
+        Each run's key (unique), settings, data and run directory.
+    profile : Profile
+        Its ``[cluster]`` section and ``[grid] workers`` decide where the runs train.
+    runs_dir : path
+        Root of the run folders (the cluster's batch-job logs go to ``<runs_dir>/<profile>/cluster-logs``).
+    executor, cluster : optional
+        As for :func:`run_grid`.
+
+    Returns
+    -------
+    GridResult
+        Keyed by the tasks' points, in their order.
+    """
+    from musiclib.models.train import COMPLETE_FILE, train
+
     finished = [task for task in tasks if (task[3] / COMPLETE_FILE).exists()]
     pending = [task for task in tasks if not (task[3] / COMPLETE_FILE).exists()]
     outcomes = [  # finished runs are checked against their settings and data, then loaded
@@ -292,7 +322,7 @@ def run_grid(
     outcomes += _execute(pending, executor, settings, log_directory, _Reporter(len(finished), len(tasks)))
     result = GridResult()
     outcome_of = dict(outcomes)
-    for point in points:  # in the profile's order
+    for point, *_ in tasks:  # in the order given
         run, error = outcome_of[point]
         if error is None:
             result.runs[point] = run

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from musiclib.chapters.cross_entropy.ngram_reference import NgramReference
-from musiclib.experiments.grid import ExperimentData, GridPoint, load_data, train_config
+from musiclib.experiments.grid import ExperimentData, GridPoint, load_data, train_config, train_runs
 from musiclib.experiments.profiles import Profile
 
 CROSS_ENTROPY_DIR = "cross_entropy"
@@ -82,8 +82,9 @@ def run_cross_entropy_seeds(
 ) -> dict:
     """Train (or reuse) the study's model once per seed of ``[cross_entropy] seeds``.
 
-    A finished run is loaded, an interrupted one resumed (:func:`musiclib.models.train.train`). One
-    console line per run goes to the ``musiclib.chapters.cross_entropy.runs`` logger.
+    The runs train as the grid's do (:func:`musiclib.experiments.grid.train_runs`: two at a time
+    with ``[grid] workers = 2``); a finished run is loaded, an interrupted one resumed. One console
+    line per run goes to the ``musiclib.chapters.cross_entropy.runs`` logger.
 
     Parameters
     ----------
@@ -99,27 +100,37 @@ def run_cross_entropy_seeds(
     dict of int to musiclib.models.train.Run
         The runs by seed, in the profile's order.
 
+    Raises
+    ------
+    musiclib.models.settings.TrainingError
+        A run failed (after the others finished; the error names it).
+
     References
     ----------
     :cite:t:`garciavalencia2020crossentropy`
     """
-    from musiclib.models.train import COMPLETE_FILE, train
+    from musiclib.models.settings import TrainingError
+    from musiclib.models.train import COMPLETE_FILE
 
     data = data or load_data(profile, progress=progress)
     study = profile.cross_entropy
     variant_data = data.variants[study.variant]
-    runs = {}
-    for number, seed in enumerate(study.seeds, start=1):
-        directory = cross_entropy_run_dir(runs_dir, profile, seed)
-        reused = (directory / COMPLETE_FILE).exists()
-        run = train(cross_entropy_config(profile, variant_data, seed), variant_data, directory, progress=progress)
+    tasks = [
+        (GridPoint(study.variant, study.cell, study.num_layers, seed), cross_entropy_config(profile, variant_data, seed),
+         variant_data, cross_entropy_run_dir(runs_dir, profile, seed))
+        for seed in study.seeds
+    ]  # fmt: skip
+    reused = {task[0]: (task[3] / COMPLETE_FILE).exists() for task in tasks}
+    result = train_runs(tasks, profile, runs_dir)
+    if result.failed:
+        raise TrainingError("cross-entropy runs failed: " + "; ".join(
+            f"{point.label}: {error}" for point, error in result.failed.items()))
+    for number, (point, run) in enumerate(result.runs.items(), start=1):
         epochs = run.history["epochs"]
-        log.info("cross-entropy run %d/%d %s: %s, seed %d (%d steps, training loss %.3f nats/note, %.0f s)",
-                 number, len(study.seeds), "reused" if reused else "trained",
-                 GridPoint(study.variant, study.cell, study.num_layers).label, seed, run.summary.get("steps", 0),
+        log.info("cross-entropy run %d/%d %s: %s (%d steps, training loss %.3f nats/note, %.0f s)",
+                 number, len(tasks), "reused" if reused[point] else "trained", point.label, run.summary.get("steps", 0),
                  epochs[-1]["train_loss"], sum(epoch.get("seconds", 0.0) for epoch in epochs))
-        runs[seed] = run
-    return runs
+    return {point.seed: run for point, run in result.runs.items()}
 
 
 @dataclass
