@@ -470,12 +470,16 @@ def train_on_cluster(
 ) -> Iterator[RunOutcome]:
     """Submit one :func:`train_run` task per run and yield each outcome as it finishes.
 
+    The runs start in the order given (each task's Dask priority is its place in ``tasks``; without
+    one, Dask starts independent tasks in no particular order), so that a grid stopped part-way
+    has trained its first seeds before any further one (:func:`musiclib.experiments.grid.grid_points`).
+
     Parameters
     ----------
     client : distributed.Client
         The cluster (:func:`open_cluster`).
     tasks : sequence of (key, config, variant_data, run_directory)
-        ``key`` identifies the run to the caller (e.g. a ``GridPoint``).
+        ``key`` identifies the run to the caller (e.g. a ``GridPoint``), in the order to start them.
     retries : int
         Reruns of a task that raised. A task whose worker died is rerun by Dask anyway (up to
         ``distributed.scheduler.allowed-failures`` times) and resumes from its last checkpoint.
@@ -488,11 +492,11 @@ def train_on_cluster(
     from distributed import as_completed
 
     names = {}
-    for key, config, variant_data, directory in tasks:
+    for place, (key, config, variant_data, directory) in enumerate(tasks):
         label = f"{Path(directory).parent.name}/{Path(directory).name}"
         future = client.submit(
             train_run, config, variant_data, str(directory), retries=retries, pure=False,
-            key=f"train {label} {uuid.uuid4().hex[:8]}",
+            key=f"train {label} {uuid.uuid4().hex[:8]}", priority=len(tasks) - place,
         )  # fmt: skip
         names[future] = (key, label)
     for done, future in enumerate(as_completed(list(names)), start=1):

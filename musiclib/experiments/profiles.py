@@ -72,6 +72,11 @@ class GridSettings:
         so only the competing depths are repeated) or per cell (``{ control = { lstm = [1, 2, 3],
         nas = [1, 2] } }``); the other layer counts get one seed. A variant or cell left out gets
         its seeds at every layer count.
+    seed_margin : float, optional
+        The rule that chose ``layers_with_seeds``, in nats per note: further seeds at the depths
+        whose first seed lies within this margin of its (variant, cell)'s best first seed
+        (:func:`musiclib.experiments.selection.competing_depths`). The grid trains
+        ``layers_with_seeds``; chapter 2 checks them against this rule on the finished runs.
     """
 
     variants: tuple[str, ...]
@@ -80,6 +85,7 @@ class GridSettings:
     workers: int = 1
     seeds: int | dict[str, int] = 1
     layers_with_seeds: dict[str, tuple[int, ...] | dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    seed_margin: float | None = None
 
     def seed_count(self, variant: str, cell: str, num_layers: int) -> int:
         """How many training seeds the grid point (``variant``, ``cell``, ``num_layers``) gets.
@@ -310,8 +316,10 @@ def _convert(value: Any, expected: Any) -> tuple[bool, Any]:
     if expected in (int, float, str):
         ok = _is_scalar(value, expected)
         return ok, float(value) if ok and expected is float else value
-    if expected in (int | None, str | None):
-        return _is_scalar(value, expected.__args__[0]), value
+    if expected in (int | None, str | None, float | None):
+        kind = expected.__args__[0]
+        ok = _is_scalar(value, kind)
+        return ok, float(value) if ok and kind is float else value
     if expected in (tuple[str, ...], tuple[int, ...]):
         kind = expected.__args__[0]
         ok = isinstance(value, list) and bool(value) and all(_is_scalar(item, kind) for item in value)
@@ -369,6 +377,7 @@ def _check_values(path: Path, profile: Profile) -> None:
             ),
             f"layer counts of {grid.layers} per variant of {grid.variants}, or per cell of {grid.cells} in a variant",
         ),
+        ("grid.seed_margin", grid.seed_margin is None or grid.seed_margin > 0, "> 0 nats per note"),
         ("replicates.variants", set(profile.replicates.variants) <= set(grid.variants), f"each one of {grid.variants}"),
         ("replicates.cells", set(profile.replicates.cells) <= set(grid.cells), f"each one of {grid.cells}"),
         ("replicates.seeds", all(seed >= 0 for seed in profile.replicates.seeds), "seeds >= 0"),

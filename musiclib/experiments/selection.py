@@ -336,6 +336,44 @@ def pooled_seed_sd(depths: pd.DataFrame) -> float:
     return math.sqrt(float(((repeated["n_seeds"] - 1) * repeated["sd_loss"] ** 2).sum()) / freedom)
 
 
+def competing_depths(losses: pd.DataFrame, margin: float) -> dict[tuple[str, str], tuple[int, ...]]:
+    r"""The depths of every (variant, cell) that compete on their first seed: the rule that decides
+    where further seeds go (``[grid] seed_margin``).
+
+    With :math:`L_{d,0}` the selection loss of depth :math:`d`'s first seed (its lowest seed
+    number), among the depths whose first seed left the start-up plateau,
+
+    .. math::
+
+        \{ d : L_{d,0} \le \min_{d'} L_{d',0} + m \}
+
+    where :math:`m` is ``margin``. Where no first seed of the pair left the plateau, every depth
+    competes.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        :func:`final_losses` (variant, cell, num_layers, seed, selection_loss, left_plateau).
+    margin : float
+        :math:`m`, nats per note.
+
+    Returns
+    -------
+    dict of (str, str) to tuple of int
+        The competing layer counts of every (variant, cell), ascending, in the order of ``losses``.
+    """
+    first = losses.loc[losses.groupby(["variant", "cell", "num_layers"], sort=False)["seed"].idxmin()]
+    competing = {}
+    for (variant, cell), runs in first.groupby(["variant", "cell"], sort=False):
+        trained = runs[runs["left_plateau"].astype(bool)]
+        if trained.empty:
+            competing[(variant, cell)] = tuple(sorted(int(layers) for layers in runs["num_layers"]))
+            continue
+        within = trained["selection_loss"] <= trained["selection_loss"].min() + margin
+        competing[(variant, cell)] = tuple(sorted(int(layers) for layers in trained.loc[within, "num_layers"]))
+    return competing
+
+
 def select_layers(result: GridResult) -> pd.DataFrame:
     """The layer count of every (variant, cell): the one-standard-error rule over training seeds
     (:func:`choose_depths`) on the selection losses of the runs' best weights.

@@ -26,9 +26,10 @@ from musiclib.experiments.cluster import (
     read_attempts,
     resume_step,
     settings_for_grid,
+    train_on_cluster,
     worker_thread_environment,
 )
-from musiclib.experiments.grid import grid_points, run_dir
+from musiclib.experiments.grid import grid_points, load_data, run_dir, train_config
 from musiclib.experiments.profiles import ProfileError, load_profile
 from musiclib.experiments.scaling import predict_wall_time
 from musiclib.models.train import COMPLETE_FILE
@@ -291,6 +292,19 @@ def test_local_cluster_of_two_workers_gives_the_sequential_losses(tiny_profile, 
     assert sum(" finished in " in line for line in output.splitlines()) == 1  # only the missing run trains
     assert {path: path.stat().st_mtime_ns for path in finished} == finished  # finished runs are not retrained
     _assert_same_losses(_histories(tmp_path, tiny_profile), sequential)
+
+
+@pytest.mark.slow
+def test_the_cluster_starts_the_runs_in_the_order_given(tiny_profile, tmp_path):
+    """One worker trains one run at a time, so the runs finish in the order they started."""
+    profile = load_profile(tiny_profile)
+    data = load_data(profile)
+    points = grid_points(profile)[::-1]  # any order: Dask alone starts independent tasks in none in particular
+    tasks = [(point, train_config(profile, point), data.variants[point.variant], run_dir(tmp_path, profile, point))
+             for point in points]  # fmt: skip
+    with open_cluster(ClusterSettings(kind="local", workers=1), echo=lambda line: None) as client:
+        finished = [outcome.key for outcome in train_on_cluster(client, tasks)]
+    assert finished == points
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from musiclib.experiments.selection import (
     NONE_TRAINED,
     ONE_STANDARD_ERROR,
     choose_depths,
+    competing_depths,
     depth_summary,
     final_losses,
     learning_curves,
@@ -172,3 +173,16 @@ def test_selected_runs_prefers_a_run_that_trained_and_names_a_missing_depth(hand
     assert selected_runs(result, selection)[("interval", "nas")] is runs[GridPoint("interval", "nas", 3, 1)]
     with pytest.raises(KeyError, match="no finished run of interval nas, 4 layers"):
         selected_runs(result, selection.assign(num_layers=4))
+
+
+def test_competing_depths_are_those_whose_first_seed_lies_within_the_margin_of_the_best():
+    losses = runs_table([
+        ("control", "lstm", 1, 0, 1.71), ("control", "lstm", 1, 1, 1.60), ("control", "lstm", 2, 0, 1.70),
+        ("control", "lstm", 3, 0, 1.72), ("control", "lstm", 4, 0, 1.76),
+        ("control", "nas", 1, 0, 1.50, False, 1), ("control", "nas", 2, 0, 1.75), ("control", "nas", 3, 0, 1.80),
+        ("interval", "nas", 1, 0, 2.36, False, 1), ("interval", "nas", 2, 0, 2.35, False, 1),
+    ])  # fmt: skip
+    competing = competing_depths(losses, 0.03)
+    # lstm: seed 1's 1.60 is not a first seed; nas: the run that never trained does not set the best
+    assert competing == {("control", "lstm"): (1, 2, 3), ("control", "nas"): (2,), ("interval", "nas"): (1, 2)}
+    assert competing_depths(losses, 0.1)[("control", "nas")] == (2, 3)

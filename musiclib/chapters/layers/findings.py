@@ -12,7 +12,7 @@ import pandas as pd
 from musiclib import published
 from musiclib.common.console import format_duration
 from musiclib.experiments.profiles import restart_rule, warm_up_epochs
-from musiclib.experiments.selection import LOWEST_LOSS, NONE_TRAINED, ONE_STANDARD_ERROR, row_label
+from musiclib.experiments.selection import LOWEST_LOSS, NONE_TRAINED, ONE_STANDARD_ERROR, competing_depths, row_label
 from musiclib.outputs.prose import bullets, plural
 
 
@@ -237,6 +237,42 @@ def depth_findings(choice: pd.DataFrame, contrasts: pd.DataFrame) -> str:
             text += f"; {_layers(row.worse_layers)} {'is' if len(row.worse_layers) == 1 else 'are'} worse ({beyond})"
         lines.append(text + f". The rule keeps {_layers(row.num_layers)}.")
     return bullets(lines)
+
+
+def seed_allocation(profile: Any, losses: pd.DataFrame) -> str:
+    """Chapter 2: where the further training seeds went, checked against the rule that chose them.
+
+    Parameters
+    ----------
+    profile : musiclib.experiments.profiles.Profile
+        ``[grid] seeds``, ``layers_with_seeds`` and ``seed_margin``.
+    losses : pandas.DataFrame
+        :func:`musiclib.experiments.selection.final_losses` of the grid.
+
+    Returns
+    -------
+    str
+        One paragraph; empty when the profile repeats every depth alike or states no rule
+        (``seed_margin``).
+    """
+    grid = profile.grid
+    if grid.seed_margin is None or not grid.layers_with_seeds:
+        return ""
+    repeated = {
+        (variant, cell): tuple(layers for layers in grid.layers if grid.seed_count(variant, cell, layers) > 1)
+        for variant in grid.variants for cell in grid.cells
+        if any(grid.seed_count(variant, cell, layers) > 1 for layers in grid.layers)
+    }  # fmt: skip
+    rule = competing_depths(losses, grid.seed_margin)
+    differ = [pair for pair in repeated if pair in rule and rule[pair] != repeated[pair]]
+    listed = "; ".join(f"{variant} {cell} {_layers(layers)}" for (variant, cell), layers in repeated.items())
+    text = (f"Further training seeds went to the depths that compete ({listed}; one seed at the others). The rule "
+            f"that chose them: a depth competes when its first seed's selection loss lies within "
+            f"{grid.seed_margin:g} nats per note of the best first seed of its dataset and cell.")  # fmt: skip
+    if not differ:
+        return text + " On these runs the rule gives the same depths."
+    other = "; ".join(f"{variant} {cell} {_layers(rule[(variant, cell)])}" for variant, cell in differ)
+    return text + f" On these runs it gives other depths for {plural(len(differ), 'pair')}: {other}."
 
 
 def _layers(layers) -> str:

@@ -3,11 +3,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pandas as pd
+from conftest import TINY_PROFILE, write_profile
 
 from musiclib.chapters.layers.findings import (
     depth_findings,
     grid_status,
     layer_findings,
+    seed_allocation,
     stopping_outcome,
     stopping_rule,
     untrained_runs,
@@ -162,3 +164,21 @@ def test_depth_findings_say_when_the_rule_had_no_seeds_or_found_no_tie():
     )
     clear = depth_findings(choice_frame().iloc[[1, 2]], contrast_frame())
     assert "In the one pair chosen over seeds, the best depth alone lies within one standard error" in clear
+
+
+def test_seed_allocation_names_the_repeated_depths_and_checks_them_against_the_rule(tmp_path):
+    grid = ("workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { control = { lstm = [1] } }\n"
+            "seed_margin = 0.03")  # fmt: skip
+    profile = load_profile(write_profile(tmp_path, TINY_PROFILE.replace("workers = 2", grid)))
+    losses = pd.DataFrame({
+        "variant": ["control"] * 5, "cell": ["lstm", "lstm", "lstm", "ugrnn", "ugrnn"], "num_layers": [1, 1, 2, 1, 2],
+        "seed": [0, 1, 0, 0, 0], "selection_loss": [1.70, 1.60, 1.75, 1.70, 1.72], "left_plateau": [True] * 5,
+    })  # fmt: skip
+    text = seed_allocation(profile, losses)
+    assert text.startswith("Further training seeds went to the depths that compete (control lstm 1 layer; control "
+                           "ugrnn 1 and 2 layers; one seed at the others).")  # fmt: skip
+    assert "within 0.03 nats per note of the best first seed" in text
+    assert text.endswith("On these runs the rule gives the same depths.")
+    closer = losses.assign(selection_loss=[1.70, 1.60, 1.71, 1.70, 1.72])  # lstm-2's first seed now competes
+    assert seed_allocation(profile, closer).endswith("it gives other depths for 1 pair: control lstm 1 and 2 layers.")
+    assert seed_allocation(load_profile("quick"), losses) == ""  # no rule stated

@@ -85,7 +85,8 @@ def test_published_curve_table_puts_the_papers_losses_beside_ours_at_the_common_
 def test_seeds_text_and_the_settings_row(tmp_path):
     assert seeds_text(load_profile("smoke")) == "1"
     assert seeds_text(load_profile("study")) == (
-        "3 control / 3 interval / 1 db12 (control: 1, 2, 3 layers; interval: 1, 2, 3 layers; 1 at the others)"
+        "3 control / 3 interval / 1 db12 (control: lstm 1, 2, 3 layers, nas 1, 2 layers, ugrnn 1, 2 layers; "
+        "interval: 1, 2, 3 layers; 1 at the others)"
     )
     limited = TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { control = [1] }")
     assert seeds_text(load_profile(write_profile(tmp_path, limited, "limited"))) == "2 (control: 1 layer; 1 at the others)"
@@ -94,5 +95,5 @@ def test_seeds_text_and_the_settings_row(tmp_path):
     per_variant = write_profile(tmp_path, TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = { control = 4 }"), "seeded")
     assert seeds_text(load_profile(per_variant)) == "4"
     settings = training_settings_table(load_profile("study")).set_index("setting")
-    assert settings.loc["runs", "this book"] == 81 and settings.loc["runs", "paper"] == 45
+    assert settings.loc["runs", "this book"] == 77 and settings.loc["runs", "paper"] == 45
     assert settings.loc["training seeds per layer count", "paper"] == 1
