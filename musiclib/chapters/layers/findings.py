@@ -185,8 +185,8 @@ def depth_findings(choice: pd.DataFrame, contrasts: pd.DataFrame) -> str:
     str
         Markdown bullets: a count of the chosen depths, then one line per (variant, cell). A depth
         is "worse" when its mean lies more than one standard error above the best mean; the
-        paired intervals say for which of those the seeds show it beyond noise (a depth trained
-        with one seed has none, and the line says so).
+        paired intervals say for which of those the seeds show it beyond noise (a depth with at
+        most one seed in common with the chosen one has none, and the line says so).
     """
     counts = choice.groupby("num_layers").size().sort_index()
     over_seeds = choice[choice["rule"] == ONE_STANDARD_ERROR]
@@ -226,15 +226,17 @@ def depth_findings(choice: pd.DataFrame, contrasts: pd.DataFrame) -> str:
         if row.worse_layers:
             pair_contrasts = contrasts[(contrasts["variant"] == row.variant) & (contrasts["cell"] == row.cell)]
             worse = pair_contrasts[pair_contrasts["num_layers"].isin(row.worse_layers)]
-            shown = worse[worse["ci_low"] > 0]
-            beyond = (
+            paired, unpaired = worse[worse["n_pairs"] > 1], tuple(worse.loc[worse["n_pairs"] < 2, "num_layers"])
+            shown = paired[paired["ci_low"] > 0]
+            clauses = [] if paired.empty else [
                 f"the paired 95 % interval against {_layers(row.num_layers)} lies above zero for "
                 f"{_layers(tuple(shown['num_layers']))}" if len(shown) else "no paired 95 % interval lies wholly above zero"
-            )
-            unpaired = tuple(worse.loc[worse["n_pairs"] < 2, "num_layers"])
+            ]  # fmt: skip
             if unpaired:
-                beyond += f"; {_layers(unpaired)} {'has' if len(unpaired) == 1 else 'have'} one seed, so no interval"
-            text += f"; {_layers(row.worse_layers)} {'is' if len(row.worse_layers) == 1 else 'are'} worse ({beyond})"
+                clauses.append(f"{_layers(unpaired)} {'has' if len(unpaired) == 1 else 'have'} at most one seed in "
+                               f"common with {_layers(row.num_layers)}, so no interval")  # fmt: skip
+            verb = "is" if len(row.worse_layers) == 1 else "are"
+            text += f"; {_layers(row.worse_layers)} {verb} worse" + (f" ({'; '.join(clauses)})" if clauses else "")
         lines.append(text + f". The rule keeps {_layers(row.num_layers)}.")
     return bullets(lines)
 

@@ -136,7 +136,7 @@ def test_depth_findings_state_which_depths_tie_and_which_are_worse():
     assert lines[1] == (
         "- **control lstm**: 1 to 3 layers tie within one standard error of the best mean (2 layers, 1.718 ± 0.010 "
         "nats per note); 4 and 5 layers are worse (the paired 95 % interval against 1 layer lies above zero for 5 "
-        "layers; 4 layers has one seed, so no interval). The rule keeps 1 layer."
+        "layers; 4 layers has at most one seed in common with 1 layer, so no interval). The rule keeps 1 layer."
     )
     assert lines[2] == (
         "- **control nas**: only the best depth lies within one standard error of its mean (2 layers, 1.700 ± 0.004 "
@@ -145,6 +145,12 @@ def test_depth_findings_state_which_depths_tie_and_which_are_worse():
     )
     assert lines[3].startswith("- **db12 ugrnn**: 2 layers has the lowest loss (1.613 nats per note) on one seed; the "
                                "one-standard-error rule needs several seeds")  # fmt: skip
+
+
+def test_depth_findings_do_not_speak_of_intervals_that_no_worse_depth_has():
+    choice = choice_frame().iloc[[0]].assign(tied_layers=[(1, 2, 3, 5)], worse_layers=[(4,)])
+    text = depth_findings(choice, contrast_frame())
+    assert "; 4 layers is worse (4 layers has at most one seed in common with 1 layer, so no interval)." in text
 
 
 def test_depth_findings_name_a_single_worse_depth_and_a_gap_in_the_tied_depths():
