@@ -234,6 +234,7 @@ def open_cluster(
     ValueError
         ``settings`` asks for no cluster.
     """
+    import dask
     from distributed import Client
 
     if not settings.uses_dask:
@@ -243,7 +244,8 @@ def open_cluster(
         if settings.scheduler is not None:
             client = Client(settings.scheduler)
         else:
-            cluster = _local_cluster(settings) if settings.kind == "local" else _slurm_cluster(settings, runs, log_directory)
+            with dask.config.set(IN_ORDER_SCHEDULING):  # read when the scheduler starts
+                cluster = _local_cluster(settings) if settings.kind == "local" else _slurm_cluster(settings, runs, log_directory)
             client = Client(cluster)
     except BaseException:
         _close_quietly(cluster)
@@ -264,6 +266,13 @@ def open_cluster(
         finally:
             nanny_log.setLevel(level)
 
+
+IN_ORDER_SCHEDULING = {"distributed.scheduler.worker-saturation": 1.0, "distributed.scheduler.work-stealing": False}
+"""Scheduler settings of the clusters :func:`open_cluster` starts, so that runs start in the order of
+their priorities (:func:`train_on_cluster`): a worker is sent a run only when it has a free thread
+(by default it gets ``ceil(1.1 x threads)``, a second run that waits in its own queue while runs
+of higher priority wait on the scheduler), and no run moves from one worker's queue to another's.
+A cluster started elsewhere (``scheduler``) keeps its own settings."""
 
 TENSORFLOW_THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
@@ -471,8 +480,10 @@ def train_on_cluster(
     """Submit one :func:`train_run` task per run and yield each outcome as it finishes.
 
     The runs start in the order given (each task's Dask priority is its place in ``tasks``; without
-    one, Dask starts independent tasks in no particular order), so that a grid stopped part-way
-    has trained its first seeds before any further one (:func:`musiclib.experiments.grid.grid_points`).
+    one, Dask starts independent tasks in no particular order, and on a cluster that
+    :func:`open_cluster` starts, :data:`IN_ORDER_SCHEDULING` keeps it to that order), so that a
+    grid stopped part-way has trained its first seeds before any further one
+    (:func:`musiclib.experiments.grid.grid_points`).
 
     Parameters
     ----------

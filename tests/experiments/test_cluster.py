@@ -267,8 +267,12 @@ def test_local_workers_share_the_cores_between_their_tensorflow_thread_pools(mon
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
     with open_cluster(ClusterSettings(kind="local", workers=2), echo=lambda line: None) as client:
         seen = client.run(lambda: [os.environ.get(name) for name in TENSORFLOW_THREAD_VARIABLES])
+        # runs start in priority order: one run per worker thread at a time, none moved between workers
+        scheduling = client.run_on_scheduler(lambda dask_scheduler: (dask_scheduler.WORKER_SATURATION,
+                                                                     "stealing" in dask_scheduler.extensions))
     expected = worker_thread_environment(2)
     assert list(seen.values()) == [[expected[name] for name in TENSORFLOW_THREAD_VARIABLES]] * 2
+    assert scheduling == (1.0, False)
 
 
 def test_local_cluster_of_two_workers_gives_the_sequential_losses(tiny_profile, sequential, tmp_path):
