@@ -26,14 +26,15 @@ SEEDED_GRID = 'workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { contr
 def test_the_study_grid_has_three_seeds_at_the_competing_control_and_interval_depths_and_one_for_db12():
     profile = load_profile("study")
     points = grid_points(profile)
-    assert len(points) == 45 + 2 * 16  # every point once, 2 more seeds at the competing depths (control: 3 + 2 + 2, interval: 9)
+    assert len(points) == 45 + 2 * 16  # every point once, 2 more seeds at the competing depths (control: 3 + 2 + 2, interval: 4 + 2 + 3)
     assert len(set(points)) == len(points)
     assert points[:45] == [GridPoint(v, c, n) for v in ("control", "interval", "db12") for c in ("lstm", "nas", "ugrnn")
                            for n in (1, 2, 3, 4, 5)]  # fmt: skip
     assert points[45] == GridPoint("control", "lstm", 1, 1)  # then the second seeds, then the third
     assert points[-1] == GridPoint("interval", "ugrnn", 3, 2)
-    assert training_seeds(profile, "db12", "nas", 3) == (0,) and training_seeds(profile, "interval", "nas", 3) == (0, 1, 2)
-    assert training_seeds(profile, "interval", "lstm", 4) == (0,) and training_seeds(profile, "control", "nas", 3) == (0,)
+    assert training_seeds(profile, "db12", "nas", 3) == (0,) and training_seeds(profile, "interval", "ugrnn", 3) == (0, 1, 2)
+    assert training_seeds(profile, "interval", "lstm", 4) == (0, 1, 2) and training_seeds(profile, "interval", "nas", 3) == (0,)
+    assert training_seeds(profile, "control", "nas", 3) == (0,)
     assert training_seeds(load_profile("smoke"), "control", "lstm", 1) == (0,)
 
 

@@ -86,7 +86,7 @@ def test_seeds_text_and_the_settings_row(tmp_path):
     assert seeds_text(load_profile("smoke")) == "1"
     assert seeds_text(load_profile("study")) == (
         "3 control / 3 interval / 1 db12 (control: lstm 1, 2, 3 layers, nas 1, 2 layers, ugrnn 1, 2 layers; "
-        "interval: 1, 2, 3 layers; 1 at the others)"
+        "interval: lstm 1, 2, 3, 4 layers, nas 1, 2 layers, ugrnn 1, 2, 3 layers; 1 at the others)"
     )
     limited = TINY_PROFILE.replace("workers = 2", "workers = 2\nseeds = { control = 2 }\nlayers_with_seeds = { control = [1] }")
     assert seeds_text(load_profile(write_profile(tmp_path, limited, "limited"))) == "2 (control: 1 layer; 1 at the others)"
