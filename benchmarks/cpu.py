@@ -2,7 +2,7 @@
 on, one run and two at once, as fractions of a matrix-multiply roofline measured in the same run.
 
     python benchmarks/cpu.py [--cells lstm nas ugrnn] [--songs 1000] [--epochs 5] [--rounds 2]
-                             [--at_once 1 2] [--onednn off on]
+                             [--at_once 1 2] [--onednn off on] [--onednn_isa AVX2]
 
 Every measurement is a fresh process (TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it loads)
 that trains a 2 x 128 model with the ``study`` recipe (batches of 50 x 50, Adam, clipping 5) on the
@@ -24,6 +24,13 @@ Conditions:
 - ``oneDNN off``: ``TF_ENABLE_ONEDNN_OPTS=0``, TensorFlow's default on CPUs without AVX-512-class
   features (most laptops and many servers); ``oneDNN on``: ``=1``, musiclib's default everywhere
   (:func:`musiclib.common.console.quiet_tensorflow`) and TensorFlow's on AVX-512 CPUs.
+- ``--onednn_isa AVX2`` caps the instructions oneDNN's kernels may use (oneDNN's
+  ``ONEDNN_MAX_CPU_ISA``) in every measured process, so that an AVX-512 machine measures what an
+  AVX2-only CPU gets from oneDNN. TensorFlow's own (Eigen) kernels need no cap: the released
+  ``tensorflow-cpu`` wheels compile them without AVX2, FMA or AVX-512 (TensorFlow says so when it
+  loads, "To enable the following instructions: AVX2 AVX512F ... FMA, in other operations,
+  rebuild TensorFlow"), so "oneDNN off" runs the same instructions on both kinds of CPU. Clock
+  speed, caches and core count still differ from a real AVX2-only machine.
 - for our path, XLA on and off (``TrainConfig.xla``), to check the per-cell default
   (``musiclib.models.settings.XLA_COMPILED_CELLS``).
 - one run alone (TensorFlow's thread pools sized to all cores), and two runs at once, each with
@@ -52,6 +59,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 UNITS, BATCH = 128, 50
 ONEDNN = {"oneDNN off": "0", "oneDNN on": "1"}
 XLA = ("off", "on")
+ONEDNN_ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA"
 
 
 def cpu_model() -> str:
@@ -123,13 +131,16 @@ print(json.dumps({"tokens_per_second": speed, "onednn": onednn_enabled(), "vocab
 """
 
 
-def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, epochs: int) -> dict:
+def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, epochs: int,
+            onednn_isa: str | None = None) -> dict:
     """Tokens/s of ``runs_at_once`` identical processes trained at the same time (summed), whether
     oneDNN was in effect in them, and the cores they kept busy while training (CPU seconds over
-    wall seconds, summed)."""
+    wall seconds, summed). ``onednn_isa`` (e.g. ``"AVX2"``) caps the instructions of oneDNN's kernels."""
     from musiclib.experiments.cluster import worker_thread_environment
 
     environment = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn}
+    if onednn_isa:
+        environment[ONEDNN_ISA_VARIABLE] = onednn_isa
     if runs_at_once > 1:
         environment.update(worker_thread_environment(runs_at_once))
     command = [sys.executable, "-c", WORKER, str(REPOSITORY), model, xla, str(songs), str(epochs)]
@@ -169,9 +180,14 @@ def main() -> None:
     parser.add_argument("--at_once", nargs="+", type=int, default=[1, 2], choices=[1, 2], help="runs trained at once")
     parser.add_argument("--onednn", nargs="+", default=["off", "on"], choices=["off", "on"],
                         help="oneDNN settings of our cells (the bare LSTM is always measured with both)")
+    parser.add_argument("--onednn_isa", choices=["AVX2", "AVX2_VNNI", "AVX512_CORE"],
+                        help="the newest instructions oneDNN may use (AVX2: measure an AVX2-only CPU on an AVX-512 one)")
     args = parser.parse_args()
+    if ONEDNN_ISA_VARIABLE in os.environ:
+        raise SystemExit(f"unset {ONEDNN_ISA_VARIABLE} first: pass --onednn_isa instead")
     sys.path.insert(0, str(REPOSITORY))
-    print(f"CPU: {cpu_model()} ({platform.machine()}); 2 x 128 units, {args.songs} Essen control melodies")
+    isa = f"; oneDNN capped at {args.onednn_isa}" if args.onednn_isa else ""
+    print(f"CPU: {cpu_model()} ({platform.machine()}); 2 x 128 units, {args.songs} Essen control melodies{isa}")
     single, one_thread = matmul_gflops(None), matmul_gflops(1)
     print(f"matrix multiply at the step's shape: {single:.1f} GFLOP/s on all cores, {one_thread:.1f} on one")
     best: dict[tuple, dict] = {}
@@ -179,7 +195,7 @@ def main() -> None:
         for runs_at_once in args.at_once:
             for model, xla, label in conditions(args.cells, args.onednn):
                 key = (runs_at_once, model, xla, label)
-                result = measure(model, xla, ONEDNN[label], runs_at_once, args.songs, args.epochs)
+                result = measure(model, xla, ONEDNN[label], runs_at_once, args.songs, args.epochs, args.onednn_isa)
                 if key not in best or result["tokens_per_second"] > best[key]["tokens_per_second"]:
                     best[key] = result
                 print(f"  {runs_at_once} at once, {model}, xla {xla}, {label}: {result['tokens_per_second']:,.0f} tokens/s",
