@@ -269,10 +269,13 @@ def open_cluster(
 
 IN_ORDER_SCHEDULING = {"distributed.scheduler.worker-saturation": 1.0, "distributed.scheduler.work-stealing": False}
 """Scheduler settings of the clusters :func:`open_cluster` starts, so that runs start in the order of
-their priorities (:func:`train_on_cluster`): a worker is sent a run only when it has a free thread
+their submission (:func:`submit_in_order`): a worker is sent a run only when it has a free thread
 (by default it gets ``ceil(1.1 x threads)``, a second run that waits in its own queue while runs
-of higher priority wait on the scheduler), and no run moves from one worker's queue to another's.
+listed earlier wait on the scheduler), and no run moves from one worker's queue to another's.
 A cluster started elsewhere (``scheduler``) keeps its own settings."""
+
+TASK_GROUP = "train"
+"""The first element of every training task's key (:func:`submit_in_order`): Dask's task group."""
 
 TENSORFLOW_THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
@@ -479,11 +482,10 @@ def train_on_cluster(
 ) -> Iterator[RunOutcome]:
     """Submit one :func:`train_run` task per run and yield each outcome as it finishes.
 
-    The runs start in the order given (each task's Dask priority is its place in ``tasks``; without
-    one, Dask starts independent tasks in no particular order, and on a cluster that
-    :func:`open_cluster` starts, :data:`IN_ORDER_SCHEDULING` keeps it to that order), so that a
-    grid stopped part-way has trained its first seeds before any further one
-    (:func:`musiclib.experiments.grid.grid_points`).
+    The runs start in the order given (:func:`submit_in_order`; without it, Dask starts independent
+    tasks in no particular order), on a cluster that :func:`open_cluster` starts
+    (:data:`IN_ORDER_SCHEDULING`), so that a grid stopped part-way has trained its first seeds
+    before any further one (:func:`musiclib.experiments.grid.grid_points`).
 
     Parameters
     ----------
@@ -502,15 +504,11 @@ def train_on_cluster(
     """
     from distributed import as_completed
 
-    names = {}
-    for place, (key, config, variant_data, directory) in enumerate(tasks):
-        label = f"{Path(directory).parent.name}/{Path(directory).name}"
-        future = client.submit(
-            train_run, config, variant_data, str(directory), retries=retries, pure=False,
-            key=f"train {label} {uuid.uuid4().hex[:8]}", priority=len(tasks) - place,
-        )  # fmt: skip
-        names[future] = (key, label)
-    for done, future in enumerate(as_completed(list(names)), start=1):
+    labels = [f"{Path(directory).parent.name}/{Path(directory).name}" for _, _, _, directory in tasks]
+    arguments = [(config, variant_data, str(directory)) for _, config, variant_data, directory in tasks]
+    futures = submit_in_order(client, train_run, arguments, labels, retries=retries)
+    names = {future: (task[0], label) for future, task, label in zip(futures, tasks, labels)}
+    for done, future in enumerate(as_completed(futures), start=1):
         key, label = names[future]
         prefix = f"[{done}/{len(names)}] {label}"
         try:
@@ -520,6 +518,50 @@ def train_on_cluster(
             yield RunOutcome(key, None, message, f"{prefix} FAILED: {message}")
             continue
         yield RunOutcome(key, summary, None, f"{prefix} {_describe(summary)}")
+
+
+def submit_in_order(client, function: Callable, arguments: Sequence[tuple], labels: Sequence[str], *, retries: int = 0) -> list:
+    """Submit ``function(*arguments[i])`` for every ``i``, to start in the order given.
+
+    All the tasks go to the scheduler in one ``Client.map`` call, which ranks them in the order of
+    their keys, and every key is ``(TASK_GROUP, label, random suffix)``, so that they form one Dask
+    task group. Both are needed: the scheduler holds tasks back and releases them in that order,
+    one per free worker thread (:data:`IN_ORDER_SCHEDULING`), only when their group is larger than
+    twice the cluster's threads at the moment they arrive ("root-ish" tasks); the tasks of a smaller
+    group go straight to a worker's own queue, behind whatever that worker is running. Submitted one
+    by one and named per run (``train db12/nas-4 ...``: one group per variant and cell), the first
+    tasks of every group went to the workers' queues, and the study's grid started further seeds of
+    control LSTMs while DB12's first seeds waited behind a NAS run. With no more tasks than twice the
+    threads, every task starts in the first two rounds anyway, in an order Dask chooses.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    function : callable
+        Module-level (it is pickled to the workers).
+    arguments : sequence of tuple
+        The positional arguments of each task, in the order to start them.
+    labels : sequence of str
+        A readable name per task (in its key: the dashboard shows it).
+    retries : int
+        Reruns of a task that raised.
+
+    Returns
+    -------
+    list of distributed.Future
+        In the order given.
+
+    Raises
+    ------
+    ValueError
+        Not one label per task.
+    """
+    if len(arguments) != len(labels):
+        raise ValueError(f"{len(arguments)} tasks but {len(labels)} labels")
+    if not arguments:
+        return []
+    keys = [(TASK_GROUP, label, uuid.uuid4().hex[:8]) for label in labels]
+    return client.map(function, *zip(*arguments), key=keys, pure=False, retries=retries)
 
 
 def _describe(summary: dict[str, Any]) -> str:
