@@ -15,6 +15,9 @@ from musiclib.experiments.profiles import restart_rule, warm_up_epochs
 from musiclib.experiments.selection import LOWEST_LOSS, NONE_TRAINED, ONE_STANDARD_ERROR, competing_depths, row_label
 from musiclib.outputs.prose import bullets, plural
 
+NAMED_RUNS = 4
+"""Runs that :func:`chosen_at_cap` names one by one; more are counted per variant."""
+
 
 def grid_status(result: Any, losses: pd.DataFrame) -> str:
     """Chapter 2: how many runs finished, their training time, how many failed.
@@ -288,6 +291,38 @@ def _layers(layers) -> str:
     return ", ".join(map(str, layers[:-1])) + f" and {layers[-1]} layers"
 
 
+def chosen_at_cap(rules: pd.DataFrame, losses: pd.DataFrame) -> str:
+    """Chapter 2: the runs at the chosen depths that reached their epoch cap still improving.
+
+    Such a run's best validation check was in its last epoch (``hit_cap_improving``): it had not
+    converged, so its loss, and the depth chosen with it, could change with a longer cap.
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame
+        :func:`musiclib.chapters.layers.depths.selection_rules` (variant, cell, ours_num_layers).
+    losses : pandas.DataFrame
+        :func:`musiclib.experiments.selection.final_losses` (variant, cell, num_layers, hit_cap_improving;
+        seed, when given, is named).
+
+    Returns
+    -------
+    str
+        One sentence, naming up to :data:`NAMED_RUNS` runs (more are counted per variant).
+    """
+    chosen = losses.merge(rules[["variant", "cell", "ours_num_layers"]], on=["variant", "cell"])
+    chosen = chosen[chosen["num_layers"] == chosen["ours_num_layers"]]
+    at_cap = chosen[chosen["hit_cap_improving"].astype(bool)]
+    if at_cap.empty:
+        return f"None of the {plural(len(chosen), 'run')} at the chosen depths reached its epoch cap still improving."
+    if len(at_cap) <= NAMED_RUNS:
+        names = "; ".join(row_label(row) for _, row in at_cap.iterrows())
+    else:
+        names = ", ".join(f"{count} {variant}" for variant, count in at_cap["variant"].value_counts(sort=False).items())
+    return (f"{len(at_cap)} of the {plural(len(chosen), 'run')} at the chosen depths reached their epoch cap still "
+            f"improving ({names}): their losses, and the depths chosen with them, could change with a longer cap.")
+
+
 def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataFrame, profile: Any) -> str:
     """Chapter 2: both selection rules against the paper's choice, the test cross-entropy against
     the n-gram yardsticks, and the best run.
@@ -300,7 +335,7 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
     held_out : pandas.DataFrame
         :func:`musiclib.chapters.layers.yardsticks.held_out_table` (test_nll, bigram, kn, kn_order, beats_kn).
     losses : pandas.DataFrame
-        :func:`musiclib.experiments.selection.final_losses` (selection_loss).
+        :func:`musiclib.experiments.selection.final_losses` (selection_loss, hit_cap_improving).
     profile : musiclib.experiments.profiles.Profile
         The profile built; models smaller than the paper's get a caveat.
 
@@ -331,6 +366,7 @@ def layer_findings(rules: pd.DataFrame, held_out: pd.DataFrame, losses: pd.DataF
            "than which note tends to follow which."),
         f"The lowest test cross-entropy is {best_test['test_nll']:.3f} nats per note ({row_label(best_test)}); the lowest "
         f"selection loss of any run {best['selection_loss']:.3f} ({row_label(best)}).",
+        chosen_at_cap(rules, losses),
     ]
     if profile.train.rnn_size < published.value("rnn_size"):
         lines.append(

@@ -6,6 +6,7 @@ import pandas as pd
 from conftest import TINY_PROFILE, write_profile
 
 from musiclib.chapters.layers.findings import (
+    chosen_at_cap,
     depth_findings,
     grid_status,
     layer_findings,
@@ -19,7 +20,7 @@ from musiclib.experiments.profiles import load_profile
 
 def losses_frame():
     return pd.DataFrame({"variant": ["control", "interval"], "cell": ["lstm", "lstm"], "num_layers": [1, 2],
-                         "seed": [0, 2], "selection_loss": [2.05, 1.95]})
+                         "seed": [0, 2], "selection_loss": [2.05, 1.95], "hit_cap_improving": [False, True]})
 
 
 def test_layer_findings_count_rule_agreement_and_wins_over_kneser_ney(rules_table, held_out_frame):
@@ -33,6 +34,20 @@ def test_layer_findings_count_rule_agreement_and_wins_over_kneser_ney(rules_tabl
     assert "lowest test cross-entropy is 1.900 nats per note (interval lstm, 2 layers)" in text
     assert "selection loss of any run 1.950 (interval lstm, 2 layers, seed 2)" in text
     assert "16 units against the paper's 128" in text
+    assert "1 of the 2 runs at the chosen depths reached their epoch cap still improving (interval lstm, 2 layers, seed 2)" in text
+
+
+def test_chosen_at_cap_counts_only_the_runs_at_the_chosen_depths(rules_table):
+    losses = pd.DataFrame({"variant": ["control", "control", "control", "interval"], "cell": ["lstm", "lstm", "nas", "lstm"],
+                           "num_layers": [1, 2, 3, 2], "hit_cap_improving": [False, True, False, False]})
+    assert chosen_at_cap(rules_table, losses) == "None of the 3 runs at the chosen depths reached its epoch cap still improving."
+    capped = losses.assign(hit_cap_improving=[True, True, True, False])
+    assert chosen_at_cap(rules_table, capped) == (
+        "2 of the 3 runs at the chosen depths reached their epoch cap still improving (control lstm, 1 layer; "
+        "control nas, 3 layers): their losses, and the depths chosen with them, could change with a longer cap.")
+    many = pd.concat([capped] * 3).assign(seed=[0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    assert chosen_at_cap(rules_table, many).startswith(
+        "6 of the 9 runs at the chosen depths reached their epoch cap still improving (6 control): ")
 
 
 def test_layer_findings_without_caveat_at_the_papers_size(rules_table, held_out_frame):
