@@ -84,7 +84,7 @@ def bare_lstm_tokens_per_second(variant_data, epochs: int, *, sustained: bool = 
     config = TrainConfig(num_layers=2, rnn_size=128)
     keras.utils.set_random_seed(0)
     train_batches = paper_batches(variant_data.train, variant_data.vocab, config.batch_size, config.seq_length)
-    validation = paper_batches(variant_data.validation, variant_data.vocab, config.batch_size, config.seq_length)
+    validation = paper_batches(variant_data.validation, variant_data.vocab, config.batch_size, config.seq_length, split="validation")
     model = bare_lstm(len(variant_data.vocab), config)
 
     class EpochTimer(keras.callbacks.Callback):
