@@ -113,8 +113,9 @@ def onednn_state() -> str:
 
     Asks TensorFlow only when it is already imported (the run record must not pay for loading it;
     :func:`musiclib.book.run_record.environment_info` loads the profile, which imports Keras and so
-    TensorFlow). TensorFlow turns them on by default on x86-64; ``TF_ENABLE_ONEDNN_OPTS=0`` turns
-    them off.
+    TensorFlow). TensorFlow turns them on by default only on x86-64 CPUs with AVX-512-class
+    features; musiclib turns them on everywhere (:func:`musiclib.common.console.quiet_tensorflow`),
+    and ``TF_ENABLE_ONEDNN_OPTS=0`` turns them off.
 
     Returns
     -------
