@@ -2,7 +2,7 @@
 on, one run and two at once, as fractions of a matrix-multiply roofline measured in the same run.
 
     python benchmarks/cpu.py [--cells lstm nas ugrnn] [--songs 1000] [--epochs 5] [--rounds 2]
-                             [--at_once 1 2] [--onednn off on] [--onednn_isa AVX2] [--jax]
+                             [--at_once 1 2] [--onednn off on] [--onednn_isa AVX2]
 
 Every measurement is a fresh process (TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it loads)
 that trains a 2 x 128 model with the ``study`` recipe (batches of 50 x 50, Adam, clipping 5) on the
@@ -33,9 +33,9 @@ Conditions:
   speed, caches and core count still differ from a real AVX2-only machine.
 - for our path, XLA on and off (``TrainConfig.xla``), to check the per-cell default
   (``musiclib.models.settings.XLA_COMPILED_CELLS``).
-- with ``--jax``, our path also on Keras' JAX backend (``KERAS_BACKEND=jax``; every step compiled
-  by XLA, oneDNN does not apply), for issue 21's question whether a cell trains faster there. JAX
-  is not in the lock: install it first (``pip install jax``).
+- no Keras JAX backend: it trains without carrying the recurrent states from batch to batch, so
+  musiclib does not train on it (``musiclib.models.settings.STATELESS_BATCH_BACKENDS``,
+  ``benchmarks/backends.py``).
 - one run alone (TensorFlow's thread pools sized to all cores), and two runs at once, each with
   its share of the cores (``musiclib.experiments.cluster.worker_thread_environment``), as the grid
   trains on a 2-core machine; for two at once the figure is the sum of both runs' tokens per second.
@@ -63,7 +63,6 @@ UNITS, BATCH = 128, 50
 ONEDNN = {"oneDNN off": "0", "oneDNN on": "1"}
 XLA = ("off", "on")
 ONEDNN_ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA"
-JAX_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def cpu_model() -> str:
@@ -115,7 +114,6 @@ from musiclib.data.sequences import prepare_variant
 from musiclib.models.train import TrainConfig, paper_batches, train
 from musiclib.models.training_loop import epoch_overhead
 model, xla, songs, epochs = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-xla = "auto" if xla == "jit" else xla  # the JAX backend compiles every step
 data = prepare_variant(essen_splits(songs), "control")
 started, cpu_started = time.perf_counter(), os.times()
 overhead = None
@@ -137,20 +135,17 @@ print(json.dumps({"tokens_per_second": speed, "onednn": onednn_enabled(), "vocab
 
 
 def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, epochs: int,
-            onednn_isa: str | None = None, backend: str = "tensorflow") -> dict:
+            onednn_isa: str | None = None) -> dict:
     """Tokens/s of ``runs_at_once`` identical processes trained at the same time (summed), whether
     oneDNN was in effect in them, and the cores they kept busy while training (CPU seconds over
-    wall seconds, summed). ``onednn_isa`` (e.g. ``"AVX2"``) caps the instructions of oneDNN's kernels;
-    ``backend`` is the Keras backend of the measured processes."""
+    wall seconds, summed). ``onednn_isa`` (e.g. ``"AVX2"``) caps the instructions of oneDNN's kernels."""
     from musiclib.experiments.cluster import worker_thread_environment
 
-    environment = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn, "KERAS_BACKEND": backend}
+    environment = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn, "KERAS_BACKEND": "tensorflow"}
     if onednn_isa:
         environment[ONEDNN_ISA_VARIABLE] = onednn_isa
     if runs_at_once > 1:
         environment.update(worker_thread_environment(runs_at_once))
-        if backend == "jax":  # XLA's CPU thread pool: one thread per process, as the TensorFlow workers get
-            environment["XLA_FLAGS"] = " ".join(filter(None, [environment.get("XLA_FLAGS"), JAX_ONE_THREAD]))
     command = [sys.executable, "-c", WORKER, str(REPOSITORY), model, xla, str(songs), str(epochs)]
     processes = [
         subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -160,7 +155,7 @@ def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, ep
     for process in processes:
         output, _ = process.communicate()
         if process.returncode != 0:
-            raise RuntimeError(f"{model} ({backend=}, {onednn=}, {xla=}) failed with exit status {process.returncode}")
+            raise RuntimeError(f"{model} ({onednn=}, {xla=}) failed with exit status {process.returncode}")
         results.append(json.loads(output.strip().splitlines()[-1]))
     return {
         "tokens_per_second": sum(result["tokens_per_second"] for result in results),
@@ -171,14 +166,11 @@ def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, ep
     }
 
 
-def conditions(cells: list[str], onednn: list[str], jax: bool = False) -> list[tuple[str, str, str, str]]:
-    """(model, backend, xla, oneDNN label) of every measurement: the bare LSTM on TensorFlow (oneDNN
-    off and on, the ratios' baselines), then our cells on TensorFlow with oneDNN ``onednn`` ("off",
-    "on"), XLA off and on, and with ``jax`` on the JAX backend (xla "jit": always compiled)."""
-    rows = [("bare", "tensorflow", "off", label) for label in ONEDNN]
-    rows += [(cell, "tensorflow", xla, f"oneDNN {state}") for cell in cells for state in onednn for xla in XLA]
-    if jax:
-        rows += [(cell, "jax", "jit", "oneDNN on") for cell in cells]
+def conditions(cells: list[str], onednn: list[str]) -> list[tuple[str, str, str]]:
+    """(model, xla, oneDNN label) of every measurement: the bare LSTM (oneDNN off and on, the ratios'
+    baselines), then our cells with oneDNN ``onednn`` ("off", "on"), XLA off and on."""
+    rows = [("bare", "off", label) for label in ONEDNN]
+    rows += [(cell, xla, f"oneDNN {state}") for cell in cells for state in onednn for xla in XLA]
     return rows
 
 
@@ -191,7 +183,6 @@ def main() -> None:
     parser.add_argument("--at_once", nargs="+", type=int, default=[1, 2], choices=[1, 2], help="runs trained at once")
     parser.add_argument("--onednn", nargs="+", default=["off", "on"], choices=["off", "on"],
                         help="oneDNN settings of our cells (the bare LSTM is always measured with both)")
-    parser.add_argument("--jax", action="store_true", help="also our cells on Keras' JAX backend (needs jax installed)")
     parser.add_argument("--onednn_isa", choices=["AVX2", "AVX2_VNNI", "AVX512_CORE"],
                         help="the newest instructions oneDNN may use (AVX2: measure an AVX2-only CPU on an AVX-512 one)")
     args = parser.parse_args()
@@ -205,29 +196,29 @@ def main() -> None:
     best: dict[tuple, dict] = {}
     for _ in range(args.rounds):
         for runs_at_once in args.at_once:
-            for model, backend, xla, label in conditions(args.cells, args.onednn, args.jax):
-                key = (runs_at_once, model, backend, xla, label)
-                result = measure(model, xla, ONEDNN[label], runs_at_once, args.songs, args.epochs, args.onednn_isa, backend)
+            for model, xla, label in conditions(args.cells, args.onednn):
+                key = (runs_at_once, model, xla, label)
+                result = measure(model, xla, ONEDNN[label], runs_at_once, args.songs, args.epochs, args.onednn_isa)
                 if key not in best or result["tokens_per_second"] > best[key]["tokens_per_second"]:
                     best[key] = result
-                print(f"  {runs_at_once} at once, {model}, {backend}, xla {xla}, {label}: {result['tokens_per_second']:,.0f} tokens/s",
+                print(f"  {runs_at_once} at once, {model}, xla {xla}, {label}: {result['tokens_per_second']:,.0f} tokens/s",
                       file=sys.stderr, flush=True)
     vocab = next(iter(best.values()))["vocab"]
     for runs_at_once in args.at_once:
         gflops = single if runs_at_once == 1 else runs_at_once * one_thread
         roofline = gflops * 1e9 / training_flops_per_token(vocab)
-        defaults = best[(runs_at_once, "bare", "tensorflow", "off", "oneDNN off")]["tokens_per_second"]
-        onednn_bare = best[(runs_at_once, "bare", "tensorflow", "off", "oneDNN on")]["tokens_per_second"]
+        defaults = best[(runs_at_once, "bare", "off", "oneDNN off")]["tokens_per_second"]
+        onednn_bare = best[(runs_at_once, "bare", "off", "oneDNN on")]["tokens_per_second"]
         print(f"\n{runs_at_once} run{'s' if runs_at_once > 1 else ''} at once; roofline {roofline:,.0f} tokens/s "
               f"({gflops:.0f} GFLOP/s / {training_flops_per_token(vocab) / 1e6:.2f} MFLOP per token)")
-        print(f"{'model':<8}{'backend':<12}{'xla':<5}{'oneDNN':<12}{'in effect':<11}{'tokens/s':>10}{'/ bare, TF off':>16}{'/ bare, on':>12}{'roofline':>10}{'cores busy':>12}{'overhead':>10}")
-        for (count, model, backend, xla, label), result in best.items():
+        print(f"{'model':<8}{'xla':<5}{'oneDNN':<12}{'in effect':<11}{'tokens/s':>10}{'/ bare, TF off':>16}{'/ bare, on':>12}{'roofline':>10}{'cores busy':>12}{'overhead':>10}")
+        for (count, model, xla, label), result in best.items():
             if count != runs_at_once:
                 continue
             speed = result["tokens_per_second"]
-            effect = {True: "on", False: "off", None: "?"}[result["onednn"]] if backend == "tensorflow" else ""
+            effect = {True: "on", False: "off", None: "?"}[result["onednn"]]
             overhead = "" if result["overhead"] is None else f"{result['overhead']:.0%}"
-            print(f"{model:<8}{backend:<12}{xla:<5}{label if backend == 'tensorflow' else '':<12}{effect:<11}{speed:>10,.0f}{speed / defaults:>16.2f}"
+            print(f"{model:<8}{xla:<5}{label:<12}{effect:<11}{speed:>10,.0f}{speed / defaults:>16.2f}"
                   f"{speed / onednn_bare:>12.2f}{speed / roofline:>10.0%}{result['cores_busy']:>12.2f}{overhead:>10}")
 
 

@@ -72,6 +72,44 @@ class TrainingError(UsageError):
     """A training configuration that cannot work (the message names the parameter and the fix)."""
 
 
+STATELESS_BATCH_BACKENDS = frozenset({"jax"})
+"""Keras backends that do not carry a stateful recurrent layer's states from one training batch to
+the next, which the paper's batching needs (row r of batch b + 1 continues row r of batch b).
+
+Keras keeps those states in variables outside the layer's tracked ones; on JAX a training step is
+a pure function of the tracked variables, so what the step assigns to the states is dropped and
+every batch starts from zero states. Measured with ``benchmarks/backends.py`` (Keras 3.15.1,
+JAX 0.10.2, 2 x 128 LSTM, NAS and UGRNN, TensorFlow's initial weights loaded on JAX, 30 steps,
+2026-12-07): the first step's loss is the same on both backends (within 5e-7 nats per note); from
+the second on, the JAX losses stay within 1e-6 of TensorFlow's with the states zeroed before every
+batch and 0.07 to 0.1 nats from TensorFlow's with the states carried.
+"""
+
+
+def check_backend(backend: str) -> None:
+    """Refuse to train on a Keras backend that would not carry the recurrent states between batches.
+
+    Parameters
+    ----------
+    backend : str
+        The Keras backend (``keras.backend.backend()``).
+
+    Raises
+    ------
+    TrainingError
+        ``backend`` is one of :data:`STATELESS_BATCH_BACKENDS`: its runs would train another
+        model than the paper's (each 50-step window from zero states), silently.
+    """
+    if backend in STATELESS_BATCH_BACKENDS:
+        raise TrainingError(
+            f"KERAS_BACKEND={backend} does not carry the recurrent states of a stateful layer from one "
+            "training batch to the next (Keras keeps them outside the variables a JAX step returns), so "
+            "every batch would start from zero states instead of continuing the previous one as the "
+            "paper's batching needs; train with KERAS_BACKEND=tensorflow (the default). Trained "
+            "models load and generate on any backend."
+        )
+
+
 @dataclass
 class TrainConfig:
     """Training settings; the defaults are the paper's recipe.
@@ -249,29 +287,24 @@ class TrainConfig:
         """
         return {variant: getattr(self.for_variant(variant), name) for variant in variants}
 
-    def jit_compile(self, backend: str, intra_op_threads: int | None = None) -> bool | str:
+    def jit_compile(self, backend: str) -> bool | str:
         """The ``jit_compile`` argument of ``keras.Model.compile`` that the :attr:`xla` policy asks for.
 
         Parameters
         ----------
         backend : str
             The Keras backend (``keras.backend.backend()``).
-        intra_op_threads : int, optional
-            The threads of the training process's TensorFlow intra-op pool (``TF_NUM_INTRAOP_THREADS``;
-            None: all cores).
 
         Returns
         -------
         bool or str
-            True or False for ``on`` / ``off``; for ``auto`` on TensorFlow, True for every cell on at
-            most :data:`XLA_THREAD_LIMIT` thread and for the cells of :data:`XLA_COMPILED_CELLS` on
-            more, else ``"auto"`` (Keras decides).
+            True or False for ``on`` / ``off``; for ``auto`` on TensorFlow, True for the cells of
+            :data:`XLA_COMPILED_CELLS`, else ``"auto"`` (Keras decides).
         """
         if self.xla == "auto":
             if backend != "tensorflow":
                 return "auto"
-            one_thread = intra_op_threads is not None and intra_op_threads <= XLA_THREAD_LIMIT
-            return True if one_thread or self.model in XLA_COMPILED_CELLS else "auto"
+            return True if self.model in XLA_COMPILED_CELLS else "auto"
         return self.xla == "on"
 
     def to_dict(self) -> dict:

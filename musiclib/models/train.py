@@ -77,6 +77,7 @@ from musiclib.models.settings import (  # noqa: F401
     PAPER_EPOCHS,
     TrainConfig,
     TrainingError,
+    check_backend,
     learning_rate_at,
 )
 from musiclib.models.training_loop import TrainingLoop, ValidationSongs, validation_songs
@@ -283,7 +284,9 @@ def train(
         ``data`` is another variant than ``config.variant``, the training split is too small for one
         batch, the validation split has no song of two or more notes, or
         ``run_dir`` holds a run with other settings, another vocabulary or other data (the message
-        says to pass ``force=True`` / ``--force``).
+        says to pass ``force=True`` / ``--force``), or the Keras backend does not carry recurrent
+        states between batches (:func:`~musiclib.models.settings.check_backend`; a finished run
+        still loads).
     """
     run_dir = Path(run_dir)
     config = config.for_variant(config.variant)
@@ -295,6 +298,7 @@ def train(
     if not force and (run_dir / COMPLETE_FILE).exists():
         _check_same_run(run_dir, config, data.vocab, fingerprint)
         return load_run(run_dir)
+    check_backend(keras.backend.backend())
     resume_point = run_dir / RESUME_FILE
     resuming = resume and not force and resume_point.exists()
     if resuming:

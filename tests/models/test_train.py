@@ -677,3 +677,31 @@ def test_generate_command_samples_the_best_weights_unless_told_final(early_stopp
         expected = generate(early_stopped_run, "60 62 64 62", n_notes=12, n_songs=3, rng=5, weights=weights)
         assert saved["songs"] == expected
     assert chosen["best"] != chosen["final"]
+
+
+def test_training_refuses_a_backend_that_drops_the_carried_states():
+    from musiclib.models.settings import STATELESS_BATCH_BACKENDS, check_backend
+
+    assert "jax" in STATELESS_BATCH_BACKENDS
+    with pytest.raises(TrainingError, match="KERAS_BACKEND=jax does not carry the recurrent states"):
+        check_backend("jax")
+    check_backend("tensorflow")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "ugrnn"])
+def test_a_training_step_carries_the_recurrent_states_into_the_next(cell, control_data):
+    """What the JAX backend does not do: batch 2 starts from batch 1's last states, not from zeros."""
+    import keras
+
+    from musiclib.models.network import build_model, reset_states
+
+    batches = paper_batches(control_data.train, control_data.vocab, 8, 16)
+    losses = {}
+    for carried in (True, False):
+        model = build_model(cell, 1, len(control_data.vocab), 16, batch_size=8, stateful=True, seed=0)
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.train_on_batch(batches.inputs[0], batches.targets[0])
+        if not carried:
+            reset_states(model)
+        losses[carried] = float(model.train_on_batch(batches.inputs[1], batches.targets[1]))
+    assert abs(losses[True] - losses[False]) > 1e-6  # (the same step from zero states: equal to the last bit)
