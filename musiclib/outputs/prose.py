@@ -1,4 +1,5 @@
-"""Sentences for people: bulleted lists, plurals and the significance level of every finding.
+"""Sentences for people: bulleted lists, plurals, directions of printed differences and the
+significance level of every finding.
 """
 
 from __future__ import annotations
@@ -16,3 +17,20 @@ def bullets(lines: Sequence[str]) -> str:
 def plural(count: int, noun: str) -> str:
     """``"1 seed"``, ``"3 seeds"``: a count with its noun, plural when needed."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def direction(difference: float, below: str, above: str, same: str, decimals: int = 2) -> str:
+    """The word for a difference as it is printed: ``below`` when it is negative, ``above`` when it
+    is positive, and ``same`` when it rounds to zero at ``decimals`` places (a difference printed as
+    ``+0.00`` or ``-0.00`` has no direction a reader can check).
+
+    Examples
+    --------
+    >>> direction(-0.004, "less", "more", "about as much")
+    'about as much'
+    >>> direction(-0.006, "less", "more", "about as much")
+    'less'
+    """
+    if round(difference, decimals) == 0:
+        return same
+    return below if difference < 0 else above

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from musiclib import published
-from musiclib.outputs.prose import bullets
+from musiclib.outputs.prose import bullets, direction
 
 
 def data_findings(data: Any, table_i: pd.DataFrame, profile_name: str) -> str:
@@ -40,11 +40,13 @@ def data_findings(data: Any, table_i: pd.DataFrame, profile_name: str) -> str:
             f"{published.value('control_vocabulary_size')}: folk melodies stay in a narrower range than MuseScore uploads."
         )
     difference = table_i["diff_mean"]
+    steps = direction(difference["CMM"], "by smaller steps", "by larger steps", "by steps of about the same size")
+    window = direction(difference["LM"], "closer to", "further from", "as close to")
+    repeats = direction(difference["CENTR"], "less", "more", "about as much")
     lines.append(
-        f"Against the paper's TABLE I, our training melodies move by {'smaller' if difference['CMM'] < 0 else 'larger'} "
-        f"steps (CMM {difference['CMM']:+.2f} semitones), keep {'closer to' if difference['LM'] < 0 else 'further from'} "
-        f"5 to 8 different pitches per 12-note window (LM {difference['LM']:+.2f}; 1 is ideal) and dwell "
-        f"{'less' if difference['CENTR'] < 0 else 'more'} on repeated notes (CENTR {difference['CENTR']:+.2f}). "
+        f"Against the paper's TABLE I, our training melodies move {steps} (CMM {difference['CMM']:+.2f} semitones), "
+        f"keep {window} 5 to 8 different pitches per 12-note window (LM {difference['LM']:+.2f}; 1 is ideal) and "
+        f"dwell {repeats} on repeated notes (CENTR {difference['CENTR']:+.2f}). "
         "These values are the reference for the generated melodies of the next chapters."
     )
     return bullets(lines)
