@@ -92,6 +92,12 @@ class RunInfo:
     published: bool = False
 
     @property
+    def in_grid(self) -> bool:
+        """A run of the layer grid (in its variant's or profile's folder), not of a study with a folder
+        of its own (such as the cross-entropy study's ``cross_entropy/``)."""
+        return self.run_dir.parent.name in (self.variant, self.profile)
+
+    @property
     def label(self) -> str:
         """E.g. ``"quick: control lstm, 2 layers"``; a run outside its variant's folder (such as the
         cross-entropy study's) names its folder: ``"quick: control lstm, 2 layers (cross_entropy)"``; a
@@ -99,8 +105,7 @@ class RunInfo:
         layers = f"{self.num_layers} layer{'s' if self.num_layers != 1 else ''}"
         if self.published:
             return f"{self.profile} edition: {self.variant} {self.cell}, {layers}"
-        folder = self.run_dir.parent.name
-        study = f" ({folder})" if folder not in (self.variant, self.profile) else ""
+        study = "" if self.in_grid else f" ({self.run_dir.parent.name})"
         return f"{self.profile}: {self.variant} {self.cell}, {layers}{study}"
 
 
@@ -159,7 +164,9 @@ def available_runs(runs_dir: str | Path, models_dir: str | Path | None = None) -
 
 
 def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
-    """The newest of ``runs`` made with ``profile`` (preferring the control variant), else the newest.
+    """The newest of ``runs`` made with ``profile`` (of all ``runs`` when none is), preferring a run of
+    the layer grid (:attr:`RunInfo.in_grid`: not, say, an overfitted run of the cross-entropy study),
+    then the control variant.
 
     Raises
     ------
@@ -169,7 +176,7 @@ def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
     if not runs:
         raise ValueError("there is no finished run to pick; call ensure_run first")
     of_profile = [run for run in runs if run.profile == profile] or runs
-    return next((run for run in of_profile if run.variant == "control"), of_profile[0])
+    return min(of_profile, key=lambda run: (not run.in_grid, run.variant != "control"))  # the first of the best
 
 
 def models_line(runs: list[RunInfo], chosen: RunInfo, runs_dir: str | Path) -> str:

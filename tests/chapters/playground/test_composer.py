@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +101,22 @@ def test_finished_runs_are_listed_newest_first_with_labels(runs, tmp_path):
     assert pick_run(list_runs(runs_dir), "paper").label == "smoke: control lstm, 2 layers"
     with pytest.raises(ValueError, match="no finished run"):
         pick_run([])
+
+
+def test_pick_run_prefers_a_grid_run_to_a_newer_run_of_another_study():
+    def run(path, variant, finished):
+        return RunInfo(Path("runs/study", path), "study", variant, "lstm", 2, finished)
+
+    newest_first = [
+        run("cross_entropy/lstm-2-seed-2", "control", 3.0),
+        run("db12/lstm-2", "db12", 2.0),
+        run("control/lstm-2", "control", 1.0),
+        run("control/lstm-1", "control", 0.0),
+    ]
+    assert pick_run(newest_first, "study").run_dir == Path("runs/study/control/lstm-2")
+    assert pick_run(newest_first[:2], "study").run_dir == Path("runs/study/db12/lstm-2")
+    assert pick_run(newest_first[:1], "study").label == "study: control lstm, 2 layers (cross_entropy)"
+    assert not newest_first[0].in_grid and newest_first[1].in_grid
 
 
 @pytest.fixture(scope="module")
