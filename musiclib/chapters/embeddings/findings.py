@@ -9,26 +9,38 @@ Notebook: 04_embeddings.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from musiclib.data.sequences import token_label
 from musiclib.outputs.prose import SIGNIFICANCE, bullets, plural
 
 
-def projector_help(folders: dict) -> str:
+def projector_help(folders: dict, runs_dir: str | Path | None = None) -> str:
     """Chapter 4: where the TensorBoard projector files are and how to open them.
 
     Parameters
     ----------
     folders : dict of str to pathlib.Path or None
         :func:`musiclib.chapters.embeddings.study.projector_folders`.
+    runs_dir : path-like, optional
+        The runs folder: folders inside it are shown from its name on (``runs/quick/control/...``),
+        not from this machine's root, so that a published page names no path of the machine it was
+        executed on.
 
     Returns
     -------
     str
     """
+
+    def shown(folder: Path) -> Path:
+        if runs_dir is not None and Path(folder).is_relative_to(runs_dir):
+            return Path(runs_dir).name / Path(folder).relative_to(runs_dir)
+        return folder
+
     lines = [
-        f"- {variant}: `{folder}`" if folder is not None else f"- {variant}: no projector file found"
+        f"- {variant}: `{shown(folder)}`" if folder is not None else f"- {variant}: no projector file found"
         for variant, folder in folders.items()
     ]
     return "\n".join(lines) + "\n\nthen run `tensorboard --logdir <folder>` and open the *Projector* tab."

@@ -260,3 +260,6 @@ def test_projector_folders_and_help(tmp_path):
     assert folders == {"control": folder, "db12": None}
     text = findings.projector_help(folders)
     assert f"- control: `{folder}`" in text and "- db12: no projector file found" in text and "tensorboard --logdir" in text
+    shown = findings.projector_help(folders, runs_dir=tmp_path)
+    assert f"- control: `{tmp_path.name}/control/tensorboard/embedding`" in shown and str(tmp_path.parent) not in shown
+    assert f"`{folder}`" in findings.projector_help(folders, runs_dir=tmp_path / "elsewhere")
