@@ -105,8 +105,7 @@ def check_backend(backend: str) -> None:
             f"KERAS_BACKEND={backend} does not carry the recurrent states of a stateful layer from one "
             "training batch to the next (Keras keeps them outside the variables a JAX step returns), so "
             "every batch would start from zero states instead of continuing the previous one as the "
-            "paper's batching needs; train with KERAS_BACKEND=tensorflow (the default). Trained "
-            "models load and generate on any backend."
+            "paper's batching needs; train with KERAS_BACKEND=tensorflow (the default)"
         )
 
 
