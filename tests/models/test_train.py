@@ -705,3 +705,23 @@ def test_a_training_step_carries_the_recurrent_states_into_the_next(cell, contro
             reset_states(model)
         losses[carried] = float(model.train_on_batch(batches.inputs[1], batches.targets[1]))
     assert abs(losses[True] - losses[False]) > 1e-6  # (the same step from zero states: equal to the last bit)
+
+
+PINNED_FINGERPRINT = {
+    "train_tokens": 10752,
+    "validation_tokens": 2367,
+    "sha256": "f9f84d872724c02c0225a5b97345867566004720ca3069d24b5ab9c527ede8ff",
+}
+
+
+def test_the_data_fingerprint_of_a_run_stays_what_finished_runs_recorded(control_data):
+    """Every finished run's ``data.json`` holds this fingerprint, and a run whose fingerprint no longer
+    matches is refused as "other data": a change to how the batches or the validation songs are laid
+    out (``VALIDATION_TOKENS_PER_BATCH`` included) would orphan every run users have trained. Pinned
+    to the value of this slice since the study edition."""
+    from musiclib.models.train import _data_fingerprint
+    from musiclib.models.training_loop import validation_songs
+
+    batches = paper_batches(control_data.train, control_data.vocab, TINY["batch_size"], TINY["seq_length"])
+    fingerprint = _data_fingerprint(batches, validation_songs(control_data, transpositions=12))
+    assert fingerprint == PINNED_FINGERPRINT
