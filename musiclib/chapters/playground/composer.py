@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -81,6 +82,8 @@ class RunInfo:
         When it finished (seconds since the epoch, the completion marker's modification time).
     published : bool
         A model of the published edition (``book/edition/models/``), not a run of the runs folder.
+    best_val_loss : float or None
+        Its lowest validation loss, nats per note (``complete.json``; None when not recorded).
     """
 
     run_dir: Path
@@ -90,6 +93,7 @@ class RunInfo:
     num_layers: int
     finished: float
     published: bool = False
+    best_val_loss: float | None = None
 
     @property
     def in_grid(self) -> bool:
@@ -137,9 +141,12 @@ def list_runs(runs_dir: str | Path) -> list[RunInfo]:
             published = (run_dir / EDITION_MANIFEST).is_file()
             if published:
                 profile = json.loads((run_dir / EDITION_MANIFEST).read_text())["profile"]
-        except (OSError, ValueError, KeyError, TypeError):
+            best_val_loss = json.loads(marker.read_text()).get("best_val_loss")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-        found.append(RunInfo(run_dir, profile, variant, cell, num_layers, marker.stat().st_mtime, published))
+        found.append(
+            RunInfo(run_dir, profile, variant, cell, num_layers, marker.stat().st_mtime, published, best_val_loss)
+        )
     return sorted(found, key=lambda run: (-run.finished, str(run.run_dir)))
 
 
@@ -164,9 +171,10 @@ def available_runs(runs_dir: str | Path, models_dir: str | Path | None = None) -
 
 
 def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
-    """The newest of ``runs`` made with ``profile`` (of all ``runs`` when none is), preferring a run of
-    the layer grid (:attr:`RunInfo.in_grid`: not, say, an overfitted run of the cross-entropy study),
-    then the control variant.
+    """The gallery's model among ``runs`` made with ``profile`` (all ``runs`` when none is): a run of
+    the layer grid (:attr:`RunInfo.in_grid`: not, say, an overfitted run of the cross-entropy study)
+    before others, the control variant before others, then the lowest validation loss (runs without
+    one last), then the newest.
 
     Raises
     ------
@@ -176,7 +184,11 @@ def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
     if not runs:
         raise ValueError("there is no finished run to pick; call ensure_run first")
     of_profile = [run for run in runs if run.profile == profile] or runs
-    return min(of_profile, key=lambda run: (not run.in_grid, run.variant != "control"))  # the first of the best
+    def preference(run: RunInfo) -> tuple:
+        loss = run.best_val_loss if run.best_val_loss is not None else math.inf
+        return not run.in_grid, run.variant != "control", loss
+
+    return min(of_profile, key=preference)  # the first of the best: runs come newest first
 
 
 def models_line(runs: list[RunInfo], chosen: RunInfo, runs_dir: str | Path) -> str:

@@ -104,16 +104,18 @@ def test_finished_runs_are_listed_newest_first_with_labels(runs, tmp_path):
 
 
 def test_pick_run_prefers_a_grid_run_to_a_newer_run_of_another_study():
-    def run(path, variant, finished):
-        return RunInfo(Path("runs/study", path), "study", variant, "lstm", 2, finished)
+    def run(path, variant, finished, loss=None):
+        return RunInfo(Path("runs/study", path), "study", variant, "lstm", 2, finished, best_val_loss=loss)
 
     newest_first = [
-        run("cross_entropy/lstm-2-seed-2", "control", 3.0),
-        run("db12/lstm-2", "db12", 2.0),
-        run("control/lstm-2", "control", 1.0),
+        run("cross_entropy/lstm-2-seed-2", "control", 3.0, 1.5),
+        run("db12/lstm-2", "db12", 2.0, 1.6),
+        run("control/lstm-3", "control", 1.5, 1.72),
+        run("control/lstm-2", "control", 1.0, 1.69),
         run("control/lstm-1", "control", 0.0),
     ]
-    assert pick_run(newest_first, "study").run_dir == Path("runs/study/control/lstm-2")
+    assert pick_run(newest_first, "study").run_dir == Path("runs/study/control/lstm-2")  # lowest loss of the grid's control runs
+    assert pick_run([newest_first[-1], newest_first[2]], "study").run_dir == Path("runs/study/control/lstm-3")
     assert pick_run(newest_first[:2], "study").run_dir == Path("runs/study/db12/lstm-2")
     assert pick_run(newest_first[:1], "study").label == "study: control lstm, 2 layers (cross_entropy)"
     assert not newest_first[0].in_grid and newest_first[1].in_grid
