@@ -184,6 +184,7 @@ def pick_run(runs: list[RunInfo], profile: str | None = None) -> RunInfo:
     if not runs:
         raise ValueError("there is no finished run to pick; call ensure_run first")
     of_profile = [run for run in runs if run.profile == profile] or runs
+
     def preference(run: RunInfo) -> tuple:
         loss = run.best_val_loss if run.best_val_loss is not None else math.inf
         return not run.in_grid, run.variant != "control", loss
