@@ -2,7 +2,7 @@
 on, one run and two at once, as fractions of a matrix-multiply roofline measured in the same run.
 
     python benchmarks/cpu.py [--cells lstm nas ugrnn] [--songs 1000] [--epochs 5] [--rounds 2]
-                             [--at_once 1 2] [--onednn off on] [--onednn_isa AVX2]
+                             [--at_once 1 2] [--onednn off on] [--xla auto off on] [--onednn_isa AVX2]
 
 Every measurement is a fresh process (TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it loads)
 that trains a 2 x 128 model with the ``study`` recipe (batches of 50 x 50, Adam, clipping 5) on the
@@ -31,7 +31,10 @@ Conditions:
   loads, "To enable the following instructions: AVX2 AVX512F ... FMA, in other operations,
   rebuild TensorFlow"), so "oneDNN off" runs the same instructions on both kinds of CPU. Clock
   speed, caches and core count still differ from a real AVX2-only machine.
-- for our path, XLA on and off (``TrainConfig.xla``), to check the per-cell default
+- for our path, each policy of ``--xla`` (``TrainConfig.xla``; default ``auto``, the measured
+  per-cell default of :data:`musiclib.models.settings.XLA_COMPILED_CELLS` for training steps and
+  :data:`musiclib.models.settings.XLA_SCORED_CELLS` for validation checks; add ``on`` and ``off``
+  to check that default)
   (``musiclib.models.settings.XLA_COMPILED_CELLS``).
 - no Keras JAX backend: it trains without carrying the recurrent states from batch to batch, so
   musiclib does not train on it (``musiclib.models.settings.STATELESS_BATCH_BACKENDS``,
@@ -61,7 +64,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 UNITS, BATCH = 128, 50
 ONEDNN = {"oneDNN off": "0", "oneDNN on": "1"}
-XLA = ("off", "on")
+XLA_POLICIES = ("auto", "off", "on")
 ONEDNN_ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA"
 
 
@@ -166,11 +169,11 @@ def measure(model: str, xla: str, onednn: str, runs_at_once: int, songs: int, ep
     }
 
 
-def conditions(cells: list[str], onednn: list[str]) -> list[tuple[str, str, str]]:
+def conditions(cells: list[str], onednn: list[str], xla_policies: list[str]) -> list[tuple[str, str, str]]:
     """(model, xla, oneDNN label) of every measurement: the bare LSTM (oneDNN off and on, the ratios'
-    baselines), then our cells with oneDNN ``onednn`` ("off", "on"), XLA off and on."""
+    baselines; never XLA), then our cells with oneDNN ``onednn`` ("off", "on") under each of ``xla_policies``."""
     rows = [("bare", "off", label) for label in ONEDNN]
-    rows += [(cell, xla, f"oneDNN {state}") for cell in cells for state in onednn for xla in XLA]
+    rows += [(cell, xla, f"oneDNN {state}") for cell in cells for state in onednn for xla in xla_policies]
     return rows
 
 
@@ -183,6 +186,8 @@ def main() -> None:
     parser.add_argument("--at_once", nargs="+", type=int, default=[1, 2], choices=[1, 2], help="runs trained at once")
     parser.add_argument("--onednn", nargs="+", default=["off", "on"], choices=["off", "on"],
                         help="oneDNN settings of our cells (the bare LSTM is always measured with both)")
+    parser.add_argument("--xla", nargs="+", default=["auto"], choices=XLA_POLICIES,
+                        help="XLA policies of our cells (TrainConfig.xla; auto: the measured default per cell)")
     parser.add_argument("--onednn_isa", choices=["AVX2", "AVX2_VNNI", "AVX512_CORE"],
                         help="the newest instructions oneDNN may use (AVX2: measure an AVX2-only CPU on an AVX-512 one)")
     args = parser.parse_args()
@@ -196,7 +201,7 @@ def main() -> None:
     best: dict[tuple, dict] = {}
     for _ in range(args.rounds):
         for runs_at_once in args.at_once:
-            for model, xla, label in conditions(args.cells, args.onednn):
+            for model, xla, label in conditions(args.cells, args.onednn, args.xla):
                 key = (runs_at_once, model, xla, label)
                 result = measure(model, xla, ONEDNN[label], runs_at_once, args.songs, args.epochs, args.onednn_isa)
                 if key not in best or result["tokens_per_second"] > best[key]["tokens_per_second"]:

@@ -18,7 +18,8 @@ The layout (written by :func:`musiclib.models.train.train`)::
     complete.json     written last: the run finished (steps, epochs, best_epoch, stopped_epoch, ...,
                       selection_loss, left_plateau, plateau_epochs, restarts, final_seed, hit_cap_improving) and
                       what was in effect in its last process: ``xla`` (the training step compiled with
-                      XLA) and ``onednn`` (TensorFlow's oneDNN kernels on; null on other backends)
+                      XLA), ``validation_xla`` (the validation checks compiled with XLA) and ``onednn``
+                      (TensorFlow's oneDNN kernels on; null on other backends)
 
 While a run is in progress ``resume.npz`` holds the latest resume point: every variable of the
 training model, of its optimizer and of its recurrent states, and the best weights so far, each under

@@ -42,8 +42,9 @@ PER_VARIANT_SETTINGS = ("num_epochs", "min_epochs", "plateau_budget", "validatio
 """The settings that may map dataset variants to values (DB12's epochs hold 12 times the tokens of control's)."""
 
 XLA_POLICIES = ("auto", "on", "off")
-"""Values of :attr:`TrainConfig.xla`: ``auto`` = the measured default per cell (:data:`XLA_COMPILED_CELLS`),
-``on`` / ``off`` = compile every training step with XLA / none."""
+"""Values of :attr:`TrainConfig.xla`: ``auto`` = the measured default per cell (:data:`XLA_COMPILED_CELLS`
+for the training step, :data:`XLA_SCORED_CELLS` for the validation checks), ``on`` / ``off`` = compile
+every training step and validation check with XLA / none."""
 
 XLA_COMPILED_CELLS = frozenset({"nas"})
 """Cells whose training step ``xla = "auto"`` compiles with XLA on the TensorFlow backend even on a CPU,
@@ -65,6 +66,28 @@ over without; the benchmark now reports sustained rates instead, see its docstri
   choice is the profile's, not the process's, so that a run gives the same losses wherever it
   trains (XLA's fused arithmetic moves the losses by about 1e-5 nats after a few hundred steps,
   more than the 1e-6 to which resumed and cluster-trained runs match).
+"""
+
+
+XLA_SCORED_CELLS = frozenset({"lstm", "gru", "rnn"})
+"""Cells whose validation scorer (:func:`musiclib.models.training_loop.song_scorer`, a forward pass over
+every validation song) ``xla = "auto"`` compiles with XLA on the TensorFlow backend.
+
+Measured with ``benchmarks/validation.py`` (2 x 128, Essen control's 44,749 validation notes in 4
+batches of at most 20,000 padded tokens; oneDNN on and capped at AVX2, AMD EPYC with 2 cores,
+2026-12-07; seconds of a check without XLA over with XLA, median of 6, two runs of the benchmark):
+
+- both cores: LSTM 1.83 and 2.36, GRU 1.57 and 1.08, simple RNN 1.67 and 1.66, UGRNN 1.24 and
+  1.15, NAS 0.72 and 1.01;
+- one thread, as a grid worker when two runs train at once: LSTM 1.54 and 1.53, GRU 1.34 and
+  1.40, simple RNN 1.45, UGRNN 0.89 and 0.86, NAS 0.66 and 0.62.
+
+Unlike training, where oneDNN's multithreaded kernels run the LSTM's large matrix products better
+than XLA, a forward pass of one to a few hundred songs at a time is many small operations per time
+step, which XLA fuses; NAS's forward pass, the other way round, loses. Compiling costs 1.3 to 3.3 s
+more than tracing, once per run: an LSTM run gains it back after 7 or 8 checks (the study's LSTM runs made 6 to
+50, median 12 to 24 by variant; at one check per epoch of Essen's control variant, a check without
+XLA takes about 5 % of the epoch and with it about 2.5 %), a simple RNN after about 20. XLA moves a check's loss by 1e-8 nats or less.
 """
 
 
@@ -187,9 +210,11 @@ class TrainConfig:
     checkpoint_steps : tuple of int
         Global steps to checkpoint at besides every save_every steps (step 0 = the untrained model, always kept).
     xla : str
-        XLA compilation of the training step: auto (the measured default per cell), on or off.
-        With ``auto``, TensorFlow compiles the cells of :data:`XLA_COMPILED_CELLS` on the TensorFlow backend and
-        leaves the others to Keras (no XLA on a CPU); ``complete.json`` records what was in effect.
+        XLA compilation of the training step and the validation checks: auto (the measured default
+        per cell), on or off. With ``auto``, TensorFlow compiles the training step of the cells of
+        :data:`XLA_COMPILED_CELLS` and the validation checks of those of :data:`XLA_SCORED_CELLS` on
+        the TensorFlow backend and leaves the rest to Keras (no XLA on a CPU); ``complete.json``
+        records what was in effect (``xla``, ``validation_xla``).
     onednn : bool
         Ask for TensorFlow's oneDNN kernels, which need to be asked for before TensorFlow loads.
         ``python -m musiclib train`` sets ``TF_ENABLE_ONEDNN_OPTS`` from it before loading
@@ -286,24 +311,28 @@ class TrainConfig:
         """
         return {variant: getattr(self.for_variant(variant), name) for variant in variants}
 
-    def jit_compile(self, backend: str) -> bool | str:
+    def jit_compile(self, backend: str, *, validation: bool = False) -> bool | str:
         """The ``jit_compile`` argument of ``keras.Model.compile`` that the :attr:`xla` policy asks for.
 
         Parameters
         ----------
         backend : str
             The Keras backend (``keras.backend.backend()``).
+        validation : bool, optional
+            For the validation scorer (:func:`musiclib.models.training_loop.song_scorer`) instead of
+            the training model.
 
         Returns
         -------
         bool or str
             True or False for ``on`` / ``off``; for ``auto`` on TensorFlow, True for the cells of
-            :data:`XLA_COMPILED_CELLS`, else ``"auto"`` (Keras decides).
+            :data:`XLA_COMPILED_CELLS` (with ``validation``, :data:`XLA_SCORED_CELLS`), else
+            ``"auto"`` (Keras decides).
         """
         if self.xla == "auto":
             if backend != "tensorflow":
                 return "auto"
-            return True if self.model in XLA_COMPILED_CELLS else "auto"
+            return True if self.model in (XLA_SCORED_CELLS if validation else XLA_COMPILED_CELLS) else "auto"
         return self.xla == "on"
 
     def to_dict(self) -> dict:

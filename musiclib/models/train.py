@@ -446,6 +446,7 @@ def _finish(run_dir: Path, config: TrainConfig, vocab: Vocabulary, loop: Trainin
         "train_loss": last["train_loss"],
         "val_loss": last["val_loss"],
         "xla": bool(loop.training_model.jit_compile),
+        "validation_xla": bool(loop.scorer.jit_compile),
         "onednn": onednn_enabled(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -139,6 +139,16 @@ def test_the_xla_policy_gives_kerass_jit_compile(model, xla, backend, jit_compil
     assert TrainConfig(model=model, xla=xla).jit_compile(backend) == jit_compile
 
 
+@pytest.mark.parametrize(
+    "model, xla, backend, jit_compile",
+    [("lstm", "auto", "tensorflow", True), ("nas", "auto", "tensorflow", "auto"), ("ugrnn", "auto", "tensorflow", "auto"),
+     ("lstm", "auto", "torch", "auto"), ("lstm", "off", "tensorflow", False), ("nas", "on", "tensorflow", True)],
+)
+def test_the_xla_policy_of_the_validation_checks_is_measured_per_cell_apart_from_trainings(model, xla, backend, jit_compile):
+    """The LSTM's forward pass gains from XLA where its training step loses, NAS's the other way round."""
+    assert TrainConfig(model=model, xla=xla).jit_compile(backend, validation=True) == jit_compile
+
+
 def test_checkpoint_steps_are_sorted_without_repeats_and_survive_json():
     config = TrainConfig(checkpoint_steps=[750, 0, 20, 20, 30])
     assert config.checkpoint_steps == (0, 20, 30, 750)
@@ -430,6 +440,8 @@ def test_the_papers_other_cells_learn_each_variant(cell, variant, songs, essen_s
 def test_validation_loss_is_the_test_sets_scoring_and_the_summary_says_how_the_run_went(reference_run, control_data):
     """A check scores every note after the first of every validation song, each from a zero state
     (musiclib.measures.scoring.score_keras); for control the selection loss is the best check's."""
+    import keras
+
     from musiclib.measures.scoring import score_keras
 
     expected = score_keras(reference_run.final_model, control_data.vocab, control_data.validation).cross_entropy
@@ -439,6 +451,9 @@ def test_validation_loss_is_the_test_sets_scoring_and_the_summary_says_how_the_r
     assert summary["selection_loss"] == pytest.approx(
         score_keras(reference_run.model, control_data.vocab, control_data.validation).cross_entropy, abs=1e-5
     )
+    # an LSTM's checks ran under XLA on TensorFlow (XLA_SCORED_CELLS), its training steps without
+    tensorflow = keras.backend.backend() == "tensorflow"
+    assert (summary["validation_xla"], summary["xla"]) == (tensorflow, False)
     # it learned (left the plateau), never restarted, and was still improving at its 4-epoch cap
     assert (summary["left_plateau"], summary["restarts"], summary["final_seed"]) == (True, 0, 0)
     assert summary["hit_cap_improving"] and summary["best_epoch"] == summary["stopped_epoch"] == 4

@@ -3,6 +3,7 @@ is scored), the unigram plateau, DB12's transposition subset and the plateau-awa
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -38,10 +39,14 @@ def test_song_batches_sort_by_length_pad_on_the_right_and_mask_the_padding():
         song_batches([np.array([3])])
 
 
-@pytest.mark.parametrize("variant", ["control", "db12"])
-def test_per_song_validation_equals_the_test_sets_scoring(essen_slice, variant):
-    """The compiled, padded scorer gives score_keras's cross-entropy: every note after the first of
-    every song, each song from a zero state."""
+@pytest.mark.parametrize(
+    "variant, jit_compile",
+    [("control", "auto"), ("db12", "auto"),
+     pytest.param("control", True, marks=pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on TensorFlow"))],
+)
+def test_per_song_validation_equals_the_test_sets_scoring(essen_slice, variant, jit_compile):
+    """The compiled, padded scorer, with or without XLA, gives score_keras's cross-entropy: every
+    note after the first of every song, each song from a zero state."""
     from musiclib.measures.scoring import score_keras
     from musiclib.models.network import build_model
 
@@ -53,7 +58,8 @@ def test_per_song_validation_equals_the_test_sets_scoring(essen_slice, variant):
     assert len(batches.inputs) > 5
     expected = score_keras(model, data.vocab, songs)
     assert batches.num_notes == int(expected.tokens.sum()) == sum(len(song) - 1 for song in songs)
-    scorer = song_scorer(model)
+    scorer = song_scorer(model, jit_compile)
+    assert bool(scorer.jit_compile) is (jit_compile is True)
     assert songs_cross_entropy(scorer, batches) == pytest.approx(expected.cross_entropy, abs=1e-5)
     # and not what carrying the state over from song to song gives (the paper's layout, all songs in one row)
     carried = song_batches([np.concatenate([data.vocab.encode(song) for song in songs])])
