@@ -17,7 +17,7 @@ import pytest
 
 from musiclib.data import sequences
 from musiclib.data.sequences import Vocabulary
-from musiclib.models.training_loop import epoch_overhead
+from musiclib.models.training_loop import epoch_overhead, fit_data
 from musiclib.models.train import (
     BEST_MODEL_FILE,
     COMPLETE_FILE,
@@ -76,6 +76,24 @@ def test_paper_batches_name_the_split_and_the_fix_when_data_is_too_short():
 def test_paper_batches_reject_tokens_outside_the_vocabulary():
     with pytest.raises(sequences.UnknownTokenError, match="61"):
         paper_batches([[60, 61, 62]], Vocabulary([60, 62]), 1, 1)
+
+
+def test_fit_gets_the_rows_batch_after_batch_and_tensorflow_a_pipeline_without_autotuning(control_data):
+    """Keras' own pipeline for arrays autotunes its prefetching, which left epochs on one core of two."""
+    import keras
+
+    inputs, targets = paper_batches(control_data.train, control_data.vocab, 16, 16).rows()
+    data = fit_data(inputs, targets, 16)
+    if keras.backend.backend() != "tensorflow":
+        assert data["x"] is inputs and data["y"] is targets and data["batch_size"] == 16
+    else:
+        assert set(data) == {"x"} and data["x"].options().autotune.enabled is False
+        batches = list(data["x"].as_numpy_iterator())
+        assert len(batches) == len(inputs) // 16
+        assert np.array_equal(np.concatenate([batch[0] for batch in batches]), inputs)
+        assert np.array_equal(np.concatenate([batch[1] for batch in batches]), targets)
+    with pytest.raises(ValueError, match="are not whole batches of 16"):
+        fit_data(inputs[:-1], targets[:-1], 16)
 
 
 def test_defaults_are_the_papers_recipe():
