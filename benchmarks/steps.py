@@ -22,7 +22,7 @@ validation checks:
 Printed per model: the median and best tokens/s over the rounds, the median's ratio to the bare
 LSTM's, and the epochs that ran at about one core's speed: within 2 % of the slowest epoch of all
 models, when that is below 0.7 times the fastest (on the 2-core AMD EPYC such epochs ran at 29,500
-to 29,800 tokens/s, the others at 35,000 to 53,000). What the whole path adds on top (validation checks, resume points) is the
+to 29,800 tokens/s, the fastest at up to 55,000). What the whole path adds on top (validation checks, resume points) is the
 ``overhead`` column of ``benchmarks/cpu.py``.
 """
 

@@ -450,12 +450,14 @@ def fit_data(inputs: np.ndarray, targets: np.ndarray, batch_size: int) -> dict:
     ``tf.data`` pipeline without autotuning, on the others the arrays themselves.
 
     Keras feeds NumPy arrays to TensorFlow through a ``tf.data`` pipeline that it prefetches with
-    ``tf.data.AUTOTUNE``, and its autotuner, fresh at every ``fit`` call, often leaves a whole epoch
-    running on about one core of two. ``benchmarks/steps.py`` (a 2 x 128 LSTM, 3,000 Essen
-    melodies, oneDNN on and capped at AVX2, AMD EPYC with 2 cores, 2026-12-07): with the arrays, 29
-    of 52 epochs ran at 29,500 to 29,800 tokens/s, the others at 35,000 to 53,000; with the rows
-    as ``tf.data.Dataset.from_tensor_slices(...).batch(...)`` and ``autotune.enabled = False``,
-    none of 41. The batches are slices of arrays already in memory, so nothing needs prefetching.
+    ``tf.data.AUTOTUNE``, and with it, fresh at every ``fit`` call, whole epochs often run on about
+    one core of two. ``benchmarks/steps.py`` (2 x 128 LSTMs, 3,000 Essen melodies, oneDNN on and
+    capped at AVX2, AMD EPYC with 2 cores, 2026-12-07, two runs of 8 rounds): fed the arrays, 38 of
+    the 80 epochs of five models ran at 29,500 to 29,800 tokens/s, where each model's best epoch
+    reached 45,000 to 54,000; fed as ``tf.data.Dataset.from_tensor_slices(...).batch(...)`` with
+    ``autotune.enabled = False``, none of 16 (medians 44,385 and 49,980 tokens/s, 1.50 and 1.27
+    times the bare LSTM's). The batches are slices of arrays already in memory, so nothing needs
+    prefetching.
 
     Parameters
     ----------
