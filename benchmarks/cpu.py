@@ -34,8 +34,7 @@ Conditions:
 - for our path, each policy of ``--xla`` (``TrainConfig.xla``; default ``auto``, the measured
   per-cell default of :data:`musiclib.models.settings.XLA_COMPILED_CELLS` for training steps and
   :data:`musiclib.models.settings.XLA_SCORED_CELLS` for validation checks; add ``on`` and ``off``
-  to check that default)
-  (``musiclib.models.settings.XLA_COMPILED_CELLS``).
+  to check that default).
 - no Keras JAX backend: it trains without carrying the recurrent states from batch to batch, so
   musiclib does not train on it (``musiclib.models.settings.STATELESS_BATCH_BACKENDS``,
   ``benchmarks/backends.py``).

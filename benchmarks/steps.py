@@ -14,7 +14,8 @@ validation checks:
 - ``stateful``: the same, carrying the recurrent states from batch to batch (the paper's batching);
 - ``+ callback``: and, as :class:`musiclib.models.training_loop.TrainingLoop`, zeroing Keras' running
   loss before each batch and reading the batch's loss after it (which waits for the step to end);
-- ``+ schedule``: and the paper's learning-rate schedule (0.97 per epoch, staircase);
+- ``+ schedule``: and the paper's learning-rate schedule (0.97 per epoch, staircase): the model that
+  ``train`` compiles (``musiclib.models.train._compiled_training_model``);
 - ``+ pipeline``: and the batches fed as :func:`musiclib.models.training_loop.fit_data` feeds them
   (on TensorFlow a ``tf.data`` pipeline without autotuning, where the others hand ``fit`` the
   NumPy arrays): what ``train`` runs.
@@ -48,19 +49,16 @@ def build(name: str, vocab_size: int, steps_per_epoch: int):
     from training import bare_lstm
 
     from musiclib.models.network import build_model
-    from musiclib.models.train import TrainConfig
+    from musiclib.models.train import TrainConfig, _compiled_training_model
 
     config = TrainConfig(num_layers=2, rnn_size=128)
     if name == "bare":
         return bare_lstm(vocab_size, config)
-    model = build_model("lstm", 2, vocab_size, 128, batch_size=config.batch_size, stateful=name != "stateless", seed=0)
-    learning_rate = config.learning_rate
     if name in ("+ schedule", "+ pipeline"):
-        learning_rate = keras.optimizers.schedules.ExponentialDecay(
-            config.learning_rate, decay_steps=steps_per_epoch, decay_rate=config.decay_rate, staircase=True
-        )
+        return _compiled_training_model(config, vocab_size, steps_per_epoch)  # what train() trains
+    model = build_model("lstm", 2, vocab_size, 128, batch_size=config.batch_size, stateful=name != "stateless", seed=0)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=config.grad_clip),
+        optimizer=keras.optimizers.Adam(config.learning_rate, global_clipnorm=config.grad_clip),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     return model

@@ -85,9 +85,10 @@ batches of at most 20,000 padded tokens; oneDNN on and capped at AVX2, AMD EPYC 
 Unlike training, where oneDNN's multithreaded kernels run the LSTM's large matrix products better
 than XLA, a forward pass of one to a few hundred songs at a time is many small operations per time
 step, which XLA fuses; NAS's forward pass, the other way round, loses. Compiling costs 1.3 to 3.3 s
-more than tracing, once per run: an LSTM run gains it back after 7 or 8 checks (the study's LSTM runs made 6 to
-50, median 12 to 24 by variant; at one check per epoch of Essen's control variant, a check without
-XLA takes about 5 % of the epoch and with it about 2.5 %), a simple RNN after about 20. XLA moves a check's loss by 1e-8 nats or less.
+more than tracing, once per run: an LSTM run gains it back after 7 or 8 checks (the study's LSTM
+runs made 6 to 50, median 12 to 24 by variant; at one check per epoch of Essen's control variant, a
+check without XLA takes about 5 % of the epoch and with it about 2.5 %), a simple RNN after about
+20. XLA moves a check's loss by 1e-8 nats or less.
 """
 
 
