@@ -17,7 +17,7 @@ LOCK_TARGETS := linux-x86_64=x86_64-unknown-linux-gnu darwin-arm64=aarch64-apple
 PYTHON  ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
              command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: reproduce test book lab env lock clean
+.PHONY: reproduce test test-avx2 book lab env lock clean
 
 env: $(STAMP)
 
@@ -53,6 +53,11 @@ reproduce: $(STAMP)
 ## Run the test suite.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## The tests of training and the grid again, as a process on an AVX2-only CPU sees them, on a machine
+## with AVX-512 (tools/avx2_only.py: Linux on x86-64 with CPUID faulting, and a C compiler).
+test-avx2: $(STAMP)
+	$(BIN)/python tools/avx2_only.py $(BIN)/python -m pytest tests/models tests/experiments tests/test_avx2_only.py
 
 ## Build the HTML book from the last `make reproduce`, else from the published edition (book/edition/):
 ## no training, no notebook execution.
