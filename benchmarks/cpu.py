@@ -24,13 +24,15 @@ Conditions:
 - ``oneDNN off``: ``TF_ENABLE_ONEDNN_OPTS=0``, TensorFlow's default on CPUs without AVX-512-class
   features (most laptops and many servers); ``oneDNN on``: ``=1``, musiclib's default everywhere
   (:func:`musiclib.common.console.quiet_tensorflow`) and TensorFlow's on AVX-512 CPUs.
-- ``--onednn_isa AVX2`` caps the instructions oneDNN's kernels may use (oneDNN's
-  ``ONEDNN_MAX_CPU_ISA``) in every measured process, so that an AVX-512 machine measures what an
-  AVX2-only CPU gets from oneDNN. TensorFlow's own (Eigen) kernels need no cap: the released
-  ``tensorflow-cpu`` wheels compile them without AVX2, FMA or AVX-512 (TensorFlow says so when it
-  loads, "To enable the following instructions: AVX2 AVX512F ... FMA, in other operations,
-  rebuild TensorFlow"), so "oneDNN off" runs the same instructions on both kinds of CPU. Clock
-  speed, caches and core count still differ from a real AVX2-only machine.
+- an AVX2-only CPU on a machine with AVX-512: ``python tools/avx2_only.py python benchmarks/cpu.py
+  ...`` runs every process as it would run there. CPUID reports no AVX-512, so TensorFlow leaves
+  oneDNN off by default, and oneDNN, XLA's code generator, OpenBLAS (the roofline) and NumPy choose
+  their AVX2 kernels. Clock speed, caches and core count stay the machine's. Where that tool cannot
+  run (no CPUID faulting), ``--onednn_isa AVX2`` caps only oneDNN's kernels (oneDNN's
+  ``ONEDNN_MAX_CPU_ISA``); XLA then still compiles for AVX-512. TensorFlow's own (Eigen) kernels
+  differ in neither case: the released ``tensorflow-cpu`` wheels compile them without AVX2, FMA or
+  AVX-512 (TensorFlow says so when it loads, "To enable the following instructions: AVX2 AVX512F
+  ... FMA, in other operations, rebuild TensorFlow").
 - for our path, each policy of ``--xla`` (``TrainConfig.xla``; default ``auto``, the measured
   per-cell default of :data:`musiclib.models.settings.XLA_COMPILED_CELLS` for training steps and
   :data:`musiclib.models.settings.XLA_SCORED_CELLS` for validation checks; add ``on`` and ``off``
@@ -43,10 +45,14 @@ Conditions:
   trains on a 2-core machine; for two at once the figure is the sum of both runs' tokens per second.
 
 The roofline: the float32 matrix multiply of an LSTM step (50 x 128 by 128 x 512, the input and the
-recurrent projection of one layer) timed with NumPy on all cores and on one, times the
-multiply-adds a training token costs (forward and backward, three times the forward's
+recurrent projection of one layer) timed with NumPy on one core, times the machine's cores, over the
+flops a training token costs (forward and backward, three times the forward's
 :math:`2 \\cdot 2 \\cdot 128 \\cdot 512` per layer, plus the output layer), gives the tokens per second
-that the matrix multiplies alone would allow. Run it on an otherwise idle machine.
+that the matrix multiplies alone would allow: the same bound for one run and for two at once, since
+both may use every core. (NumPy's own two threads at this small shape gained nothing on the 2-core
+EPYC, 87 against 89 GFLOP/s in one measurement, so a bound timed with them put runs above it.) It is
+computed from the LSTM's arithmetic: for NAS and UGRNN the column means nothing. Run it on an
+otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -68,21 +74,23 @@ ONEDNN_ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA"
 
 
 def cpu_model() -> str:
-    """The CPU's model name and core count (``musiclib.book.machine``)."""
+    """The CPU's model name and core count (``musiclib.book.machine``), and whether this process sees
+    it as an AVX2-only CPU (``tools/avx2_only.py``)."""
     from musiclib.book.machine import cpu_model as model
 
-    return f"{model()}, {os.cpu_count()} cores"
+    view = ", seen as an AVX2-only CPU (tools/avx2_only.py)" if "avx2_only" in os.environ.get("LD_PRELOAD", "") else ""
+    return f"{model()}, {os.cpu_count()} cores{view}"
 
 
-def matmul_gflops(threads: int | None, seconds: float = 1.0) -> float:
-    """GFLOP/s of NumPy's float32 matrix multiply at an LSTM step's shape, on ``threads`` threads (None: all)."""
+def matmul_gflops_one_core(seconds: float = 1.0) -> float:
+    """GFLOP/s of NumPy's float32 matrix multiply at an LSTM step's shape, on one thread."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((BATCH, UNITS), dtype=np.float32)
     b = rng.standard_normal((UNITS, 4 * UNITS), dtype=np.float32)
-    with threadpool_limits(limits=threads):
+    with threadpool_limits(limits=1):
         for _ in range(200):  # warm up
             a @ b
         count, started = 0, time.perf_counter()
@@ -195,8 +203,8 @@ def main() -> None:
     sys.path.insert(0, str(REPOSITORY))
     isa = f"; oneDNN capped at {args.onednn_isa}" if args.onednn_isa else ""
     print(f"CPU: {cpu_model()} ({platform.machine()}); 2 x 128 units, {args.songs} Essen control melodies{isa}")
-    single, one_thread = matmul_gflops(None), matmul_gflops(1)
-    print(f"matrix multiply at the step's shape: {single:.1f} GFLOP/s on all cores, {one_thread:.1f} on one")
+    one_core = matmul_gflops_one_core()
+    print(f"matrix multiply at the step's shape: {one_core:.1f} GFLOP/s on one core")
     best: dict[tuple, dict] = {}
     for _ in range(args.rounds):
         for runs_at_once in args.at_once:
@@ -208,9 +216,9 @@ def main() -> None:
                 print(f"  {runs_at_once} at once, {model}, xla {xla}, {label}: {result['tokens_per_second']:,.0f} tokens/s",
                       file=sys.stderr, flush=True)
     vocab = next(iter(best.values()))["vocab"]
+    gflops = os.cpu_count() * one_core
+    roofline = gflops * 1e9 / training_flops_per_token(vocab)
     for runs_at_once in args.at_once:
-        gflops = single if runs_at_once == 1 else runs_at_once * one_thread
-        roofline = gflops * 1e9 / training_flops_per_token(vocab)
         defaults = best[(runs_at_once, "bare", "off", "oneDNN off")]["tokens_per_second"]
         onednn_bare = best[(runs_at_once, "bare", "off", "oneDNN on")]["tokens_per_second"]
         print(f"\n{runs_at_once} run{'s' if runs_at_once > 1 else ''} at once; roofline {roofline:,.0f} tokens/s "

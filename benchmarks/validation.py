@@ -13,9 +13,10 @@ XLA is faster), the number of checks after which XLA's dearer first call is paid
 difference between the two losses (nats per note).
 
 ``--threads 1`` sizes TensorFlow's thread pools as a grid worker on 2 cores does when two runs
-train at once (:func:`musiclib.experiments.cluster.worker_thread_environment`); set
-``ONEDNN_MAX_CPU_ISA=AVX2`` to measure what an AVX2-only CPU gets from oneDNN. Run it on an
-otherwise idle machine.
+train at once (:func:`musiclib.experiments.cluster.worker_thread_environment`). To measure what an
+AVX2-only CPU gets on a machine with AVX-512, run it under ``python tools/avx2_only.py`` (XLA then
+compiles for AVX2 too), or, where that tool cannot run, with ``ONEDNN_MAX_CPU_ISA=AVX2`` (oneDNN only).
+Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def main() -> None:
 
     data = prepare_variant(essen_splits(args.songs), "control")
     batches = song_batches([data.vocab.encode(song) for song in data.validation])
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "not capped")
-    print(f"CPU: {cpu_model()}; threads: {args.threads or 'TensorFlow default'}; oneDNN ISA {isa}")
+    isa = f"; oneDNN capped at {os.environ['ONEDNN_MAX_CPU_ISA']}" if "ONEDNN_MAX_CPU_ISA" in os.environ else ""
+    print(f"CPU: {cpu_model()}; threads: {args.threads or 'TensorFlow default'}{isa}")
     print(f"{batches.num_notes:,} validation notes in {len(batches.inputs)} batches ({batches.num_padded:,} padded positions)")
     print(f"{'cell':<7}{'first, plain':>14}{'first, XLA':>12}{'check, plain':>14}{'check, XLA':>12}{'plain / XLA':>13}{'paid back after':>17}{'loss diff':>11}")
     for cell in args.cells:
