@@ -62,7 +62,10 @@ over without; the benchmark now reports sustained rates instead, see its docstri
   1.13; NAS 0.89, 1.58, 0.90, 1.25; UGRNN 0.96, 1.21, 0.91, 1.31. Those rounds took each run's
   fastest epoch, which overstates two runs at once; sustained over 4 epochs (two rounds): LSTM
   0.79 and 1.13, NAS 1.00 and 1.19, UGRNN 1.11 and 1.07. No gain beyond NAS's holds across
-  rounds, so the grid too keeps ``auto``. Any profile may ask for ``[train] xla = "on"``; the
+  rounds, so the grid too keeps ``auto``. Seen as an AVX2-only CPU (``tools/avx2_only.py``, where
+  XLA compiles for AVX2; sustained rates, 2026-12-07, round by round), NAS gained 1.13 and 0.90
+  alone and 1.02 and 1.04 two at once: less, but ``auto`` stayed NAS's fastest policy best against
+  best. Any profile may ask for ``[train] xla = "on"``; the
   choice is the profile's, not the process's, so that a run gives the same losses wherever it
   trains (XLA's fused arithmetic moves the losses by about 1e-5 nats after a few hundred steps,
   more than the 1e-6 to which resumed and cluster-trained runs match).
@@ -80,7 +83,10 @@ batches of at most 20,000 padded tokens; oneDNN on and capped at AVX2, AMD EPYC 
 - both cores: LSTM 1.83 and 2.36, GRU 1.57 and 1.08, simple RNN 1.67 and 1.66, UGRNN 1.24 and
   1.15, NAS 0.72 and 1.01;
 - one thread, as a grid worker when two runs train at once: LSTM 1.54 and 1.53, GRU 1.34 and
-  1.40, simple RNN 1.45, UGRNN 0.89 and 0.86, NAS 0.66 and 0.62.
+  1.40, simple RNN 1.45, UGRNN 0.89 and 0.86, NAS 0.66 and 0.62;
+- seen as an AVX2-only CPU (``tools/avx2_only.py``: XLA compiles for AVX2 too), both cores / one
+  thread: LSTM 1.39 / 1.36, GRU 0.94 / 1.34, simple RNN 1.23 / 1.35, UGRNN 1.12 / 0.81, NAS 0.80 /
+  0.60. Smaller gains than with AVX-512, but the same three cells gain.
 
 Unlike training, where oneDNN's multithreaded kernels run the LSTM's large matrix products better
 than XLA, a forward pass of one to a few hundred songs at a time is many small operations per time
