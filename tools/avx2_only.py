@@ -13,8 +13,9 @@ loaded, is told the same through ``GLIBC_TUNABLES``. So the command runs the ins
 the default decisions, of an AVX2-only CPU such as AMD's Zen 3 EPYCs (the CPU issue 21 was measured
 on); clock speed, caches and core count stay this machine's.
 
-It needs Linux on x86-64 with CPUID faulting (``cpuid_fault`` among the flags of ``/proc/cpuinfo``: most
-recent Intel and AMD CPUs and virtual machines) and a C compiler (``cc``). The library is compiled
+It needs Linux on x86-64 with CPUID faulting (``cpuid_fault`` among the flags of ``/proc/cpuinfo``, as on
+the 2-core AMD EPYC virtual machine the project is built on; not every CPU or hypervisor offers it)
+and a C compiler (``cc``). The library is compiled
 once per version of its source into ``~/.cache/musiclib`` (``$XDG_CACHE_HOME``). On a CPU without
 AVX-512 it changes nothing. ``MUSICLIB_AVX2_ONLY_REPORT=1`` makes every process print, when it
 exits, how many CPUID instructions it answered.
