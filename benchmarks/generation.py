@@ -71,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         for cell in args.cells:
             run = train_briefly(cell, splits, runs_dir, args.num_epochs)
 
-            def batched():
+            def batched(run=run):
                 return generate(run, seed, n_notes=N_NOTES, n_songs=N_SONGS, rng=0)
 
-            def one_at_a_time():
+            def one_at_a_time(run=run):
                 return [generate(run, seed, n_notes=N_NOTES, n_songs=1, rng=song)[0] for song in range(N_SONGS)]
 
             songs = batched()

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the reference lives with the tests
 
-import reference_metrics as reference  # noqa: E402
+import reference_metrics as reference
 
 from musiclib.data import corpus, sequences
 from musiclib.measures import metrics
@@ -93,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'configuration':<14}{'loops (s)':>11}{'numpy (s)':>11}{'speed-up':>10}{'max |diff|':>12}")
     disagree = False
     for configuration in ("paper", "pitch_class", "rhythm"):
-        expected, loop_seconds = _timed(lambda: _loop_table(melodies, configuration))
+        expected, loop_seconds = _timed(lambda configuration=configuration: _loop_table(melodies, configuration))
         runs = [
-            _timed(lambda: metrics.evaluate(melodies, pitch_class=configuration == "pitch_class", rhythm=configuration == "rhythm"))
+            _timed(lambda configuration=configuration: metrics.evaluate(
+                melodies, pitch_class=configuration == "pitch_class", rhythm=configuration == "rhythm"))
             for _ in range(NUMPY_REPEATS)
         ]
         table, numpy_seconds = runs[0][0], min(seconds for _, seconds in runs)
