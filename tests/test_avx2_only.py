@@ -28,13 +28,17 @@ NUMPY_FEATURES = ("import json; from numpy._core._multiarray_umath import __cpu_
                   "print(json.dumps({k: f[k] for k in ('AVX2', 'FMA3', 'AVX512F', 'AVX512BW', 'AVX512_SKX')}))")
 
 
-def run_python(code: str, view: bool, *options: str) -> subprocess.CompletedProcess:
-    """``python [options] -c code`` in a fresh process, with the AVX2-only view or without it."""
-    environment = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
+def run_python(code: str, view: bool, *options: str, arguments: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """``python [options] -c code [arguments]`` in a fresh process on TensorFlow, with the AVX2-only view
+    or without it, and with ``TF_ENABLE_ONEDNN_OPTS`` unset (musiclib, loaded by the tests, sets it), so that
+    TensorFlow and musiclib decide on oneDNN as they would in a fresh shell."""
+    unset = ("LD_PRELOAD", "TF_ENABLE_ONEDNN_OPTS")
+    environment = {key: value for key, value in os.environ.items() if key not in unset}
+    environment["KERAS_BACKEND"] = "tensorflow"
     if view:
         environment = avx2_only.environment(environment)
-    return subprocess.run([sys.executable, *options, "-c", code], env=environment, capture_output=True, text=True,
-                          check=False, timeout=300)
+    return subprocess.run([sys.executable, *options, "-c", code, *arguments], env=environment, capture_output=True,
+                          text=True, check=False, timeout=300)
 
 
 def test_cpu_flags_reads_the_first_flags_line(tmp_path):
@@ -76,7 +80,7 @@ def test_a_real_segmentation_fault_still_kills_the_process():
 
 
 ONEDNN_STATE = """
-import os, sys
+import sys
 if sys.argv[-1] == "musiclib":
     from musiclib.common.console import load_tensorflow_quietly
     load_tensorflow_quietly()
@@ -91,10 +95,6 @@ print(onednn_enabled())
 @pytest.mark.parametrize("loader, expected", [("tensorflow", "False"), ("musiclib", "True")])
 def test_tensorflow_leaves_onednn_off_on_an_avx2_cpu_and_musiclib_turns_it_on(loader, expected):
     """Issue 21's premise and its first fix, on an AVX2-only CPU as TensorFlow sees it."""
-    environment = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
-    environment["KERAS_BACKEND"] = "tensorflow"
-    environment = avx2_only.environment(environment)
-    result = subprocess.run([sys.executable, "-c", ONEDNN_STATE, loader], env=environment, capture_output=True,
-                            text=True, check=False, timeout=300)
+    result = run_python(ONEDNN_STATE, True, arguments=(loader,))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == expected
